@@ -1,0 +1,185 @@
+//! The one error type of the domain.
+//!
+//! Every rule the aggregate enforces fails with exactly one of these variants,
+//! and every variant has a stable snake_case [`DomainError::code`] that API
+//! clients may match on: renaming a code is a breaking change.
+
+use crate::{Currency, LineId, OrderStatus};
+
+/// Which operation on an order was attempted, used to explain a refused transition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OrderAction {
+    /// `pending -> confirmed`.
+    Confirm,
+    /// `confirmed -> processing`.
+    StartProcessing,
+    /// `processing -> fulfilled`.
+    MarkFulfilled,
+    /// any non-terminal state `-> cancelled`.
+    Cancel,
+    /// Soft delete.
+    Delete,
+}
+
+impl OrderAction {
+    /// The verb as API clients see it (`confirm`, `process`, ...).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirm => "confirm",
+            Self::StartProcessing => "process",
+            Self::MarkFulfilled => "fulfill",
+            Self::Cancel => "cancel",
+            Self::Delete => "delete",
+        }
+    }
+}
+
+impl std::fmt::Display for OrderAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A business rule of the Order context was violated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DomainError {
+    /// Quantity must be between 1 and [`crate::Quantity::MAX`].
+    #[error("quantity must be between 1 and {max}, got {quantity}")]
+    InvalidQuantity {
+        /// The rejected value.
+        quantity: i64,
+        /// The largest accepted quantity.
+        max: u32,
+    },
+    /// A unit price must be non-negative.
+    #[error("unit price must be non-negative, got {amount} minor units")]
+    InvalidPrice {
+        /// The rejected amount in minor units.
+        amount: i64,
+    },
+    /// The order has no line with this id.
+    #[error("order line {0} not found")]
+    LineNotFound(LineId),
+    /// The order does not exist (or is soft-deleted).
+    #[error("order not found")]
+    OrderNotFound,
+    /// Confirming needs at least one line.
+    #[error("an order needs at least one line to be confirmed")]
+    OrderEmpty,
+    /// Lines, tax and discount can only be changed while the order is `pending`.
+    #[error("order is {status} and can no longer be edited")]
+    OrderNotEditable {
+        /// The status that forbids the edit.
+        status: OrderStatus,
+    },
+    /// The order is already cancelled.
+    #[error("order is already cancelled")]
+    AlreadyCancelled,
+    /// A fulfilled order is terminal and cannot be cancelled.
+    #[error("a fulfilled order cannot be cancelled")]
+    FulfilledCannotBeCancelled,
+    /// The order's status does not allow this transition.
+    #[error("cannot {action} an order that is {from}")]
+    InvalidStatusTransition {
+        /// Current status.
+        from: OrderStatus,
+        /// The attempted operation.
+        action: OrderAction,
+    },
+    /// Only `pending` and `cancelled` orders may be deleted.
+    #[error("an order that is {status} cannot be deleted")]
+    NotDeletable {
+        /// Current status.
+        status: OrderStatus,
+    },
+    /// The order was soft-deleted and accepts no further change.
+    #[error("order has been deleted")]
+    OrderDeleted,
+    /// Two amounts of different currencies were combined.
+    #[error("currency mismatch: expected {expected}, got {found}")]
+    CurrencyMismatch {
+        /// The currency required (usually the order's).
+        expected: Currency,
+        /// The currency supplied.
+        found: Currency,
+    },
+    /// An amount would leave the `i64` range of minor units.
+    #[error("amount overflow: the result does not fit in 64-bit minor units")]
+    AmountOverflow,
+    /// The order total would fall below zero (discount larger than subtotal + tax).
+    #[error("order total cannot be negative")]
+    NegativeTotal,
+    /// An order may carry at most [`crate::Order::MAX_LINES`] lines.
+    #[error("an order may have at most {max} lines")]
+    TooManyLines {
+        /// The limit.
+        max: usize,
+    },
+    /// Tax and discount amounts cannot be negative.
+    #[error("{field} cannot be negative")]
+    NegativeAdjustment {
+        /// `tax` or `discount`.
+        field: &'static str,
+    },
+    /// Not an ISO 4217 code with a defined minor unit.
+    #[error("unknown currency code {0:?}")]
+    UnknownCurrency(String),
+    /// A decimal amount could not be read for its currency.
+    #[error("invalid amount {input:?}: {reason}")]
+    InvalidAmount {
+        /// The rejected text.
+        input: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// Not one of `pending`, `confirmed`, `processing`, `fulfilled`, `cancelled`.
+    #[error("unknown order status {0:?}")]
+    UnknownStatus(String),
+    /// Not of the form `ORD-YYYY-NNNNNN`.
+    #[error("invalid order number {0:?}")]
+    InvalidOrderNumber(String),
+    /// A free-text field is too long or otherwise unacceptable.
+    #[error("{field} {reason}")]
+    InvalidText {
+        /// The offending field.
+        field: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// Stored data does not satisfy the aggregate's invariants.
+    #[error("stored order is inconsistent: {0}")]
+    CorruptOrder(String),
+}
+
+impl DomainError {
+    /// Stable, machine-readable snake_case code for API clients.
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidQuantity { .. } => "invalid_quantity",
+            Self::InvalidPrice { .. } => "invalid_price",
+            Self::LineNotFound(_) => "line_not_found",
+            Self::OrderNotFound => "order_not_found",
+            Self::OrderEmpty => "order_empty",
+            Self::OrderNotEditable { .. } => "order_not_editable",
+            Self::AlreadyCancelled => "order_already_cancelled",
+            Self::FulfilledCannotBeCancelled => "fulfilled_order_not_cancellable",
+            Self::InvalidStatusTransition { .. } => "invalid_order_status",
+            Self::NotDeletable { .. } => "order_not_deletable",
+            Self::OrderDeleted => "order_deleted",
+            Self::CurrencyMismatch { .. } => "currency_mismatch",
+            Self::AmountOverflow => "amount_overflow",
+            Self::NegativeTotal => "negative_total",
+            Self::TooManyLines { .. } => "too_many_lines",
+            Self::NegativeAdjustment { .. } => "negative_adjustment",
+            Self::UnknownCurrency(_) => "unknown_currency",
+            Self::InvalidAmount { .. } => "invalid_amount",
+            Self::UnknownStatus(_) => "unknown_status",
+            Self::InvalidOrderNumber(_) => "invalid_order_number",
+            Self::InvalidText { .. } => "invalid_text",
+            Self::CorruptOrder(_) => "corrupt_order",
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! Domain events: what happened to an order, recorded by the aggregate on every
+//! successful change and handed out with [`crate::Order::take_events`].
+
+use chrono::{DateTime, Utc};
+
+use crate::{Currency, CustomerId, LineId, Money, OrderId, OrderNumber, ProductId, Quantity};
+
+/// One fact about one order. `version` is the order's version right after the
+/// change, so a consumer can order events and spot gaps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderEvent {
+    /// The order the event belongs to.
+    pub order_id: OrderId,
+    /// The order's version after the change.
+    pub version: u64,
+    /// When the change happened (the time the caller passed in).
+    pub occurred_at: DateTime<Utc>,
+    /// What happened.
+    pub kind: OrderEventKind,
+}
+
+/// The kinds of change an order goes through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderEventKind {
+    /// `OrderCreated`.
+    Created {
+        /// The allocated number.
+        order_number: OrderNumber,
+        /// The ordering customer.
+        customer_id: CustomerId,
+        /// The order's currency.
+        currency: Currency,
+    },
+    /// `OrderLineAdded`.
+    LineAdded {
+        /// The new line.
+        line_id: LineId,
+        /// Its product.
+        product_id: ProductId,
+        /// Units.
+        quantity: Quantity,
+        /// Unit price.
+        unit_price: Money,
+    },
+    /// `OrderLineUpdated`: a line's quantity changed (also when an added product merged into it).
+    LineUpdated {
+        /// The line.
+        line_id: LineId,
+        /// Quantity before.
+        old_quantity: Quantity,
+        /// Quantity after.
+        new_quantity: Quantity,
+    },
+    /// `OrderLineRemoved`.
+    LineRemoved {
+        /// The removed line.
+        line_id: LineId,
+    },
+    /// `OrderAdjusted`: tax or discount changed.
+    Adjusted {
+        /// Tax after the change.
+        tax: Money,
+        /// Discount after the change.
+        discount: Money,
+    },
+    /// `OrderConfirmed`.
+    Confirmed {
+        /// The total that was confirmed.
+        total: Money,
+    },
+    /// `OrderProcessingStarted`.
+    ProcessingStarted,
+    /// `OrderFulfilled`.
+    Fulfilled,
+    /// `OrderCancelled`.
+    Cancelled {
+        /// Why, if the caller said.
+        reason: Option<String>,
+    },
+    /// `OrderDeleted` (soft delete).
+    Deleted,
+}
+
+impl OrderEventKind {
+    /// The event's name as published (`OrderCreated`, `OrderConfirmed`, ...).
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        match self {
+            Self::Created { .. } => "OrderCreated",
+            Self::LineAdded { .. } => "OrderLineAdded",
+            Self::LineUpdated { .. } => "OrderLineUpdated",
+            Self::LineRemoved { .. } => "OrderLineRemoved",
+            Self::Adjusted { .. } => "OrderAdjusted",
+            Self::Confirmed { .. } => "OrderConfirmed",
+            Self::ProcessingStarted => "OrderProcessingStarted",
+            Self::Fulfilled => "OrderFulfilled",
+            Self::Cancelled { .. } => "OrderCancelled",
+            Self::Deleted => "OrderDeleted",
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! # order-domain
+//!
+//! The pure rules of the Order Management context: [`Money`] and [`Currency`],
+//! the [`Order`] aggregate with its [`OrderLine`]s, the [`OrderStatus`] state
+//! machine, [`OrderNumber`]s and the [`DomainError`]s they raise.
+//!
+//! No I/O, no async, no clock: the current time is always passed in, so every
+//! rule can be tested (and embedded) without infrastructure.
+//!
+//! ```
+//! use chrono::Utc;
+//! use order_domain::*;
+//! use uuid::Uuid;
+//!
+//! let now = Utc::now();
+//! let mut order = Order::create(
+//!     NewOrder {
+//!         id: OrderId::from_uuid(Uuid::now_v7()),
+//!         number: OrderNumber::new(2025, 89_928)?,
+//!         customer_id: CustomerId::from_uuid(Uuid::now_v7()),
+//!         company_id: None,
+//!         currency: Currency::USD,
+//!     },
+//!     now,
+//! );
+//! for (quantity, cents) in [(3, 10_000), (2, 7_500)] {
+//!     order.add_line(
+//!         NewLine {
+//!             line_id: LineId::from_uuid(Uuid::now_v7()),
+//!             product_id: ProductId::from_uuid(Uuid::now_v7()),
+//!             quantity: Quantity::new(quantity)?,
+//!             unit_price: Money::new(cents, Currency::USD),
+//!             snapshot: ProductSnapshot::default(),
+//!         },
+//!         now,
+//!     )?;
+//! }
+//! assert_eq!(order.total().to_decimal_string(), "450.00"); // 3 × 100.00 + 2 × 75.00
+//!
+//! order.confirm(now)?;
+//! assert_eq!(order.status(), OrderStatus::Confirmed);
+//! assert!(!order.is_editable());
+//! assert_eq!(order.version(), 4); // created, two lines, confirmed
+//! # Ok::<(), DomainError>(())
+//! ```
+
+mod error;
+mod event;
+mod ids;
+mod line;
+mod money;
+mod number;
+mod order;
+mod status;
+
+pub use error::{DomainError, OrderAction};
+pub use event::{OrderEvent, OrderEventKind};
+pub use ids::{CompanyId, CustomerId, LineId, OrderId, ProductId};
+pub use line::{LineSnapshot, NewLine, OrderLine, ProductSnapshot, Quantity};
+pub use money::{Currency, Money};
+pub use number::OrderNumber;
+pub use order::{NewOrder, Order, OrderSnapshot};
+pub use status::OrderStatus;

@@ -1,0 +1,304 @@
+//! `OrderLine`: one product on an order, with its quantity, price and snapshot.
+
+use chrono::{DateTime, Utc};
+
+use crate::{DomainError, LineId, Money, ProductId};
+
+/// How many units of a product a line holds: 1 to [`Quantity::MAX`].
+///
+/// The upper bound keeps every line subtotal of a sane price far from the
+/// `i64` limit and catches fat-finger input (a quantity of 10^9 is a typo).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Quantity(u32);
+
+impl Quantity {
+    /// The largest quantity one line may hold.
+    pub const MAX: u32 = 1_000_000;
+
+    /// Validates a requested quantity.
+    ///
+    /// # Errors
+    /// [`DomainError::InvalidQuantity`] unless `1 <= quantity <= Quantity::MAX`.
+    pub fn new(quantity: i64) -> Result<Self, DomainError> {
+        u32::try_from(quantity)
+            .ok()
+            .filter(|q| (1..=Self::MAX).contains(q))
+            .map(Self)
+            .ok_or(DomainError::InvalidQuantity {
+                quantity,
+                max: Self::MAX,
+            })
+    }
+
+    /// The number of units.
+    #[must_use]
+    pub const fn get(self) -> u32 {
+        self.0
+    }
+}
+
+/// What the product looked like when it was ordered, kept so that later
+/// catalogue edits do not rewrite history.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ProductSnapshot {
+    description: Option<String>,
+    sku: Option<String>,
+}
+
+impl ProductSnapshot {
+    /// Longest accepted description, in characters.
+    pub const MAX_DESCRIPTION_CHARS: usize = 500;
+    /// Longest accepted SKU, in characters.
+    pub const MAX_SKU_CHARS: usize = 64;
+
+    /// Validates a description and SKU; blank values are stored as absent.
+    ///
+    /// # Errors
+    /// [`DomainError::InvalidText`] when a value is too long or holds control characters.
+    pub fn new(description: Option<String>, sku: Option<String>) -> Result<Self, DomainError> {
+        Ok(Self {
+            description: clean_text("description", description, Self::MAX_DESCRIPTION_CHARS)?,
+            sku: clean_text("sku", sku, Self::MAX_SKU_CHARS)?,
+        })
+    }
+
+    /// The product description, if one was given.
+    #[must_use]
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// The stock-keeping unit, if one was given.
+    #[must_use]
+    pub fn sku(&self) -> Option<&str> {
+        self.sku.as_deref()
+    }
+}
+
+/// Trims free text, maps blank to `None`, and bounds its length.
+pub(crate) fn clean_text(
+    field: &'static str,
+    value: Option<String>,
+    max_chars: usize,
+) -> Result<Option<String>, DomainError> {
+    let Some(value) = value else { return Ok(None) };
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    if trimmed.chars().count() > max_chars {
+        return Err(DomainError::InvalidText {
+            field,
+            reason: format!("must be at most {max_chars} characters"),
+        });
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(DomainError::InvalidText {
+            field,
+            reason: "must not contain control characters".to_owned(),
+        });
+    }
+    Ok(Some(trimmed.to_owned()))
+}
+
+/// What a caller supplies to add a line to an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewLine {
+    /// Id for the line if a new one is created (ignored when the product merges into an existing line).
+    pub line_id: LineId,
+    /// The product ordered.
+    pub product_id: ProductId,
+    /// Units ordered.
+    pub quantity: Quantity,
+    /// Price of one unit; must be non-negative and in the order's currency.
+    pub unit_price: Money,
+    /// Description and SKU at the time of ordering.
+    pub snapshot: ProductSnapshot,
+}
+
+/// One product on an order. Its subtotal is always `quantity × unit_price`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderLine {
+    id: LineId,
+    product_id: ProductId,
+    quantity: Quantity,
+    unit_price: Money,
+    subtotal: Money,
+    snapshot: ProductSnapshot,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+/// Every stored field of a line, for adapters that rebuild one with [`OrderLine::restore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct LineSnapshot {
+    pub id: LineId,
+    pub product_id: ProductId,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub subtotal: Money,
+    pub description: Option<String>,
+    pub sku: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl OrderLine {
+    pub(crate) fn new(line: NewLine, now: DateTime<Utc>) -> Result<Self, DomainError> {
+        if line.unit_price.is_negative() {
+            return Err(DomainError::InvalidPrice {
+                amount: line.unit_price.amount(),
+            });
+        }
+        Ok(Self {
+            id: line.line_id,
+            product_id: line.product_id,
+            quantity: line.quantity,
+            subtotal: line.unit_price.checked_mul(line.quantity.get())?,
+            unit_price: line.unit_price,
+            snapshot: line.snapshot,
+            created_at: now,
+            updated_at: now,
+        })
+    }
+
+    /// Rebuilds a stored line, checking every invariant a new line has.
+    ///
+    /// # Errors
+    /// [`DomainError::CorruptOrder`] when the stored values break a rule.
+    pub fn restore(s: LineSnapshot) -> Result<Self, DomainError> {
+        let corrupt = |what: &str| DomainError::CorruptOrder(format!("line {}: {what}", s.id));
+        let quantity = Quantity::new(s.quantity).map_err(|e| corrupt(&e.to_string()))?;
+        let snapshot = ProductSnapshot::new(s.description.clone(), s.sku.clone())
+            .map_err(|e| corrupt(&e.to_string()))?;
+        let line = Self::new(
+            NewLine {
+                line_id: s.id,
+                product_id: s.product_id,
+                quantity,
+                unit_price: s.unit_price,
+                snapshot,
+            },
+            s.created_at,
+        )
+        .map_err(|e| corrupt(&e.to_string()))?;
+        if line.subtotal != s.subtotal {
+            return Err(corrupt("subtotal is not quantity × unit price"));
+        }
+        Ok(Self {
+            updated_at: s.updated_at,
+            ..line
+        })
+    }
+
+    /// Same line with another quantity; the subtotal follows.
+    pub(crate) fn with_quantity(
+        &self,
+        quantity: Quantity,
+        now: DateTime<Utc>,
+    ) -> Result<Self, DomainError> {
+        Ok(Self {
+            quantity,
+            subtotal: self.unit_price.checked_mul(quantity.get())?,
+            updated_at: now,
+            ..self.clone()
+        })
+    }
+
+    /// The line id.
+    #[must_use]
+    pub const fn id(&self) -> LineId {
+        self.id
+    }
+
+    /// The product ordered.
+    #[must_use]
+    pub const fn product_id(&self) -> ProductId {
+        self.product_id
+    }
+
+    /// Units ordered.
+    #[must_use]
+    pub const fn quantity(&self) -> Quantity {
+        self.quantity
+    }
+
+    /// Price of one unit.
+    #[must_use]
+    pub const fn unit_price(&self) -> Money {
+        self.unit_price
+    }
+
+    /// `quantity × unit_price`.
+    #[must_use]
+    pub const fn subtotal(&self) -> Money {
+        self.subtotal
+    }
+
+    /// Product description at the time of ordering.
+    #[must_use]
+    pub fn description(&self) -> Option<&str> {
+        self.snapshot.description()
+    }
+
+    /// SKU at the time of ordering.
+    #[must_use]
+    pub fn sku(&self) -> Option<&str> {
+        self.snapshot.sku()
+    }
+
+    /// When the line was added.
+    #[must_use]
+    pub const fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// When the line last changed.
+    #[must_use]
+    pub const fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantity_must_be_positive_and_bounded() {
+        for bad in [0, -1, i64::from(Quantity::MAX) + 1, i64::MAX, i64::MIN] {
+            assert_eq!(
+                Quantity::new(bad),
+                Err(DomainError::InvalidQuantity {
+                    quantity: bad,
+                    max: Quantity::MAX
+                })
+            );
+        }
+        assert_eq!(Quantity::new(1).map(Quantity::get), Ok(1));
+        assert_eq!(Quantity::new(1_000_000).map(Quantity::get), Ok(1_000_000));
+    }
+
+    #[test]
+    fn snapshot_text_is_trimmed_bounded_and_blank_means_absent() {
+        let s = ProductSnapshot::new(Some("  Blue mug ".into()), Some("   ".into())).unwrap();
+        assert_eq!(s.description(), Some("Blue mug"));
+        assert_eq!(s.sku(), None);
+        assert!(matches!(
+            ProductSnapshot::new(Some("x".repeat(501)), None),
+            Err(DomainError::InvalidText {
+                field: "description",
+                ..
+            })
+        ));
+        assert!(matches!(
+            ProductSnapshot::new(None, Some("s".repeat(65))),
+            Err(DomainError::InvalidText { field: "sku", .. })
+        ));
+        assert!(matches!(
+            ProductSnapshot::new(None, Some("a\u{0}b".into())),
+            Err(DomainError::InvalidText { field: "sku", .. })
+        ));
+    }
+}

@@ -1,0 +1,665 @@
+//! The `Order` aggregate: lifecycle state machine, lines and totals.
+//!
+//! All fields are private. Every change goes through a method that checks the
+//! rules first and only then writes, so a failed call leaves the order exactly
+//! as it was; every successful change bumps `version` by one, stamps
+//! `updated_at` and records one [`OrderEvent`].
+
+use chrono::{DateTime, Utc};
+
+use crate::line::clean_text;
+use crate::{
+    CompanyId, Currency, CustomerId, DomainError, LineId, LineSnapshot, Money, NewLine,
+    OrderAction, OrderEvent, OrderEventKind, OrderId, OrderLine, OrderNumber, OrderStatus,
+    Quantity,
+};
+
+/// What is needed to open a new order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOrder {
+    /// Id of the order (UUID v7 from the id generator).
+    pub id: OrderId,
+    /// Number allocated for it.
+    pub number: OrderNumber,
+    /// The ordering customer (must exist; checked by the application layer).
+    pub customer_id: CustomerId,
+    /// The B2B company ordering, if any.
+    pub company_id: Option<CompanyId>,
+    /// Every amount on the order is in this currency.
+    pub currency: Currency,
+}
+
+/// Every stored field of an order, for adapters that rebuild one with [`Order::restore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub struct OrderSnapshot {
+    pub id: OrderId,
+    pub number: OrderNumber,
+    pub customer_id: CustomerId,
+    pub company_id: Option<CompanyId>,
+    pub status: OrderStatus,
+    pub currency: Currency,
+    pub lines: Vec<LineSnapshot>,
+    pub subtotal: Money,
+    pub tax: Money,
+    pub discount: Money,
+    pub total: Money,
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    pub processing_started_at: Option<DateTime<Utc>>,
+    pub fulfilled_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancellation_reason: Option<String>,
+}
+
+/// An order: the aggregate root of the Order context.
+///
+/// Adding a product that is already on the order **at the same unit price**
+/// increases that line's quantity (one line per product and price, the way a
+/// basket behaves); the same product at a different price becomes a separate
+/// line, because merging would rewrite the price the customer agreed to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Order {
+    id: OrderId,
+    number: OrderNumber,
+    customer_id: CustomerId,
+    company_id: Option<CompanyId>,
+    status: OrderStatus,
+    currency: Currency,
+    lines: Vec<OrderLine>,
+    subtotal: Money,
+    tax: Money,
+    discount: Money,
+    total: Money,
+    version: u64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+    confirmed_at: Option<DateTime<Utc>>,
+    processing_started_at: Option<DateTime<Utc>>,
+    fulfilled_at: Option<DateTime<Utc>>,
+    cancelled_at: Option<DateTime<Utc>>,
+    cancellation_reason: Option<String>,
+    events: Vec<OrderEvent>,
+}
+
+/// Subtotal and total computed together so they can never disagree.
+struct Totals {
+    subtotal: Money,
+    total: Money,
+}
+
+impl Totals {
+    fn compute(
+        currency: Currency,
+        lines: &[OrderLine],
+        tax: Money,
+        discount: Money,
+    ) -> Result<Self, DomainError> {
+        let subtotal = Money::checked_sum(currency, lines.iter().map(OrderLine::subtotal))?;
+        let total = subtotal.checked_add(tax)?.checked_sub(discount)?;
+        if total.is_negative() {
+            return Err(DomainError::NegativeTotal);
+        }
+        Ok(Self { subtotal, total })
+    }
+}
+
+impl Order {
+    /// The most lines one order may carry; beyond this a client is misbehaving.
+    pub const MAX_LINES: usize = 500;
+    /// Longest accepted cancellation reason, in characters.
+    pub const MAX_REASON_CHARS: usize = 500;
+
+    /// Opens a `pending` order with no lines and zero totals, at version 1.
+    #[must_use]
+    pub fn create(new: NewOrder, now: DateTime<Utc>) -> Self {
+        let zero = Money::zero(new.currency);
+        let mut order = Self {
+            id: new.id,
+            number: new.number,
+            customer_id: new.customer_id,
+            company_id: new.company_id,
+            status: OrderStatus::Pending,
+            currency: new.currency,
+            lines: Vec::new(),
+            subtotal: zero,
+            tax: zero,
+            discount: zero,
+            total: zero,
+            version: 0,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+            confirmed_at: None,
+            processing_started_at: None,
+            fulfilled_at: None,
+            cancelled_at: None,
+            cancellation_reason: None,
+            events: Vec::new(),
+        };
+        order.record(
+            now,
+            OrderEventKind::Created {
+                order_number: new.number,
+                customer_id: new.customer_id,
+                currency: new.currency,
+            },
+        );
+        order
+    }
+
+    /// Rebuilds a stored order, checking the invariants a live order keeps.
+    /// No event is recorded: nothing happened, the order was only read.
+    ///
+    /// # Errors
+    /// [`DomainError::CorruptOrder`] when the stored values break a rule.
+    pub fn restore(s: OrderSnapshot) -> Result<Self, DomainError> {
+        let corrupt = |what: String| DomainError::CorruptOrder(format!("order {}: {what}", s.id));
+        let lines = s
+            .lines
+            .into_iter()
+            .map(OrderLine::restore)
+            .collect::<Result<Vec<_>, _>>()?;
+        for money in lines
+            .iter()
+            .map(OrderLine::unit_price)
+            .chain([s.tax, s.discount])
+        {
+            if money.currency() != s.currency {
+                return Err(corrupt(format!(
+                    "amount in {} on a {} order",
+                    money.currency(),
+                    s.currency
+                )));
+            }
+        }
+        if s.tax.is_negative() || s.discount.is_negative() {
+            return Err(corrupt("negative tax or discount".into()));
+        }
+        let totals = Totals::compute(s.currency, &lines, s.tax, s.discount)
+            .map_err(|e| corrupt(e.to_string()))?;
+        if totals.subtotal != s.subtotal || totals.total != s.total {
+            return Err(corrupt("stored totals do not match the lines".into()));
+        }
+        if s.version == 0 {
+            return Err(corrupt("version 0 was never stored".into()));
+        }
+        let stamped = match s.status {
+            OrderStatus::Pending => true,
+            OrderStatus::Confirmed => s.confirmed_at.is_some(),
+            OrderStatus::Processing => {
+                s.confirmed_at.is_some() && s.processing_started_at.is_some()
+            }
+            OrderStatus::Fulfilled => {
+                s.confirmed_at.is_some()
+                    && s.processing_started_at.is_some()
+                    && s.fulfilled_at.is_some()
+            }
+            OrderStatus::Cancelled => s.cancelled_at.is_some(),
+        };
+        if !stamped {
+            return Err(corrupt(format!(
+                "{} order without its transition timestamps",
+                s.status
+            )));
+        }
+        Ok(Self {
+            id: s.id,
+            number: s.number,
+            customer_id: s.customer_id,
+            company_id: s.company_id,
+            status: s.status,
+            currency: s.currency,
+            lines,
+            subtotal: totals.subtotal,
+            tax: s.tax,
+            discount: s.discount,
+            total: totals.total,
+            version: s.version,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            deleted_at: s.deleted_at,
+            confirmed_at: s.confirmed_at,
+            processing_started_at: s.processing_started_at,
+            fulfilled_at: s.fulfilled_at,
+            cancelled_at: s.cancelled_at,
+            cancellation_reason: s.cancellation_reason,
+            events: Vec::new(),
+        })
+    }
+
+    // ----- line editing (pending only) -----
+
+    /// Adds a product line, or merges it into the line with the same product and
+    /// unit price. Returns the id of the line that now holds the product.
+    ///
+    /// # Errors
+    /// `OrderNotEditable` unless pending; `CurrencyMismatch` when the price is in
+    /// another currency; `InvalidPrice` for a negative price; `InvalidQuantity`
+    /// when a merge would exceed [`Quantity::MAX`]; `TooManyLines`; `AmountOverflow`.
+    pub fn add_line(&mut self, line: NewLine, now: DateTime<Utc>) -> Result<LineId, DomainError> {
+        self.ensure_editable()?;
+        self.ensure_currency(line.unit_price)?;
+        if line.unit_price.is_negative() {
+            return Err(DomainError::InvalidPrice {
+                amount: line.unit_price.amount(),
+            });
+        }
+        let existing = self
+            .lines
+            .iter()
+            .position(|l| l.product_id() == line.product_id && l.unit_price() == line.unit_price);
+        if let Some(index) = existing {
+            let current = &self.lines[index];
+            let merged = i64::from(current.quantity().get()) + i64::from(line.quantity.get());
+            let quantity = Quantity::new(merged)?;
+            let line_id = current.id();
+            self.replace_line(index, quantity, now)?;
+            return Ok(line_id);
+        }
+        if self.lines.len() >= Self::MAX_LINES {
+            return Err(DomainError::TooManyLines {
+                max: Self::MAX_LINES,
+            });
+        }
+        let new_line = OrderLine::new(line, now)?;
+        let mut lines = self.lines.clone();
+        lines.push(new_line.clone());
+        let totals = Totals::compute(self.currency, &lines, self.tax, self.discount)?;
+        self.lines = lines;
+        self.apply_totals(totals);
+        self.record(
+            now,
+            OrderEventKind::LineAdded {
+                line_id: new_line.id(),
+                product_id: new_line.product_id(),
+                quantity: new_line.quantity(),
+                unit_price: new_line.unit_price(),
+            },
+        );
+        Ok(new_line.id())
+    }
+
+    /// Sets a line's quantity. Setting the quantity it already has changes nothing.
+    ///
+    /// # Errors
+    /// `OrderNotEditable` unless pending; `LineNotFound`; `AmountOverflow`.
+    pub fn update_line_quantity(
+        &mut self,
+        line_id: LineId,
+        quantity: Quantity,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        self.ensure_editable()?;
+        let index = self.line_index(line_id)?;
+        if self.lines[index].quantity() == quantity {
+            return Ok(());
+        }
+        self.replace_line(index, quantity, now)
+    }
+
+    /// Removes a line.
+    ///
+    /// # Errors
+    /// `OrderNotEditable` unless pending; `LineNotFound`; `NegativeTotal` when the
+    /// discount would then exceed what is left.
+    pub fn remove_line(&mut self, line_id: LineId, now: DateTime<Utc>) -> Result<(), DomainError> {
+        self.ensure_editable()?;
+        let index = self.line_index(line_id)?;
+        let mut lines = self.lines.clone();
+        lines.remove(index);
+        let totals = Totals::compute(self.currency, &lines, self.tax, self.discount)?;
+        self.lines = lines;
+        self.apply_totals(totals);
+        self.record(now, OrderEventKind::LineRemoved { line_id });
+        Ok(())
+    }
+
+    /// Sets the tax amount (computed by a tax service outside this context).
+    ///
+    /// # Errors
+    /// `OrderNotEditable` unless pending; `CurrencyMismatch`; `NegativeAdjustment`; `AmountOverflow`.
+    pub fn set_tax(&mut self, tax: Money, now: DateTime<Utc>) -> Result<(), DomainError> {
+        self.adjust(tax, self.discount, now)
+    }
+
+    /// Sets the discount amount.
+    ///
+    /// # Errors
+    /// `OrderNotEditable` unless pending; `CurrencyMismatch`; `NegativeAdjustment`;
+    /// `NegativeTotal` when the discount exceeds subtotal + tax.
+    pub fn set_discount(&mut self, discount: Money, now: DateTime<Utc>) -> Result<(), DomainError> {
+        self.adjust(self.tax, discount, now)
+    }
+
+    // ----- lifecycle -----
+
+    /// `pending -> confirmed`; needs at least one line.
+    ///
+    /// # Errors
+    /// `InvalidStatusTransition` unless pending; `OrderEmpty` without lines; `OrderDeleted`.
+    pub fn confirm(&mut self, now: DateTime<Utc>) -> Result<(), DomainError> {
+        self.ensure_status(OrderStatus::Pending, OrderAction::Confirm)?;
+        if self.lines.is_empty() {
+            return Err(DomainError::OrderEmpty);
+        }
+        self.status = OrderStatus::Confirmed;
+        self.confirmed_at = Some(now);
+        self.record(now, OrderEventKind::Confirmed { total: self.total });
+        Ok(())
+    }
+
+    /// `confirmed -> processing`.
+    ///
+    /// # Errors
+    /// `InvalidStatusTransition` unless confirmed; `OrderDeleted`.
+    pub fn start_processing(&mut self, now: DateTime<Utc>) -> Result<(), DomainError> {
+        self.ensure_status(OrderStatus::Confirmed, OrderAction::StartProcessing)?;
+        self.status = OrderStatus::Processing;
+        self.processing_started_at = Some(now);
+        self.record(now, OrderEventKind::ProcessingStarted);
+        Ok(())
+    }
+
+    /// `processing -> fulfilled`.
+    ///
+    /// # Errors
+    /// `InvalidStatusTransition` unless processing; `OrderDeleted`.
+    pub fn mark_fulfilled(&mut self, now: DateTime<Utc>) -> Result<(), DomainError> {
+        self.ensure_status(OrderStatus::Processing, OrderAction::MarkFulfilled)?;
+        self.status = OrderStatus::Fulfilled;
+        self.fulfilled_at = Some(now);
+        self.record(now, OrderEventKind::Fulfilled);
+        Ok(())
+    }
+
+    /// Any non-terminal state `-> cancelled`, with an optional reason.
+    ///
+    /// # Errors
+    /// `AlreadyCancelled`; `FulfilledCannotBeCancelled`; `InvalidText` for a
+    /// reason that is too long; `OrderDeleted`.
+    pub fn cancel(
+        &mut self,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        self.ensure_not_deleted()?;
+        match self.status {
+            OrderStatus::Cancelled => return Err(DomainError::AlreadyCancelled),
+            OrderStatus::Fulfilled => return Err(DomainError::FulfilledCannotBeCancelled),
+            OrderStatus::Pending | OrderStatus::Confirmed | OrderStatus::Processing => {}
+        }
+        let reason = clean_text("reason", reason, Self::MAX_REASON_CHARS)?;
+        self.status = OrderStatus::Cancelled;
+        self.cancelled_at = Some(now);
+        self.cancellation_reason.clone_from(&reason);
+        self.record(now, OrderEventKind::Cancelled { reason });
+        Ok(())
+    }
+
+    /// Soft delete: only `pending` or `cancelled` orders, because a confirmed
+    /// order is a commitment that must stay visible until it ends.
+    ///
+    /// # Errors
+    /// `NotDeletable` for other statuses; `OrderDeleted` when already deleted.
+    pub fn soft_delete(&mut self, now: DateTime<Utc>) -> Result<(), DomainError> {
+        self.ensure_not_deleted()?;
+        if !matches!(self.status, OrderStatus::Pending | OrderStatus::Cancelled) {
+            return Err(DomainError::NotDeletable {
+                status: self.status,
+            });
+        }
+        self.deleted_at = Some(now);
+        self.record(now, OrderEventKind::Deleted);
+        Ok(())
+    }
+
+    /// Lines, tax and discount may change: the order is pending and not deleted.
+    #[must_use]
+    pub fn is_editable(&self) -> bool {
+        self.status == OrderStatus::Pending && self.deleted_at.is_none()
+    }
+
+    /// The order may still be cancelled.
+    #[must_use]
+    pub fn is_cancellable(&self) -> bool {
+        !self.status.is_terminal() && self.deleted_at.is_none()
+    }
+
+    /// Hands out the events recorded since the last call, oldest first.
+    pub fn take_events(&mut self) -> Vec<OrderEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Events recorded and not yet taken.
+    #[must_use]
+    pub fn pending_events(&self) -> &[OrderEvent] {
+        &self.events
+    }
+
+    // ----- getters -----
+
+    /// The order id.
+    #[must_use]
+    pub const fn id(&self) -> OrderId {
+        self.id
+    }
+    /// The order number.
+    #[must_use]
+    pub const fn number(&self) -> OrderNumber {
+        self.number
+    }
+    /// The ordering customer.
+    #[must_use]
+    pub const fn customer_id(&self) -> CustomerId {
+        self.customer_id
+    }
+    /// The B2B company, if any.
+    #[must_use]
+    pub const fn company_id(&self) -> Option<CompanyId> {
+        self.company_id
+    }
+    /// Lifecycle status.
+    #[must_use]
+    pub const fn status(&self) -> OrderStatus {
+        self.status
+    }
+    /// The order's currency.
+    #[must_use]
+    pub const fn currency(&self) -> Currency {
+        self.currency
+    }
+    /// Lines in the order they were added.
+    #[must_use]
+    pub fn lines(&self) -> &[OrderLine] {
+        &self.lines
+    }
+    /// The line with this id, if any.
+    #[must_use]
+    pub fn line(&self, line_id: LineId) -> Option<&OrderLine> {
+        self.lines.iter().find(|l| l.id() == line_id)
+    }
+    /// Sum of line subtotals.
+    #[must_use]
+    pub const fn subtotal(&self) -> Money {
+        self.subtotal
+    }
+    /// Tax.
+    #[must_use]
+    pub const fn tax(&self) -> Money {
+        self.tax
+    }
+    /// Discount.
+    #[must_use]
+    pub const fn discount(&self) -> Money {
+        self.discount
+    }
+    /// `subtotal + tax - discount`, never negative.
+    #[must_use]
+    pub const fn total(&self) -> Money {
+        self.total
+    }
+    /// Rises by one with every successful change; 1 for a new order.
+    #[must_use]
+    pub const fn version(&self) -> u64 {
+        self.version
+    }
+    /// Creation time.
+    #[must_use]
+    pub const fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// Time of the last change.
+    #[must_use]
+    pub const fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+    /// Soft-delete time.
+    #[must_use]
+    pub const fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.deleted_at
+    }
+    /// When the order was confirmed.
+    #[must_use]
+    pub const fn confirmed_at(&self) -> Option<DateTime<Utc>> {
+        self.confirmed_at
+    }
+    /// When processing started.
+    #[must_use]
+    pub const fn processing_started_at(&self) -> Option<DateTime<Utc>> {
+        self.processing_started_at
+    }
+    /// When the order was fulfilled.
+    #[must_use]
+    pub const fn fulfilled_at(&self) -> Option<DateTime<Utc>> {
+        self.fulfilled_at
+    }
+    /// When the order was cancelled.
+    #[must_use]
+    pub const fn cancelled_at(&self) -> Option<DateTime<Utc>> {
+        self.cancelled_at
+    }
+    /// Why the order was cancelled, if given.
+    #[must_use]
+    pub fn cancellation_reason(&self) -> Option<&str> {
+        self.cancellation_reason.as_deref()
+    }
+
+    // ----- internals -----
+
+    fn adjust(
+        &mut self,
+        tax: Money,
+        discount: Money,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        self.ensure_editable()?;
+        for (field, money) in [("tax", tax), ("discount", discount)] {
+            self.ensure_currency(money)?;
+            if money.is_negative() {
+                return Err(DomainError::NegativeAdjustment { field });
+            }
+        }
+        let totals = Totals::compute(self.currency, &self.lines, tax, discount)?;
+        self.tax = tax;
+        self.discount = discount;
+        self.apply_totals(totals);
+        self.record(now, OrderEventKind::Adjusted { tax, discount });
+        Ok(())
+    }
+
+    fn replace_line(
+        &mut self,
+        index: usize,
+        quantity: Quantity,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        let old_quantity = self.lines[index].quantity();
+        let updated = self.lines[index].with_quantity(quantity, now)?;
+        let line_id = updated.id();
+        let mut lines = self.lines.clone();
+        lines[index] = updated;
+        let totals = Totals::compute(self.currency, &lines, self.tax, self.discount)?;
+        self.lines = lines;
+        self.apply_totals(totals);
+        self.record(
+            now,
+            OrderEventKind::LineUpdated {
+                line_id,
+                old_quantity,
+                new_quantity: quantity,
+            },
+        );
+        Ok(())
+    }
+
+    fn line_index(&self, line_id: LineId) -> Result<usize, DomainError> {
+        self.lines
+            .iter()
+            .position(|l| l.id() == line_id)
+            .ok_or(DomainError::LineNotFound(line_id))
+    }
+
+    fn apply_totals(&mut self, totals: Totals) {
+        self.subtotal = totals.subtotal;
+        self.total = totals.total;
+    }
+
+    fn ensure_not_deleted(&self) -> Result<(), DomainError> {
+        if self.deleted_at.is_some() {
+            Err(DomainError::OrderDeleted)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn ensure_editable(&self) -> Result<(), DomainError> {
+        self.ensure_not_deleted()?;
+        if self.status == OrderStatus::Pending {
+            Ok(())
+        } else {
+            Err(DomainError::OrderNotEditable {
+                status: self.status,
+            })
+        }
+    }
+
+    fn ensure_status(&self, required: OrderStatus, action: OrderAction) -> Result<(), DomainError> {
+        self.ensure_not_deleted()?;
+        if self.status == required {
+            Ok(())
+        } else {
+            Err(DomainError::InvalidStatusTransition {
+                from: self.status,
+                action,
+            })
+        }
+    }
+
+    fn ensure_currency(&self, money: Money) -> Result<(), DomainError> {
+        if money.currency() == self.currency {
+            Ok(())
+        } else {
+            Err(DomainError::CurrencyMismatch {
+                expected: self.currency,
+                found: money.currency(),
+            })
+        }
+    }
+
+    /// The single place a change is committed: version, timestamp, event.
+    fn record(&mut self, now: DateTime<Utc>, kind: OrderEventKind) {
+        self.version += 1;
+        self.updated_at = now;
+        self.events.push(OrderEvent {
+            order_id: self.id,
+            version: self.version,
+            occurred_at: now,
+            kind,
+        });
+    }
+}
