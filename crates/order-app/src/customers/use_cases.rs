@@ -1,0 +1,174 @@
+//! Use cases of the minimal Customer Management context.
+
+use std::sync::Arc;
+
+use order_domain::CustomerId;
+
+use crate::customers::{Customer, NewCustomer};
+use crate::ports::{Clock, CustomerRepository, IdGenerator};
+use crate::{AppError, Page, PageRequest, RepositoryError};
+
+/// Create, find and list customers.
+#[derive(Clone)]
+pub struct Customers {
+    repository: Arc<dyn CustomerRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for Customers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Customers").finish_non_exhaustive()
+    }
+}
+
+impl Customers {
+    /// Wires the use cases to their ports.
+    #[must_use]
+    pub fn new(
+        repository: Arc<dyn CustomerRepository>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        Self {
+            repository,
+            clock,
+            ids,
+        }
+    }
+
+    /// Registers a customer.
+    ///
+    /// # Errors
+    /// `Validation` for a bad name, email or source; `Conflict` when the email
+    /// is already registered; `Unavailable`.
+    pub fn create(&self, new: NewCustomer) -> Result<Customer, AppError> {
+        let customer = Customer::create(
+            CustomerId::from_uuid(self.ids.new_id()),
+            new,
+            self.clock.now(),
+        )?;
+        match self.repository.insert(&customer) {
+            Ok(()) => Ok(customer),
+            Err(RepositoryError::Duplicate(_)) => Err(AppError::Conflict(format!(
+                "a customer with email {} already exists",
+                customer.email()
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Finds a customer.
+    ///
+    /// # Errors
+    /// `NotFound`; `Unavailable`.
+    pub fn get(&self, id: CustomerId) -> Result<Customer, AppError> {
+        self.repository
+            .find_by_id(id)?
+            .ok_or_else(|| AppError::NotFound {
+                entity: "customer",
+                id: id.to_string(),
+            })
+    }
+
+    /// Lists customers, newest first.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    pub fn list(&self, page: PageRequest) -> Result<Page<Customer>, AppError> {
+        Ok(self.repository.list(page)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator};
+    use chrono::TimeZone;
+    use mockall::predicate::eq;
+
+    fn customers(repository: MockCustomerRepository) -> Customers {
+        let mut clock = MockClock::new();
+        clock
+            .expect_now()
+            .return_const(chrono::Utc.with_ymd_and_hms(2025, 12, 30, 0, 0, 0).unwrap());
+        let mut ids = MockIdGenerator::new();
+        ids.expect_new_id().return_const(uuid::Uuid::now_v7());
+        Customers::new(Arc::new(repository), Arc::new(clock), Arc::new(ids))
+    }
+
+    fn john() -> NewCustomer {
+        NewCustomer {
+            name: "John Doe".into(),
+            email: "john@example.com".into(),
+            source: Some("web".into()),
+        }
+    }
+
+    #[test]
+    fn create_stores_a_valid_customer() {
+        let mut repository = MockCustomerRepository::new();
+        repository
+            .expect_insert()
+            .withf(|c| c.name() == "John Doe" && c.source() == Some("web"))
+            .times(1)
+            .returning(|_| Ok(()));
+        let customer = customers(repository).create(john()).unwrap();
+        assert_eq!(customer.email().as_str(), "john@example.com");
+    }
+
+    #[test]
+    fn create_rejects_invalid_input_without_touching_storage() {
+        let mut repository = MockCustomerRepository::new();
+        repository.expect_insert().never();
+        let bad = NewCustomer {
+            email: "nope".into(),
+            ..john()
+        };
+        assert!(matches!(
+            customers(repository).create(bad),
+            Err(AppError::Validation { field: "email", .. })
+        ));
+    }
+
+    #[test]
+    fn create_with_a_registered_email_is_a_conflict() {
+        let mut repository = MockCustomerRepository::new();
+        repository
+            .expect_insert()
+            .returning(|_| Err(RepositoryError::Duplicate("email".into())));
+        assert!(matches!(
+            customers(repository).create(john()),
+            Err(AppError::Conflict(_))
+        ));
+    }
+
+    #[test]
+    fn get_unknown_customer_is_not_found() {
+        let id = CustomerId::from_uuid(uuid::Uuid::now_v7());
+        let mut repository = MockCustomerRepository::new();
+        repository
+            .expect_find_by_id()
+            .with(eq(id))
+            .returning(|_| Ok(None));
+        assert!(matches!(
+            customers(repository).get(id),
+            Err(AppError::NotFound {
+                entity: "customer",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn list_passes_the_page_and_reports_outages() {
+        let mut repository = MockCustomerRepository::new();
+        repository
+            .expect_list()
+            .returning(|_| Err(RepositoryError::Unavailable("down".into())));
+        assert!(matches!(
+            customers(repository).list(PageRequest::default()),
+            Err(AppError::Unavailable(_))
+        ));
+    }
+}

@@ -1,0 +1,140 @@
+//! Errors of the application layer: what a use case can answer besides success.
+
+use order_domain::DomainError;
+
+/// What a storage port reports when it cannot do what was asked.
+///
+/// Adapters map their own errors (SQL states, pool time-outs) to these
+/// variants where they happen, so no database type leaks past the adapter.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RepositoryError {
+    /// The stored version is not the one the update expected: someone else
+    /// changed the record first. Retrying from a fresh read is safe.
+    #[error("the record was changed concurrently (expected version {expected})")]
+    Conflict {
+        /// The version the writer had read.
+        expected: u64,
+    },
+    /// A uniqueness rule was violated (e.g. the same order number or email twice).
+    #[error("duplicate {0}")]
+    Duplicate(String),
+    /// A stored rule (CHECK or foreign key) rejected the data.
+    #[error("constraint violated: {0}")]
+    ConstraintViolation(String),
+    /// The record to update does not exist (or is soft-deleted).
+    #[error("record not found")]
+    NotFound,
+    /// The store cannot be reached or did not answer in time.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else; the text is for logs, never for clients.
+    #[error("unexpected storage error: {0}")]
+    Unexpected(String),
+}
+
+/// The one error type every use case returns.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// A business rule refused the operation.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// The addressed resource does not exist.
+    #[error("{entity} {id} not found")]
+    NotFound {
+        /// `order`, `customer`, ...
+        entity: &'static str,
+        /// The identifier that was looked up, as given.
+        id: String,
+    },
+    /// The request refers to something (in its body) that does not exist,
+    /// e.g. an order for an unknown customer.
+    #[error("{field} refers to an unknown {entity} {id}")]
+    UnknownReference {
+        /// The request field holding the reference.
+        field: &'static str,
+        /// `customer`, ...
+        entity: &'static str,
+        /// The identifier given.
+        id: String,
+    },
+    /// The caller's precondition (`If-Match` version) no longer holds.
+    #[error("version mismatch: expected {expected}, current {actual}")]
+    VersionMismatch {
+        /// The version the caller sent.
+        expected: u64,
+        /// The version stored now.
+        actual: u64,
+    },
+    /// The operation collided with concurrent work and could not be completed; retry.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Input that no domain type covers (page size, email, ...) is invalid.
+    #[error("{field}: {message}")]
+    Validation {
+        /// The offending field.
+        field: &'static str,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A dependency (the database) is down or too slow; retry later.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// A bug or an unexpected state; details go to logs only.
+    #[error("unexpected: {0}")]
+    Unexpected(String),
+}
+
+impl AppError {
+    /// Shorthand for a validation error.
+    #[must_use]
+    pub fn validation(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// A stable snake_case code for API clients (the domain's code for domain errors).
+    #[must_use]
+    pub const fn code(&self) -> &'static str {
+        match self {
+            Self::Domain(e) => e.code(),
+            Self::NotFound { entity, .. } => match entity.as_bytes() {
+                b"customer" => "customer_not_found",
+                b"line" => "line_not_found",
+                _ => "order_not_found",
+            },
+            Self::UnknownReference { entity, .. } => match entity.as_bytes() {
+                b"customer" => "customer_not_found",
+                _ => "unknown_reference",
+            },
+            Self::VersionMismatch { .. } => "version_mismatch",
+            Self::Conflict(_) => "conflict",
+            Self::Validation { .. } => "validation_failed",
+            Self::Unavailable(_) => "service_unavailable",
+            Self::Unexpected(_) => "internal_error",
+        }
+    }
+}
+
+impl From<RepositoryError> for AppError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::Conflict { expected } => {
+                Self::Conflict(format!("concurrent update of version {expected}"))
+            }
+            RepositoryError::Duplicate(what) => Self::Conflict(format!("duplicate {what}")),
+            RepositoryError::NotFound => Self::NotFound {
+                entity: "record",
+                id: String::new(),
+            },
+            RepositoryError::Unavailable(why) => Self::Unavailable(why),
+            // A constraint the domain should have caught first is a bug, not bad input.
+            RepositoryError::ConstraintViolation(why) | RepositoryError::Unexpected(why) => {
+                Self::Unexpected(why)
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! # order-app
+//!
+//! The application layer of the Order Management context: the **ports** the
+//! use cases need ([`ports::OrderRepository`], [`ports::CustomerDirectory`],
+//! [`ports::Clock`], ...) and the **use cases** themselves ([`Orders`],
+//! [`Customers`]), one operation per method and per file.
+//!
+//! Adapters implement the ports; the HTTP adapter calls the use cases. With
+//! the `mocks` feature every port has a `mockall` mock so other crates can test
+//! against the use cases without infrastructure.
+//!
+//! ```
+//! # #[cfg(feature = "mocks")] {
+//! use std::sync::Arc;
+//! use order_app::ports::*;
+//! use order_app::{CreateOrder, OrderPorts, Orders};
+//! use order_domain::{Currency, CustomerId, OrderNumber};
+//!
+//! let mut customers = MockCustomerDirectory::new();
+//! customers.expect_exists().return_const(Ok(true));
+//! let mut numbers = MockOrderNumberAllocator::new();
+//! numbers.expect_next_number().returning(|year| Ok(OrderNumber::new(year, 1).unwrap()));
+//! let mut orders = MockOrderRepository::new();
+//! orders.expect_insert().returning(|_| Ok(()));
+//!
+//! let use_cases = Orders::new(OrderPorts {
+//!     orders: Arc::new(orders),
+//!     numbers: Arc::new(numbers),
+//!     customers: Arc::new(customers),
+//!     clock: Arc::new(SystemClock),
+//!     ids: Arc::new(UuidV7Generator),
+//! });
+//! let order = use_cases
+//!     .create(CreateOrder {
+//!         customer_id: CustomerId::from_uuid(uuid::Uuid::now_v7()),
+//!         company_id: None,
+//!         currency: Currency::USD,
+//!     })
+//!     .unwrap();
+//! assert!(order.number().to_string().ends_with("-000001"));
+//! # }
+//! ```
+
+pub mod customers;
+mod error;
+mod orders;
+mod paging;
+pub mod ports;
+
+pub use customers::Customers;
+pub use error::{AppError, RepositoryError};
+pub use orders::{AddLine, CreateOrder, OrderPorts, Orders};
+pub use paging::{OrderFilter, Page, PageRequest};

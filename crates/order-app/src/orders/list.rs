@@ -1,0 +1,110 @@
+//! List orders: all, by customer, by status; newest first, paginated.
+
+use order_domain::{CustomerId, Order};
+
+use super::Orders;
+use crate::{AppError, OrderFilter, Page, PageRequest};
+
+impl Orders {
+    /// One page of live orders matching `filter`, newest first.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    pub fn list(&self, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>, AppError> {
+        Ok(self.ports.orders.list(&filter, page)?)
+    }
+
+    /// One page of a customer's orders, newest first.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown customer (an empty list would hide a typo); `Unavailable`.
+    pub fn list_for_customer(
+        &self,
+        customer_id: CustomerId,
+        page: PageRequest,
+    ) -> Result<Page<Order>, AppError> {
+        if !self.ports.customers.exists(customer_id)? {
+            return Err(AppError::NotFound {
+                entity: "customer",
+                id: customer_id.to_string(),
+            });
+        }
+        self.list(
+            OrderFilter {
+                customer_id: Some(customer_id),
+                status: None,
+            },
+            page,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::orders::test_support::*;
+    use order_domain::OrderStatus;
+
+    #[test]
+    fn list_passes_filter_and_page_to_the_repository() {
+        let mut ports = Ports::new();
+        let filter = OrderFilter {
+            customer_id: None,
+            status: Some(OrderStatus::Fulfilled),
+        };
+        let page = PageRequest::new(2, 5).unwrap();
+        let order = pending_order_with_line();
+        ports
+            .orders
+            .expect_list()
+            .withf(move |f, p| *f == filter && *p == page)
+            .returning(move |_, p| {
+                Ok(Page {
+                    items: vec![order.clone()],
+                    request: p,
+                    total_items: 6,
+                })
+            });
+        let result = ports.build().list(filter, page).unwrap();
+        assert_eq!(result.items.len(), 1);
+        assert_eq!(result.total_pages(), 2);
+    }
+
+    #[test]
+    fn list_for_an_unknown_customer_is_not_found() {
+        let mut ports = Ports::new();
+        ports.customers.expect_exists().returning(|_| Ok(false));
+        ports.orders.expect_list().never();
+        let err = ports
+            .build()
+            .list_for_customer(customer(), PageRequest::default())
+            .unwrap_err();
+        assert_eq!(err.code(), "customer_not_found");
+    }
+
+    #[test]
+    fn list_for_customer_filters_by_that_customer() {
+        let c = customer();
+        let mut ports = Ports::new();
+        ports.customers.expect_exists().returning(|_| Ok(true));
+        ports
+            .orders
+            .expect_list()
+            .withf(move |f, _| f.customer_id == Some(c) && f.status.is_none())
+            .returning(|_, p| {
+                Ok(Page {
+                    items: vec![],
+                    request: p,
+                    total_items: 0,
+                })
+            });
+        assert_eq!(
+            ports
+                .build()
+                .list_for_customer(c, PageRequest::default())
+                .unwrap()
+                .total_items,
+            0
+        );
+    }
+}

@@ -1,0 +1,135 @@
+//! Order use cases: one file per operation, all methods of [`Orders`].
+//!
+//! Every mutating use case follows the same shape: load the aggregate, check
+//! the caller's version precondition, call one domain method, save with a
+//! compare-and-set on the version. Without a precondition a lost race is
+//! retried from a fresh read, so concurrent edits are serialised and none is
+//! lost; with one, a lost race is the caller's `VersionMismatch`.
+
+mod add_line;
+mod cancel;
+mod confirm;
+mod create;
+mod delete;
+mod fulfil;
+mod get;
+mod list;
+mod process;
+mod remove_line;
+mod update_line;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use order_domain::{DomainError, Order, OrderId};
+
+use crate::ports::{Clock, CustomerDirectory, IdGenerator, OrderNumberAllocator, OrderRepository};
+use crate::{AppError, RepositoryError};
+
+pub use add_line::AddLine;
+pub use create::CreateOrder;
+
+/// The ports the order use cases need.
+#[derive(Clone)]
+#[allow(missing_docs)]
+pub struct OrderPorts {
+    pub orders: Arc<dyn OrderRepository>,
+    pub numbers: Arc<dyn OrderNumberAllocator>,
+    pub customers: Arc<dyn CustomerDirectory>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+impl std::fmt::Debug for OrderPorts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrderPorts").finish_non_exhaustive()
+    }
+}
+
+/// Every use case of the Order context.
+#[derive(Clone)]
+pub struct Orders {
+    ports: OrderPorts,
+}
+
+impl std::fmt::Debug for Orders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Orders").finish_non_exhaustive()
+    }
+}
+
+impl Orders {
+    /// How often a use case without a version precondition re-reads and
+    /// retries after losing a race, before it gives up with `Conflict`.
+    pub const MAX_ATTEMPTS: usize = 64;
+
+    /// Wires the use cases to their ports.
+    #[must_use]
+    pub fn new(ports: OrderPorts) -> Self {
+        Self { ports }
+    }
+
+    fn load(&self, id: OrderId) -> Result<Order, AppError> {
+        self.ports
+            .orders
+            .find_by_id(id)?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Load, check the precondition, change, save; retried on a lost race
+    /// when the caller gave no precondition.
+    fn modify<T>(
+        &self,
+        id: OrderId,
+        expected_version: Option<u64>,
+        mut change: impl FnMut(&mut Order, DateTime<Utc>) -> Result<T, DomainError>,
+    ) -> Result<(Order, T), AppError> {
+        for _ in 0..Self::MAX_ATTEMPTS {
+            let mut order = self.load(id)?;
+            let loaded = order.version();
+            if let Some(expected) = expected_version {
+                if expected != loaded {
+                    return Err(AppError::VersionMismatch {
+                        expected,
+                        actual: loaded,
+                    });
+                }
+            }
+            let value = change(&mut order, self.ports.clock.now())?;
+            if order.version() == loaded {
+                // A no-op (e.g. setting the quantity a line already has): nothing to write.
+                return Ok((order, value));
+            }
+            match self.ports.orders.update(&order, loaded) {
+                Ok(()) => {
+                    // The repository stored the events with the order (outbox).
+                    order.take_events();
+                    return Ok((order, value));
+                }
+                Err(RepositoryError::Conflict { .. }) => {
+                    if let Some(expected) = expected_version {
+                        let actual = self.load(id)?.version();
+                        return Err(AppError::VersionMismatch { expected, actual });
+                    }
+                }
+                Err(RepositoryError::NotFound) => return Err(not_found(id)),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(AppError::Conflict(format!(
+            "order {id} is being changed by too many writers at once; retry"
+        )))
+    }
+}
+
+fn not_found(id: impl ToString) -> AppError {
+    AppError::NotFound {
+        entity: "order",
+        id: id.to_string(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
+mod transitions_tests;

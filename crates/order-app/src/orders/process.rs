@@ -1,0 +1,23 @@
+//! Start processing a confirmed order (`confirmed -> processing`).
+
+use order_domain::{Order, OrderId};
+
+use super::Orders;
+use crate::AppError;
+
+impl Orders {
+    /// Start processing a confirmed order (`confirmed -> processing`).
+    ///
+    /// # Errors
+    /// `NotFound`; `VersionMismatch`; the domain's `InvalidStatusTransition`; `Unavailable`.
+    pub fn start_processing(
+        &self,
+        id: OrderId,
+        expected_version: Option<u64>,
+    ) -> Result<Order, AppError> {
+        self.modify(id, expected_version, |order, now| {
+            order.start_processing(now)
+        })
+        .map(|(order, ())| order)
+    }
+}

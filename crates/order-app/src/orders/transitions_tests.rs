@@ -1,0 +1,168 @@
+//! Use-case tests of the lifecycle transitions (confirm, process, fulfil,
+//! cancel, delete): success saves the new state, every refusal writes nothing.
+
+use order_domain::{OrderStatus, OrderStatus::*};
+
+use super::test_support::*;
+use super::Orders;
+use crate::AppError;
+
+type Transition = fn(&Orders, order_domain::OrderId) -> Result<order_domain::Order, AppError>;
+
+const TRANSITIONS: [(&str, Transition, OrderStatus, OrderStatus); 5] = [
+    ("confirm", |o, id| o.confirm(id, None), Pending, Confirmed),
+    (
+        "process",
+        |o, id| o.start_processing(id, None),
+        Confirmed,
+        Processing,
+    ),
+    (
+        "fulfil",
+        |o, id| o.mark_fulfilled(id, None),
+        Processing,
+        Fulfilled,
+    ),
+    (
+        "cancel",
+        |o, id| o.cancel(id, Some("out of stock".into()), None),
+        Processing,
+        Cancelled,
+    ),
+    ("delete", |o, id| o.delete(id, None), Pending, Pending),
+];
+
+#[test]
+fn each_transition_saves_the_new_state_against_the_loaded_version() {
+    for (name, run, from, to) in TRANSITIONS {
+        let order = order_in(from);
+        let (id, loaded) = (order.id(), order.version());
+        let mut ports = Ports::new();
+        ports.stored(order);
+        ports
+            .orders
+            .expect_update()
+            .withf(move |o, expected| {
+                *expected == loaded && o.version() == loaded + 1 && o.status() == to
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let saved = run(&ports.build(), id).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(saved.status(), to, "{name}");
+    }
+}
+
+#[test]
+fn delete_stamps_deleted_at() {
+    let order = order_in(Cancelled);
+    let id = order.id();
+    let mut ports = Ports::new();
+    ports.stored(order);
+    ports
+        .orders
+        .expect_update()
+        .withf(|o, _| o.deleted_at() == Some(now()))
+        .returning(|_, _| Ok(()));
+    assert!(ports.build().delete(id, None).is_ok());
+}
+
+#[test]
+fn forbidden_transitions_answer_the_domain_code_and_write_nothing() {
+    let cases: [(&str, Transition, OrderStatus, &str); 8] = [
+        (
+            "confirm empty",
+            |o, id| o.confirm(id, None),
+            Pending,
+            "order_empty",
+        ),
+        (
+            "confirm twice",
+            |o, id| o.confirm(id, None),
+            Confirmed,
+            "invalid_order_status",
+        ),
+        (
+            "process pending",
+            |o, id| o.start_processing(id, None),
+            Pending,
+            "invalid_order_status",
+        ),
+        (
+            "fulfil confirmed",
+            |o, id| o.mark_fulfilled(id, None),
+            Confirmed,
+            "invalid_order_status",
+        ),
+        (
+            "cancel fulfilled",
+            |o, id| o.cancel(id, None, None),
+            Fulfilled,
+            "fulfilled_order_not_cancellable",
+        ),
+        (
+            "cancel cancelled",
+            |o, id| o.cancel(id, None, None),
+            Cancelled,
+            "order_already_cancelled",
+        ),
+        (
+            "delete confirmed",
+            |o, id| o.delete(id, None),
+            Confirmed,
+            "order_not_deletable",
+        ),
+        (
+            "delete fulfilled",
+            |o, id| o.delete(id, None),
+            Fulfilled,
+            "order_not_deletable",
+        ),
+    ];
+    for (name, run, status, code) in cases {
+        let order = if name == "confirm empty" {
+            pending_order()
+        } else {
+            order_in(status)
+        };
+        let id = order.id();
+        let mut ports = Ports::new();
+        ports.stored(order);
+        ports.orders.expect_update().never();
+        let err = run(&ports.build(), id).unwrap_err();
+        assert_eq!(err.code(), code, "{name}");
+        assert!(matches!(err, AppError::Domain(_)), "{name}");
+    }
+}
+
+#[test]
+fn transitions_honour_the_version_precondition() {
+    let order = order_in(Pending);
+    let id = order.id();
+    let mut ports = Ports::new();
+    ports.stored(order);
+    ports.orders.expect_update().never();
+    let orders = ports.build();
+    for result in [
+        orders.confirm(id, Some(99)),
+        orders.start_processing(id, Some(99)),
+        orders.mark_fulfilled(id, Some(99)),
+        orders.cancel(id, None, Some(99)),
+        orders.delete(id, Some(99)),
+    ] {
+        assert_eq!(result.unwrap_err().code(), "version_mismatch");
+    }
+}
+
+#[test]
+fn transitions_of_an_unknown_order_are_not_found() {
+    let mut ports = Ports::new();
+    ports.orders.expect_find_by_id().returning(|_| Ok(None));
+    let orders = ports.build();
+    for (name, run, _, _) in TRANSITIONS {
+        assert_eq!(
+            run(&orders, order_id()).unwrap_err().code(),
+            "order_not_found",
+            "{name}"
+        );
+    }
+}

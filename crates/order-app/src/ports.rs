@@ -1,0 +1,141 @@
+//! Ports: what the use cases need from the outside world, as traits.
+//!
+//! Ports are synchronous: the PostgreSQL adapter is diesel (blocking), and the
+//! HTTP adapter runs each use case on a blocking thread pool sized with the
+//! connection pool, so no async runtime is ever blocked.
+//!
+//! With the `mocks` feature, every port has a `mockall` mock (`MockOrderRepository`, ...).
+
+use chrono::{DateTime, Utc};
+use order_domain::{CustomerId, Order, OrderId, OrderNumber};
+use uuid::Uuid;
+
+use crate::customers::Customer;
+use crate::{OrderFilter, Page, PageRequest, RepositoryError};
+
+/// Stores and finds orders (with their lines).
+///
+/// Soft-deleted orders are invisible to every `find_*` and `list`.
+///
+/// # Concurrency contract
+/// [`OrderRepository::update`] is a compare-and-set on the order's version: it
+/// writes only if the stored version still equals `expected_version`, and
+/// otherwise changes nothing and returns [`RepositoryError::Conflict`]. A
+/// concurrent update can therefore never be lost; the loser re-reads and retries.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait OrderRepository: Send + Sync + 'static {
+    /// Stores a new order, its lines and its pending events atomically.
+    ///
+    /// # Errors
+    /// MUST return `Duplicate` if the id or number already exists,
+    /// `ConstraintViolation` if the customer does not exist, `Unavailable` if
+    /// the store cannot be reached.
+    fn insert(&self, order: &Order) -> Result<(), RepositoryError>;
+
+    /// Finds a live order by id.
+    ///
+    /// # Errors
+    /// `Unavailable`/`Unexpected` only; a missing order is `Ok(None)`.
+    fn find_by_id(&self, id: OrderId) -> Result<Option<Order>, RepositoryError>;
+
+    /// Finds a live order by its number.
+    ///
+    /// # Errors
+    /// `Unavailable`/`Unexpected` only; a missing order is `Ok(None)`.
+    fn find_by_number(&self, number: OrderNumber) -> Result<Option<Order>, RepositoryError>;
+
+    /// One page of live orders matching `filter`, newest first, with the total count.
+    ///
+    /// # Errors
+    /// `Unavailable`/`Unexpected` only.
+    fn list(&self, filter: &OrderFilter, page: PageRequest)
+        -> Result<Page<Order>, RepositoryError>;
+
+    /// Writes the order's new state, its lines and pending events atomically,
+    /// if the stored version is still `expected_version`.
+    ///
+    /// # Errors
+    /// MUST return `Conflict` if the stored version differs (nothing is
+    /// written), `NotFound` if the order does not exist or is deleted,
+    /// `Unavailable` if the store cannot be reached.
+    fn update(&self, order: &Order, expected_version: u64) -> Result<(), RepositoryError>;
+}
+
+/// Hands out order numbers that are unique across every server.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait OrderNumberAllocator: Send + Sync + 'static {
+    /// The next free number for an order created in `year`.
+    ///
+    /// # Errors
+    /// `Unavailable` if the store cannot be reached.
+    fn next_number(&self, year: u16) -> Result<OrderNumber, RepositoryError>;
+}
+
+/// Answers whether a customer exists: all the Order context needs from
+/// Customer Management.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait CustomerDirectory: Send + Sync + 'static {
+    /// Whether a customer with this id exists.
+    ///
+    /// # Errors
+    /// `Unavailable` if the store cannot be reached.
+    fn exists(&self, id: CustomerId) -> Result<bool, RepositoryError>;
+}
+
+/// The minimal Customer Management store the described flow needs.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait CustomerRepository: Send + Sync + 'static {
+    /// Stores a new customer.
+    ///
+    /// # Errors
+    /// MUST return `Duplicate` if the email is already registered.
+    fn insert(&self, customer: &Customer) -> Result<(), RepositoryError>;
+
+    /// Finds a customer by id.
+    ///
+    /// # Errors
+    /// `Unavailable`/`Unexpected` only; a missing customer is `Ok(None)`.
+    fn find_by_id(&self, id: CustomerId) -> Result<Option<Customer>, RepositoryError>;
+
+    /// One page of customers, newest first.
+    ///
+    /// # Errors
+    /// `Unavailable`/`Unexpected` only.
+    fn list(&self, page: PageRequest) -> Result<Page<Customer>, RepositoryError>;
+}
+
+/// The current time. Injected so tests control it; the domain never reads a clock.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait Clock: Send + Sync + 'static {
+    /// Now, in UTC.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Makes new identifiers.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait IdGenerator: Send + Sync + 'static {
+    /// A new, time-ordered UUID v7.
+    fn new_id(&self) -> Uuid;
+}
+
+/// The wall clock, truncated to microseconds: the precision PostgreSQL keeps,
+/// so a value read back equals the value written.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        let now = Utc::now();
+        DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+    }
+}
+
+/// UUID v7 generator (time-ordered, so new rows land at the end of the index).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UuidV7Generator;
+
+impl IdGenerator for UuidV7Generator {
+    fn new_id(&self) -> Uuid {
+        Uuid::now_v7()
+    }
+}
