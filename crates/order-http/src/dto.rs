@@ -1,0 +1,348 @@
+//! Request and response bodies, and their one conversion to/from domain values.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use order_app::customers::{Customer, NewCustomer};
+use order_app::{AddLine, CreateOrder, Page};
+use order_domain::{
+    CompanyId, Currency, CustomerId, Money, Order, OrderLine, ProductId, ProductSnapshot, Quantity,
+};
+use serde::{Deserialize, Serialize, Serializer};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+// ----- requests -----
+
+/// `POST /orders`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOrderRequest {
+    /// An existing customer.
+    pub customer_id: Uuid,
+    /// ISO 4217 code, e.g. `USD`.
+    pub currency: String,
+    /// Optional B2B company.
+    #[serde(default)]
+    pub company_id: Option<Uuid>,
+}
+
+impl CreateOrderRequest {
+    /// Converts to the use-case input, validating the currency.
+    ///
+    /// # Errors
+    /// `unknown_currency` (422).
+    pub fn try_into_domain(self) -> Result<CreateOrder, ApiError> {
+        Ok(CreateOrder {
+            customer_id: CustomerId::from_uuid(self.customer_id),
+            company_id: self.company_id.map(CompanyId::from_uuid),
+            currency: Currency::from_code(&self.currency).map_err(order_app::AppError::from)?,
+        })
+    }
+}
+
+/// `POST /orders/{id}/lines`. `unit_price` is in minor units of `currency`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddLineRequest {
+    /// The product.
+    pub product_id: Uuid,
+    /// Units, 1..=1,000,000.
+    pub quantity: i64,
+    /// Minor units (cents), >= 0.
+    pub unit_price: i64,
+    /// Must be the order's currency.
+    pub currency: String,
+    /// Product description snapshot.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Product SKU snapshot.
+    #[serde(default)]
+    pub sku: Option<String>,
+}
+
+impl AddLineRequest {
+    /// Converts to the use-case input, validating each value with the domain's rules.
+    ///
+    /// # Errors
+    /// `invalid_quantity`, `unknown_currency`, `invalid_text` (422).
+    pub fn try_into_domain(self) -> Result<AddLine, ApiError> {
+        let domain = |e: order_domain::DomainError| ApiError::App(e.into());
+        let currency = Currency::from_code(&self.currency).map_err(domain)?;
+        Ok(AddLine {
+            product_id: ProductId::from_uuid(self.product_id),
+            quantity: Quantity::new(self.quantity).map_err(domain)?,
+            unit_price: Money::new(self.unit_price, currency),
+            snapshot: ProductSnapshot::new(self.description, self.sku).map_err(domain)?,
+        })
+    }
+}
+
+/// `PUT /orders/{id}/lines/{line_id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateLineRequest {
+    /// New number of units, 1..=1,000,000.
+    pub quantity: i64,
+}
+
+/// `POST /orders/{id}/cancel` (the body is optional).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CancelRequest {
+    /// Why the order is cancelled.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// `POST /customers`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustomerRequest {
+    /// Display name.
+    pub name: String,
+    /// Contact email.
+    pub email: String,
+    /// Acquisition channel, e.g. `web`.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+impl From<CreateCustomerRequest> for NewCustomer {
+    fn from(r: CreateCustomerRequest) -> Self {
+        Self {
+            name: r.name,
+            email: r.email,
+            source: r.source,
+        }
+    }
+}
+
+// ----- responses -----
+
+/// `{"data": ...}`: every successful body.
+#[derive(Debug, Serialize)]
+pub struct Envelope<T> {
+    /// The resource.
+    pub data: T,
+}
+
+/// A page of resources with its paging information.
+#[derive(Debug, Serialize)]
+pub struct ListEnvelope<T> {
+    /// The items of the page.
+    pub data: Vec<T>,
+    /// Where the page sits in the whole result.
+    pub pagination: Pagination,
+}
+
+/// Paging information of a list.
+#[derive(Debug, Serialize)]
+pub struct Pagination {
+    /// 1-based page number.
+    pub page: u32,
+    /// Items per page.
+    pub page_size: u32,
+    /// Items across all pages.
+    pub total_items: u64,
+    /// Number of pages.
+    pub total_pages: u64,
+}
+
+impl<T> ListEnvelope<T> {
+    /// Converts a page of domain values.
+    pub fn from_page<D>(page: Page<D>, f: impl FnMut(D) -> T) -> Self {
+        let pagination = Pagination {
+            page: page.request.page(),
+            page_size: page.request.page_size(),
+            total_items: page.total_items,
+            total_pages: page.total_pages(),
+        };
+        Self {
+            data: page.items.into_iter().map(f).collect(),
+            pagination,
+        }
+    }
+}
+
+/// An amount: integer minor units, currency, and the exact decimal text.
+#[derive(Debug, Serialize)]
+pub struct MoneyDto {
+    /// Minor units (cents).
+    pub amount: i64,
+    /// ISO 4217 code.
+    pub currency: &'static str,
+    /// Exact decimal in major units, e.g. `"450.00"`.
+    pub formatted: String,
+}
+
+impl From<Money> for MoneyDto {
+    fn from(m: Money) -> Self {
+        Self {
+            amount: m.amount(),
+            currency: m.currency().code(),
+            formatted: m.to_decimal_string(),
+        }
+    }
+}
+
+fn rfc3339<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Micros, true))
+}
+
+#[allow(clippy::ref_option)] // serde's `serialize_with` hands us `&Option<_>`
+fn rfc3339_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => rfc3339(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// An order line.
+#[derive(Debug, Serialize)]
+pub struct LineDto {
+    /// Line id.
+    pub id: Uuid,
+    /// Product id.
+    pub product_id: Uuid,
+    /// Units.
+    pub quantity: u32,
+    /// Price of one unit.
+    pub unit_price: MoneyDto,
+    /// `quantity × unit_price`.
+    pub subtotal: MoneyDto,
+    /// Description snapshot.
+    pub description: Option<String>,
+    /// SKU snapshot.
+    pub sku: Option<String>,
+    /// When the line was added.
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    /// When the line last changed.
+    #[serde(serialize_with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&OrderLine> for LineDto {
+    fn from(l: &OrderLine) -> Self {
+        Self {
+            id: l.id().as_uuid(),
+            product_id: l.product_id().as_uuid(),
+            quantity: l.quantity().get(),
+            unit_price: l.unit_price().into(),
+            subtotal: l.subtotal().into(),
+            description: l.description().map(str::to_owned),
+            sku: l.sku().map(str::to_owned),
+            created_at: l.created_at(),
+            updated_at: l.updated_at(),
+        }
+    }
+}
+
+/// An order as API clients see it.
+#[derive(Debug, Serialize)]
+pub struct OrderDto {
+    /// Order id (UUID v7).
+    pub id: Uuid,
+    /// `ORD-YYYY-NNNNNN`.
+    pub order_number: String,
+    /// The ordering customer.
+    pub customer_id: Uuid,
+    /// The B2B company, if any.
+    pub company_id: Option<Uuid>,
+    /// `pending`, `confirmed`, `processing`, `fulfilled` or `cancelled`.
+    pub status: &'static str,
+    /// ISO 4217 code.
+    pub currency: &'static str,
+    /// Rises by one with every change; also sent as the `ETag`.
+    pub version: u64,
+    /// Lines in the order they were added.
+    pub lines: Vec<LineDto>,
+    /// Sum of line subtotals.
+    pub subtotal: MoneyDto,
+    /// Tax.
+    pub tax: MoneyDto,
+    /// Discount.
+    pub discount: MoneyDto,
+    /// `subtotal + tax - discount`.
+    pub total: MoneyDto,
+    /// Lines may still be changed.
+    pub is_editable: bool,
+    /// The order may still be cancelled.
+    pub is_cancellable: bool,
+    /// Why it was cancelled.
+    pub cancellation_reason: Option<String>,
+    /// Creation time.
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    #[serde(serialize_with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+    /// Confirmation time.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// Processing start time.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub processing_started_at: Option<DateTime<Utc>>,
+    /// Fulfilment time.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub fulfilled_at: Option<DateTime<Utc>>,
+    /// Cancellation time.
+    #[serde(serialize_with = "rfc3339_opt")]
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Order> for OrderDto {
+    fn from(o: &Order) -> Self {
+        Self {
+            id: o.id().as_uuid(),
+            order_number: o.number().to_string(),
+            customer_id: o.customer_id().as_uuid(),
+            company_id: o.company_id().map(|c| c.as_uuid()),
+            status: o.status().as_str(),
+            currency: o.currency().code(),
+            version: o.version(),
+            lines: o.lines().iter().map(LineDto::from).collect(),
+            subtotal: o.subtotal().into(),
+            tax: o.tax().into(),
+            discount: o.discount().into(),
+            total: o.total().into(),
+            is_editable: o.is_editable(),
+            is_cancellable: o.is_cancellable(),
+            cancellation_reason: o.cancellation_reason().map(str::to_owned),
+            created_at: o.created_at(),
+            updated_at: o.updated_at(),
+            confirmed_at: o.confirmed_at(),
+            processing_started_at: o.processing_started_at(),
+            fulfilled_at: o.fulfilled_at(),
+            cancelled_at: o.cancelled_at(),
+        }
+    }
+}
+
+/// A customer.
+#[derive(Debug, Serialize)]
+pub struct CustomerDto {
+    /// Customer id (UUID v7).
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Contact email.
+    pub email: String,
+    /// Acquisition channel.
+    pub source: Option<String>,
+    /// Registration time.
+    #[serde(serialize_with = "rfc3339")]
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Customer> for CustomerDto {
+    fn from(c: &Customer) -> Self {
+        Self {
+            id: c.id().as_uuid(),
+            name: c.name().to_owned(),
+            email: c.email().to_string(),
+            source: c.source().map(str::to_owned),
+            created_at: c.created_at(),
+        }
+    }
+}

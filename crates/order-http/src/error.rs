@@ -1,0 +1,380 @@
+//! The one place errors become HTTP: status code + `application/problem+json`
+//! (RFC 9457) with a stable machine-readable `code`.
+//!
+//! 5xx answers never carry internal details: the cause is logged with a
+//! reference id, and only that id reaches the client.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use order_app::AppError;
+use order_domain::DomainError;
+use serde::Serialize;
+
+/// Media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Everything an HTTP request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A use case refused or failed.
+    #[error(transparent)]
+    App(#[from] AppError),
+    /// The request itself is malformed (bad JSON syntax, bad UUID in the path, bad query).
+    #[error("{detail}")]
+    BadRequest {
+        /// Stable code.
+        code: &'static str,
+        /// The offending parameter or field, if known.
+        field: Option<String>,
+        /// Human explanation.
+        detail: String,
+    },
+    /// Well-formed JSON whose values are unacceptable (wrong type, missing or unknown field).
+    #[error("{detail}")]
+    InvalidBody {
+        /// The JSON path of the offending field.
+        field: Option<String>,
+        /// Human explanation.
+        detail: String,
+    },
+    /// The body is larger than the limit.
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body is not `application/json`.
+    #[error("expected Content-Type: application/json")]
+    UnsupportedMediaType,
+    /// No route matches.
+    #[error("no such resource")]
+    RouteNotFound,
+    /// The blocking pool failed to run a use case (a panic in it, or shutdown).
+    #[error("background task failed: {0}")]
+    Blocking(String),
+}
+
+impl ApiError {
+    /// A 400 for a malformed path or query parameter.
+    pub fn bad_parameter(field: &str, detail: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code: "invalid_parameter",
+            field: Some(field.to_owned()),
+            detail: detail.into(),
+        }
+    }
+
+    /// Status code and stable code of this error.
+    #[must_use]
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::App(e) => (app_status(e), e.code()),
+            Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
+            Self::InvalidBody { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
+            Self::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Self::RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found"),
+            Self::Blocking(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+
+    fn field(&self) -> Option<String> {
+        match self {
+            Self::App(
+                AppError::Validation { field, .. } | AppError::UnknownReference { field, .. },
+            ) => Some((*field).to_owned()),
+            Self::App(AppError::Domain(e)) => domain_field(e).map(str::to_owned),
+            Self::BadRequest { field, .. } | Self::InvalidBody { field, .. } => field.clone(),
+            _ => None,
+        }
+    }
+}
+
+/// Which request field a domain refusal is about, where that is unambiguous.
+fn domain_field(error: &DomainError) -> Option<&'static str> {
+    match error {
+        DomainError::InvalidQuantity { .. } => Some("quantity"),
+        DomainError::InvalidPrice { .. } | DomainError::AmountOverflow => Some("unit_price"),
+        DomainError::CurrencyMismatch { .. } | DomainError::UnknownCurrency(_) => Some("currency"),
+        DomainError::InvalidText { field, .. } => Some(field),
+        _ => None,
+    }
+}
+
+fn domain_status(error: &DomainError) -> StatusCode {
+    use DomainError as D;
+    match error {
+        D::OrderNotFound | D::LineNotFound(_) => StatusCode::NOT_FOUND,
+        D::OrderEmpty
+        | D::OrderNotEditable { .. }
+        | D::AlreadyCancelled
+        | D::FulfilledCannotBeCancelled
+        | D::InvalidStatusTransition { .. }
+        | D::NotDeletable { .. }
+        | D::OrderDeleted => StatusCode::CONFLICT,
+        D::UnknownStatus(_) | D::InvalidOrderNumber(_) => StatusCode::BAD_REQUEST,
+        D::CorruptOrder(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        // Values the rules reject: quantity, price, currency, overflow, text, totals.
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+fn app_status(error: &AppError) -> StatusCode {
+    match error {
+        AppError::Domain(e) => domain_status(e),
+        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+        AppError::UnknownReference { .. } | AppError::Validation { .. } => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        AppError::VersionMismatch { .. } => StatusCode::PRECONDITION_FAILED,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The RFC 9457 body.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    /// A URI reference naming the problem type (one per `code`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the problem type.
+    pub title: &'static str,
+    /// The HTTP status code.
+    pub status: u16,
+    /// Explanation of this occurrence.
+    pub detail: String,
+    /// Stable machine-readable code.
+    pub code: &'static str,
+    /// The request field or parameter at fault, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (status, code) = self.status_and_code();
+        let detail = if status.is_server_error() && status != StatusCode::SERVICE_UNAVAILABLE {
+            let reference = uuid::Uuid::now_v7();
+            tracing::error!(%reference, error = %self, "request failed");
+            format!("internal error; reference {reference}")
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
+            tracing::warn!(error = %self, "dependency unavailable");
+            "the service is temporarily unavailable; retry later".to_owned()
+        } else {
+            self.to_string()
+        };
+        let problem = Problem {
+            kind: format!("/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail,
+            code,
+            field: self.field(),
+        };
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        response.json(problem)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use order_domain::{Currency, LineId, OrderAction, OrderStatus};
+
+    #[test]
+    fn every_domain_error_maps_to_its_status_and_code() {
+        let s = OrderStatus::Confirmed;
+        let cases: Vec<(DomainError, u16, &str)> = vec![
+            (
+                DomainError::InvalidQuantity {
+                    quantity: 0,
+                    max: 1,
+                },
+                422,
+                "invalid_quantity",
+            ),
+            (
+                DomainError::InvalidPrice { amount: -1 },
+                422,
+                "invalid_price",
+            ),
+            (
+                DomainError::LineNotFound(LineId::from_uuid(uuid::Uuid::nil())),
+                404,
+                "line_not_found",
+            ),
+            (DomainError::OrderNotFound, 404, "order_not_found"),
+            (DomainError::OrderEmpty, 409, "order_empty"),
+            (
+                DomainError::OrderNotEditable { status: s },
+                409,
+                "order_not_editable",
+            ),
+            (
+                DomainError::AlreadyCancelled,
+                409,
+                "order_already_cancelled",
+            ),
+            (
+                DomainError::FulfilledCannotBeCancelled,
+                409,
+                "fulfilled_order_not_cancellable",
+            ),
+            (
+                DomainError::InvalidStatusTransition {
+                    from: s,
+                    action: OrderAction::Confirm,
+                },
+                409,
+                "invalid_order_status",
+            ),
+            (
+                DomainError::NotDeletable { status: s },
+                409,
+                "order_not_deletable",
+            ),
+            (DomainError::OrderDeleted, 409, "order_deleted"),
+            (
+                DomainError::CurrencyMismatch {
+                    expected: Currency::USD,
+                    found: Currency::EUR,
+                },
+                422,
+                "currency_mismatch",
+            ),
+            (DomainError::AmountOverflow, 422, "amount_overflow"),
+            (DomainError::NegativeTotal, 422, "negative_total"),
+            (DomainError::TooManyLines { max: 1 }, 422, "too_many_lines"),
+            (
+                DomainError::NegativeAdjustment { field: "tax" },
+                422,
+                "negative_adjustment",
+            ),
+            (
+                DomainError::UnknownCurrency("X".into()),
+                422,
+                "unknown_currency",
+            ),
+            (
+                DomainError::InvalidAmount {
+                    input: "x".into(),
+                    reason: "r",
+                },
+                422,
+                "invalid_amount",
+            ),
+            (
+                DomainError::UnknownStatus("x".into()),
+                400,
+                "unknown_status",
+            ),
+            (
+                DomainError::InvalidOrderNumber("x".into()),
+                400,
+                "invalid_order_number",
+            ),
+            (
+                DomainError::InvalidText {
+                    field: "sku",
+                    reason: "r".into(),
+                },
+                422,
+                "invalid_text",
+            ),
+            (
+                DomainError::CorruptOrder("x".into()),
+                500,
+                "internal_error_is_not_used",
+            ),
+        ];
+        for (error, status, code) in cases {
+            let api = ApiError::App(AppError::Domain(error.clone()));
+            let (got_status, got_code) = api.status_and_code();
+            assert_eq!(got_status.as_u16(), status, "{error:?}");
+            if status != 500 {
+                assert_eq!(got_code, code, "{error:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_app_error_maps_to_its_status_and_code() {
+        let cases = [
+            (
+                AppError::NotFound {
+                    entity: "order",
+                    id: "x".into(),
+                },
+                404,
+                "order_not_found",
+            ),
+            (
+                AppError::NotFound {
+                    entity: "customer",
+                    id: "x".into(),
+                },
+                404,
+                "customer_not_found",
+            ),
+            (
+                AppError::UnknownReference {
+                    field: "customer_id",
+                    entity: "customer",
+                    id: "x".into(),
+                },
+                422,
+                "customer_not_found",
+            ),
+            (
+                AppError::VersionMismatch {
+                    expected: 1,
+                    actual: 2,
+                },
+                412,
+                "version_mismatch",
+            ),
+            (AppError::Conflict("x".into()), 409, "conflict"),
+            (
+                AppError::validation("email", "bad"),
+                422,
+                "validation_failed",
+            ),
+            (
+                AppError::Unavailable("db down".into()),
+                503,
+                "service_unavailable",
+            ),
+            (AppError::Unexpected("bug".into()), 500, "internal_error"),
+        ];
+        for (error, status, code) in cases {
+            let (got_status, got_code) = ApiError::App(error.clone()).status_and_code();
+            assert_eq!((got_status.as_u16(), got_code), (status, code), "{error:?}");
+        }
+    }
+
+    #[actix_web::test]
+    async fn server_errors_hide_their_cause() {
+        let response = ApiError::App(AppError::Unexpected("SELECT * FROM secrets failed".into()))
+            .error_response();
+        assert_eq!(response.status(), 500);
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!text.contains("SELECT"), "{text}");
+        assert!(text.contains("reference"), "{text}");
+    }
+}

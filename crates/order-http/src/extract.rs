@@ -1,0 +1,311 @@
+//! Turning raw request parts into typed values, with a precise 4xx for each
+//! way they can be wrong: JSON bodies, path ids, query pages, `If-Match`.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+use order_app::PageRequest;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Largest JSON body accepted.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// A JSON request body: `Content-Type: application/json` (or `+json`),
+/// at most [`MAX_BODY_BYTES`], deserialised with the failing field's path
+/// reported (`lines[0].quantity: invalid type ...`).
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = is_json(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let bytes = bytes.await.map_err(body_error)?;
+            parse_json(&bytes).map(JsonBody)
+        })
+    }
+}
+
+/// An optional JSON body: empty means `T::default()`.
+#[derive(Debug)]
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJsonBody<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = is_json(req);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(body_error)?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(Self(T::default()));
+            }
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            parse_json(&bytes).map(OptionalJsonBody)
+        })
+    }
+}
+
+fn body_error(error: actix_web::Error) -> ApiError {
+    if error.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        }
+    } else {
+        ApiError::BadRequest {
+            code: "unreadable_body",
+            field: None,
+            detail: format!("could not read the request body: {error}"),
+        }
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let field = (path != ".").then_some(path);
+        if inner.is_data() {
+            ApiError::InvalidBody {
+                detail: match &field {
+                    Some(f) => format!("{f}: {inner}"),
+                    None => inner.to_string(),
+                },
+                field: field.or_else(|| missing_field_name(&inner.to_string())),
+            }
+        } else {
+            ApiError::BadRequest {
+                code: "malformed_json",
+                field: None,
+                detail: format!("malformed JSON: {inner}"),
+            }
+        }
+    })?;
+    deserializer.end().map_err(|e| ApiError::BadRequest {
+        code: "malformed_json",
+        field: None,
+        detail: format!("malformed JSON: {e}"),
+    })?;
+    Ok(value)
+}
+
+/// serde reports a missing field at the parent's path; pull its name out of the message.
+fn missing_field_name(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    rest.split('`').next().map(str::to_owned)
+}
+
+/// Parses a UUID path parameter, or answers 400 naming it.
+///
+/// # Errors
+/// `invalid_parameter` (400).
+pub fn path_uuid(name: &str, raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::try_parse(raw)
+        .map_err(|_| ApiError::bad_parameter(name, format!("{name} must be a UUID, got {raw:?}")))
+}
+
+/// `?page=&page_size=`.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    page: Option<String>,
+    page_size: Option<String>,
+}
+
+impl PageQuery {
+    /// Validates paging; absent values take their defaults.
+    ///
+    /// # Errors
+    /// `invalid_parameter` (400) naming `page` or `page_size`.
+    pub fn into_page(self) -> Result<PageRequest, ApiError> {
+        let number = |name: &str, raw: Option<String>, default: u32| match raw {
+            None => Ok(default),
+            Some(text) => text.parse::<u32>().map_err(|_| {
+                ApiError::bad_parameter(
+                    name,
+                    format!("{name} must be a positive integer, got {text:?}"),
+                )
+            }),
+        };
+        let page = number("page", self.page, 1)?;
+        let page_size = number("page_size", self.page_size, PageRequest::DEFAULT_PAGE_SIZE)?;
+        PageRequest::new(page, page_size).map_err(|e| match e {
+            order_app::AppError::Validation { field, message } => {
+                ApiError::bad_parameter(field, format!("{field} {message}"))
+            }
+            other => ApiError::App(other),
+        })
+    }
+}
+
+/// Reads the query string leniently (unknown parameters are ignored) into a [`PageQuery`].
+///
+/// # Errors
+/// `invalid_parameter` (400).
+pub fn page_query(req: &HttpRequest) -> Result<PageRequest, ApiError> {
+    web::Query::<PageQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::BadRequest {
+            code: "invalid_parameter",
+            field: None,
+            detail: format!("invalid query string: {e}"),
+        })?
+        .into_inner()
+        .into_page()
+}
+
+/// The version a client requires via `If-Match: "<version>"`; `*` or no
+/// header means "any version".
+///
+/// # Errors
+/// `invalid_precondition` (400) for anything but one quoted version number.
+pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
+    let Some(value) = req.headers().get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let invalid = || ApiError::BadRequest {
+        code: "invalid_precondition",
+        field: Some("If-Match".to_owned()),
+        detail: "If-Match must be one ETag of this API, e.g. \"3\"".to_owned(),
+    };
+    let text = value.to_str().map_err(|_| invalid())?.trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(Some)
+        .ok_or_else(invalid)
+}
+
+/// The `ETag` of an order at `version`.
+#[must_use]
+pub fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// Runs blocking use-case code on the blocking thread pool, off the async workers.
+///
+/// # Errors
+/// The use case's error, or `Blocking` if the pool could not run it.
+pub async fn blocking<T, F>(f: F) -> Result<T, ApiError>
+where
+    F: FnOnce() -> Result<T, order_app::AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    web::block(f)
+        .await
+        .map_err(|e| ApiError::Blocking(e.to_string()))?
+        .map_err(ApiError::App)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    #[test]
+    fn if_match_accepts_one_quoted_version_or_star() {
+        let req = |v: &str| {
+            TestRequest::default()
+                .insert_header((header::IF_MATCH, v))
+                .to_http_request()
+        };
+        assert_eq!(if_match(&req("\"7\"")).unwrap(), Some(7));
+        assert_eq!(if_match(&req("*")).unwrap(), None);
+        assert_eq!(
+            if_match(&TestRequest::default().to_http_request()).unwrap(),
+            None
+        );
+        for bad in ["7", "\"x\"", "W/\"7\"", "\"1\", \"2\"", "\"-1\""] {
+            assert!(if_match(&req(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn page_query_defaults_and_bounds() {
+        let q = |s: &str| page_query(&TestRequest::with_uri(&format!("/x?{s}")).to_http_request());
+        let default = q("").unwrap();
+        assert_eq!((default.page(), default.page_size()), (1, 20));
+        assert_eq!(q("page=3&page_size=100&utm=1").unwrap().page(), 3);
+        for bad in [
+            "page=0",
+            "page=-1",
+            "page=abc",
+            "page_size=0",
+            "page_size=101",
+            "page=1.5",
+        ] {
+            assert!(matches!(q(bad), Err(ApiError::BadRequest { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn json_errors_name_the_field() {
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct Body {
+            quantity: i64,
+        }
+        let err = parse_json::<Body>(br#"{"quantity":"two"}"#).unwrap_err();
+        assert!(
+            matches!(&err, ApiError::InvalidBody { field: Some(f), .. } if f == "quantity"),
+            "{err:?}"
+        );
+        let err = parse_json::<Body>(br"{}").unwrap_err();
+        assert!(
+            matches!(&err, ApiError::InvalidBody { field: Some(f), .. } if f == "quantity"),
+            "{err:?}"
+        );
+        let err = parse_json::<Body>(br#"{"quantity":1,"x":2}"#).unwrap_err();
+        assert!(matches!(err, ApiError::InvalidBody { .. }));
+        let err = parse_json::<Body>(br#"{"quantity":1"#).unwrap_err();
+        assert!(matches!(
+            err,
+            ApiError::BadRequest {
+                code: "malformed_json",
+                ..
+            }
+        ));
+        let err = parse_json::<Body>(br#"{"quantity":1} trailing"#).unwrap_err();
+        assert!(matches!(
+            err,
+            ApiError::BadRequest {
+                code: "malformed_json",
+                ..
+            }
+        ));
+    }
+}

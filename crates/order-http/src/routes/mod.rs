@@ -1,0 +1,4 @@
+//! Route handlers, grouped by resource.
+
+pub mod customers;
+pub mod orders;

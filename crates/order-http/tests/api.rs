@@ -1,0 +1,915 @@
+//! Handler tests through actix's test service, with `mockall` mocks of the
+//! ports behind the real use cases: status codes, headers, bodies, and the
+//! problem+json mapping of errors.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use actix_web::http::header;
+use actix_web::{test, App};
+use chrono::{TimeZone, Utc};
+use order_app::customers::{Customer, NewCustomer};
+use order_app::ports::*;
+use order_app::{Customers, OrderPorts, Orders, Page, RepositoryError};
+use order_domain::*;
+use order_http::{configure, ApiState};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const ORDERS: &str = "/api/v1/order-mgmt/orders";
+
+fn now() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 12, 30, 12, 0, 0).unwrap()
+}
+
+fn pending_order() -> Order {
+    let mut order = Order::create(
+        NewOrder {
+            id: OrderId::from_uuid(Uuid::now_v7()),
+            number: OrderNumber::new(2025, 89_928).unwrap(),
+            customer_id: CustomerId::from_uuid(Uuid::now_v7()),
+            company_id: None,
+            currency: Currency::USD,
+        },
+        now(),
+    );
+    order.take_events();
+    order
+}
+
+fn order_with_lines() -> Order {
+    let mut order = pending_order();
+    for (q, cents) in [(3, 10_000), (2, 7_500)] {
+        order
+            .add_line(
+                NewLine {
+                    line_id: LineId::from_uuid(Uuid::now_v7()),
+                    product_id: ProductId::from_uuid(Uuid::now_v7()),
+                    quantity: Quantity::new(q).unwrap(),
+                    unit_price: Money::new(cents, Currency::USD),
+                    snapshot: ProductSnapshot::new(Some("Widget".into()), Some("W-1".into()))
+                        .unwrap(),
+                },
+                now(),
+            )
+            .unwrap();
+    }
+    order.take_events();
+    order
+}
+
+fn order_in(status: OrderStatus) -> Order {
+    let mut order = order_with_lines();
+    let steps: &[OrderStatus] = match status {
+        OrderStatus::Pending => &[],
+        OrderStatus::Confirmed => &[OrderStatus::Confirmed],
+        OrderStatus::Processing => &[OrderStatus::Confirmed, OrderStatus::Processing],
+        OrderStatus::Fulfilled => &[
+            OrderStatus::Confirmed,
+            OrderStatus::Processing,
+            OrderStatus::Fulfilled,
+        ],
+        OrderStatus::Cancelled => &[OrderStatus::Cancelled],
+    };
+    for step in steps {
+        match step {
+            OrderStatus::Confirmed => order.confirm(now()).unwrap(),
+            OrderStatus::Processing => order.start_processing(now()).unwrap(),
+            OrderStatus::Fulfilled => order.mark_fulfilled(now()).unwrap(),
+            _ => order.cancel(None, now()).unwrap(),
+        }
+    }
+    order.take_events();
+    order
+}
+
+#[derive(Default)]
+struct Mocks {
+    orders: MockOrderRepository,
+    numbers: MockOrderNumberAllocator,
+    directory: MockCustomerDirectory,
+    customers: MockCustomerRepository,
+}
+
+impl Mocks {
+    fn new() -> Self {
+        Self::default()
+    }
+
+    /// `find_by_id` answers `order` for its id and nothing otherwise; `update` succeeds.
+    fn stored(mut self, order: &Order) -> Self {
+        let order = order.clone();
+        self.orders
+            .expect_find_by_id()
+            .returning(move |id| Ok((id == order.id()).then(|| order.clone())));
+        self.orders.expect_update().returning(|_, _| Ok(()));
+        self
+    }
+
+    fn state(self) -> ApiState {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(now());
+        let mut ids = MockIdGenerator::new();
+        ids.expect_new_id().returning(Uuid::now_v7);
+        let (clock, ids): (Arc<dyn Clock>, Arc<dyn IdGenerator>) = (Arc::new(clock), Arc::new(ids));
+        ApiState {
+            orders: Orders::new(OrderPorts {
+                orders: Arc::new(self.orders),
+                numbers: Arc::new(self.numbers),
+                customers: Arc::new(self.directory),
+                clock: clock.clone(),
+                ids: ids.clone(),
+            }),
+            customers: Customers::new(Arc::new(self.customers), clock, ids),
+        }
+    }
+}
+
+/// Sends one request to a fresh app and returns status, headers and JSON body.
+async fn call(mocks: Mocks, req: test::TestRequest) -> (u16, header::HeaderMap, Value) {
+    let app = test::init_service(App::new().configure(configure(mocks.state()))).await;
+    let response = test::call_service(&app, req.to_request()).await;
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = test::read_body(response).await;
+    let json = if body.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&body).unwrap()
+    };
+    (status, headers, json)
+}
+
+fn problem(status: u16, headers: &header::HeaderMap, body: &Value, code: &str) {
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(
+        headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/problem+json"
+    );
+    assert!(body["type"].as_str().unwrap().ends_with(code));
+    assert!(body["title"].is_string() && body["detail"].is_string());
+}
+
+fn post_json(uri: &str, body: Value) -> test::TestRequest {
+    test::TestRequest::post().uri(uri).set_json(body)
+}
+
+// ----- create / read -----
+
+#[actix_web::test]
+async fn create_order_answers_201_with_location_etag_and_the_order() {
+    let customer = Uuid::now_v7();
+    let mut mocks = Mocks::new();
+    mocks.directory.expect_exists().returning(|_| Ok(true));
+    mocks
+        .numbers
+        .expect_next_number()
+        .returning(|y| Ok(OrderNumber::new(y, 89_928).unwrap()));
+    mocks.orders.expect_insert().times(1).returning(|_| Ok(()));
+    let (status, headers, body) = call(
+        mocks,
+        post_json(ORDERS, json!({"customer_id": customer, "currency": "USD"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let data = &body["data"];
+    assert_eq!(data["order_number"], "ORD-2025-089928");
+    assert_eq!(data["status"], "pending");
+    assert_eq!(data["customer_id"], customer.to_string());
+    assert_eq!(
+        data["total"],
+        json!({"amount": 0, "currency": "USD", "formatted": "0.00"})
+    );
+    assert_eq!(data["version"], 1);
+    assert_eq!(headers.get(header::ETAG).unwrap(), "\"1\"");
+    let location = headers.get(header::LOCATION).unwrap().to_str().unwrap();
+    assert_eq!(
+        location,
+        format!("{ORDERS}/{}", data["id"].as_str().unwrap())
+    );
+    assert_eq!(data["created_at"], "2025-12-30T12:00:00.000000Z");
+}
+
+#[actix_web::test]
+async fn create_order_rejects_bad_bodies_with_the_right_problem() {
+    let c = Uuid::now_v7();
+    let cases: Vec<(&str, test::TestRequest, u16, &str)> = vec![
+        (
+            "unknown currency",
+            post_json(ORDERS, json!({"customer_id": c, "currency": "XYZ"})),
+            422,
+            "unknown_currency",
+        ),
+        (
+            "lower-case currency",
+            post_json(ORDERS, json!({"customer_id": c, "currency": "usd"})),
+            422,
+            "unknown_currency",
+        ),
+        (
+            "missing currency",
+            post_json(ORDERS, json!({"customer_id": c})),
+            422,
+            "invalid_body",
+        ),
+        (
+            "bad uuid",
+            post_json(ORDERS, json!({"customer_id": "nope", "currency": "USD"})),
+            422,
+            "invalid_body",
+        ),
+        (
+            "unknown field",
+            post_json(ORDERS, json!({"customer_id": c, "currency": "USD", "x": 1})),
+            422,
+            "invalid_body",
+        ),
+        (
+            "malformed json",
+            test::TestRequest::post()
+                .uri(ORDERS)
+                .insert_header(("content-type", "application/json"))
+                .set_payload("{\"customer_id\":"),
+            400,
+            "malformed_json",
+        ),
+        (
+            "wrong content type",
+            test::TestRequest::post()
+                .uri(ORDERS)
+                .insert_header(("content-type", "text/plain"))
+                .set_payload("{}"),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "too large",
+            test::TestRequest::post()
+                .uri(ORDERS)
+                .insert_header(("content-type", "application/json"))
+                .set_payload(format!("{{\"currency\":\"{}\"}}", "A".repeat(70 * 1024))),
+            413,
+            "payload_too_large",
+        ),
+    ];
+    for (name, req, status, code) in cases {
+        let mut mocks = Mocks::new();
+        mocks.orders.expect_insert().never();
+        let (got, headers, body) = call(mocks, req).await;
+        assert_eq!(got, status, "{name}: {body}");
+        problem(status, &headers, &body, code);
+    }
+}
+
+#[actix_web::test]
+async fn invalid_body_problems_name_the_field() {
+    let (_, _, body) = call(
+        Mocks::new(),
+        post_json(ORDERS, json!({"customer_id": 5, "currency": "USD"})),
+    )
+    .await;
+    assert_eq!(body["field"], "customer_id", "{body}");
+    let (_, _, body) = call(
+        Mocks::new(),
+        post_json(ORDERS, json!({"customer_id": Uuid::now_v7()})),
+    )
+    .await;
+    assert_eq!(body["field"], "currency", "{body}");
+}
+
+#[actix_web::test]
+async fn create_order_for_an_unknown_customer_is_422() {
+    let mut mocks = Mocks::new();
+    mocks.directory.expect_exists().returning(|_| Ok(false));
+    let (status, headers, body) = call(
+        mocks,
+        post_json(
+            ORDERS,
+            json!({"customer_id": Uuid::now_v7(), "currency": "USD"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 422);
+    problem(422, &headers, &body, "customer_not_found");
+    assert_eq!(body["field"], "customer_id");
+}
+
+#[actix_web::test]
+async fn get_order_returns_it_with_lines_money_and_etag() {
+    let order = order_with_lines();
+    let (status, headers, body) = call(
+        Mocks::new().stored(&order),
+        test::TestRequest::get().uri(&format!("{ORDERS}/{}", order.id())),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(headers.get(header::ETAG).unwrap(), "\"3\"");
+    let data = &body["data"];
+    assert_eq!(
+        data["total"],
+        json!({"amount": 45000, "currency": "USD", "formatted": "450.00"})
+    );
+    assert_eq!(data["lines"].as_array().unwrap().len(), 2);
+    assert_eq!(data["lines"][0]["quantity"], 3);
+    assert_eq!(data["lines"][0]["unit_price"]["formatted"], "100.00");
+    assert_eq!(data["lines"][0]["subtotal"]["amount"], 30000);
+    assert_eq!(data["lines"][0]["sku"], "W-1");
+    assert_eq!(data["is_editable"], true);
+    assert!(data["confirmed_at"].is_null());
+}
+
+#[actix_web::test]
+async fn get_unknown_or_malformed_id() {
+    let mut mocks = Mocks::new();
+    mocks.orders.expect_find_by_id().returning(|_| Ok(None));
+    let (status, headers, body) = call(
+        mocks,
+        test::TestRequest::get().uri(&format!("{ORDERS}/{}", Uuid::now_v7())),
+    )
+    .await;
+    assert_eq!(status, 404);
+    problem(404, &headers, &body, "order_not_found");
+
+    let (status, headers, body) = call(
+        Mocks::new(),
+        test::TestRequest::get().uri(&format!("{ORDERS}/not-a-uuid")),
+    )
+    .await;
+    assert_eq!(status, 400);
+    problem(400, &headers, &body, "invalid_parameter");
+    assert_eq!(body["field"], "id");
+}
+
+#[actix_web::test]
+async fn get_by_number() {
+    let order = order_with_lines();
+    let stored = order.clone();
+    let mut mocks = Mocks::new();
+    mocks
+        .orders
+        .expect_find_by_number()
+        .returning(move |n| Ok((n == stored.number()).then(|| stored.clone())));
+    let (status, _, body) = call(
+        mocks,
+        test::TestRequest::get().uri(&format!("{ORDERS}/number/ORD-2025-089928")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["id"], order.id().to_string());
+
+    let (status, headers, body) = call(
+        Mocks::new(),
+        test::TestRequest::get().uri(&format!("{ORDERS}/number/ORD-25-1")),
+    )
+    .await;
+    assert_eq!(status, 400);
+    problem(400, &headers, &body, "invalid_parameter");
+    assert_eq!(body["field"], "order_number");
+}
+
+#[actix_web::test]
+async fn list_orders_is_paginated() {
+    let order = order_with_lines();
+    let mut mocks = Mocks::new();
+    mocks
+        .orders
+        .expect_list()
+        .withf(|f, p| {
+            f.customer_id.is_none() && f.status.is_none() && p.page() == 2 && p.page_size() == 1
+        })
+        .returning(move |_, p| {
+            Ok(Page {
+                items: vec![order.clone()],
+                request: p,
+                total_items: 3,
+            })
+        });
+    let (status, _, body) = call(
+        mocks,
+        test::TestRequest::get().uri(&format!("{ORDERS}?page=2&page_size=1")),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        body["pagination"],
+        json!({"page": 2, "page_size": 1, "total_items": 3, "total_pages": 3})
+    );
+}
+
+#[actix_web::test]
+async fn list_rejects_bad_paging() {
+    for query in [
+        "page=0",
+        "page=x",
+        "page_size=101",
+        "page_size=0",
+        "page=-2",
+    ] {
+        let mut mocks = Mocks::new();
+        mocks.orders.expect_list().never();
+        let (status, headers, body) = call(
+            mocks,
+            test::TestRequest::get().uri(&format!("{ORDERS}?{query}")),
+        )
+        .await;
+        assert_eq!(status, 400, "{query}");
+        problem(400, &headers, &body, "invalid_parameter");
+    }
+}
+
+#[actix_web::test]
+async fn list_by_customer_and_by_status() {
+    let customer = Uuid::now_v7();
+    let mut mocks = Mocks::new();
+    mocks.directory.expect_exists().returning(|_| Ok(true));
+    mocks
+        .orders
+        .expect_list()
+        .withf(move |f, _| f.customer_id == Some(CustomerId::from_uuid(customer)))
+        .returning(|_, p| {
+            Ok(Page {
+                items: vec![],
+                request: p,
+                total_items: 0,
+            })
+        });
+    let (status, _, body) = call(
+        mocks,
+        test::TestRequest::get().uri(&format!("{ORDERS}/customer/{customer}")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["pagination"]["total_pages"], 0);
+
+    let mut mocks = Mocks::new();
+    mocks.directory.expect_exists().returning(|_| Ok(false));
+    let (status, headers, body) = call(
+        mocks,
+        test::TestRequest::get().uri(&format!("{ORDERS}/customer/{customer}")),
+    )
+    .await;
+    assert_eq!(status, 404);
+    problem(404, &headers, &body, "customer_not_found");
+
+    let mut mocks = Mocks::new();
+    mocks
+        .orders
+        .expect_list()
+        .withf(|f, _| f.status == Some(OrderStatus::Fulfilled))
+        .returning(|_, p| {
+            Ok(Page {
+                items: vec![],
+                request: p,
+                total_items: 0,
+            })
+        });
+    let (status, _, _) = call(
+        mocks,
+        test::TestRequest::get().uri(&format!("{ORDERS}/status/fulfilled")),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    let (status, headers, body) = call(
+        Mocks::new(),
+        test::TestRequest::get().uri(&format!("{ORDERS}/status/shipped")),
+    )
+    .await;
+    assert_eq!(status, 400);
+    problem(400, &headers, &body, "invalid_parameter");
+    assert_eq!(body["field"], "status");
+}
+
+// ----- transitions -----
+
+#[actix_web::test]
+async fn transitions_succeed_from_the_right_state() {
+    let cases = [
+        ("confirm", OrderStatus::Pending, "confirmed"),
+        ("process", OrderStatus::Confirmed, "processing"),
+        ("fulfill", OrderStatus::Processing, "fulfilled"),
+        ("cancel", OrderStatus::Processing, "cancelled"),
+    ];
+    for (action, from, to) in cases {
+        let order = order_in(from);
+        let req = test::TestRequest::post().uri(&format!("{ORDERS}/{}/{action}", order.id()));
+        let (status, headers, body) = call(Mocks::new().stored(&order), req).await;
+        assert_eq!(status, 200, "{action}: {body}");
+        assert_eq!(body["data"]["status"], to);
+        let version = order.version() + 1;
+        assert_eq!(
+            headers.get(header::ETAG).unwrap().to_str().unwrap(),
+            format!("\"{version}\"")
+        );
+    }
+}
+
+#[actix_web::test]
+async fn cancel_records_the_reason() {
+    let order = order_in(OrderStatus::Confirmed);
+    let req = post_json(
+        &format!("{ORDERS}/{}/cancel", order.id()),
+        json!({"reason": "customer request"}),
+    );
+    let (status, _, body) = call(Mocks::new().stored(&order), req).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["cancellation_reason"], "customer request");
+    assert!(body["data"]["cancelled_at"].is_string());
+}
+
+#[actix_web::test]
+async fn forbidden_transitions_are_409_with_the_domain_code() {
+    let cases = [
+        ("confirm", pending_order(), "order_empty"),
+        (
+            "process",
+            order_in(OrderStatus::Pending),
+            "invalid_order_status",
+        ),
+        (
+            "fulfill",
+            order_in(OrderStatus::Confirmed),
+            "invalid_order_status",
+        ),
+        (
+            "confirm",
+            order_in(OrderStatus::Cancelled),
+            "invalid_order_status",
+        ),
+        (
+            "cancel",
+            order_in(OrderStatus::Fulfilled),
+            "fulfilled_order_not_cancellable",
+        ),
+        (
+            "cancel",
+            order_in(OrderStatus::Cancelled),
+            "order_already_cancelled",
+        ),
+    ];
+    for (action, order, code) in cases {
+        let req = test::TestRequest::post().uri(&format!("{ORDERS}/{}/{action}", order.id()));
+        let (status, headers, body) = call(Mocks::new().stored(&order), req).await;
+        assert_eq!(status, 409, "{action} {code}: {body}");
+        problem(409, &headers, &body, code);
+    }
+}
+
+#[actix_web::test]
+async fn a_stale_if_match_is_412_and_a_malformed_one_400() {
+    let order = order_with_lines();
+    let req = test::TestRequest::post()
+        .uri(&format!("{ORDERS}/{}/confirm", order.id()))
+        .insert_header((header::IF_MATCH, "\"1\""));
+    let (status, headers, body) = call(Mocks::new().stored(&order), req).await;
+    assert_eq!(status, 412);
+    problem(412, &headers, &body, "version_mismatch");
+
+    let req = test::TestRequest::post()
+        .uri(&format!("{ORDERS}/{}/confirm", order.id()))
+        .insert_header((header::IF_MATCH, "\"3\""));
+    let (status, _, _) = call(Mocks::new().stored(&order), req).await;
+    assert_eq!(status, 200);
+
+    let req = test::TestRequest::post()
+        .uri(&format!("{ORDERS}/{}/confirm", order.id()))
+        .insert_header((header::IF_MATCH, "three"));
+    let (status, headers, body) = call(Mocks::new().stored(&order), req).await;
+    assert_eq!(status, 400);
+    problem(400, &headers, &body, "invalid_precondition");
+}
+
+#[actix_web::test]
+async fn delete_is_204_for_pending_and_409_for_confirmed() {
+    let order = pending_order();
+    let (status, _, body) = call(
+        Mocks::new().stored(&order),
+        test::TestRequest::delete().uri(&format!("{ORDERS}/{}", order.id())),
+    )
+    .await;
+    assert_eq!(status, 204);
+    assert!(body.is_null());
+
+    let order = order_in(OrderStatus::Confirmed);
+    let (status, headers, body) = call(
+        Mocks::new().stored(&order),
+        test::TestRequest::delete().uri(&format!("{ORDERS}/{}", order.id())),
+    )
+    .await;
+    assert_eq!(status, 409);
+    problem(409, &headers, &body, "order_not_deletable");
+}
+
+// ----- lines -----
+
+#[actix_web::test]
+async fn add_line_answers_201_with_the_new_totals_and_the_line_location() {
+    let order = pending_order();
+    let req = post_json(
+        &format!("{ORDERS}/{}/lines", order.id()),
+        json!({"product_id": Uuid::now_v7(), "quantity": 3, "unit_price": 10000, "currency": "USD"}),
+    );
+    let (status, headers, body) = call(Mocks::new().stored(&order), req).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["data"]["total"]["amount"], 30000);
+    assert_eq!(body["data"]["total"]["formatted"], "300.00");
+    let line = body["data"]["lines"][0]["id"].as_str().unwrap();
+    let location = headers.get(header::LOCATION).unwrap().to_str().unwrap();
+    assert_eq!(location, format!("{ORDERS}/{}/lines/{line}", order.id()));
+}
+
+#[actix_web::test]
+async fn add_line_rejections() {
+    let order = pending_order();
+    let p = Uuid::now_v7();
+    let cases = [
+        (
+            json!({"product_id": p, "quantity": 0, "unit_price": 1, "currency": "USD"}),
+            422,
+            "invalid_quantity",
+            Some("quantity"),
+        ),
+        (
+            json!({"product_id": p, "quantity": 1_000_001, "unit_price": 1, "currency": "USD"}),
+            422,
+            "invalid_quantity",
+            Some("quantity"),
+        ),
+        (
+            json!({"product_id": p, "quantity": 1, "unit_price": -1, "currency": "USD"}),
+            422,
+            "invalid_price",
+            Some("unit_price"),
+        ),
+        (
+            json!({"product_id": p, "quantity": 1, "unit_price": 1, "currency": "EUR"}),
+            422,
+            "currency_mismatch",
+            Some("currency"),
+        ),
+        (
+            json!({"product_id": p, "quantity": 2, "unit_price": i64::MAX, "currency": "USD"}),
+            422,
+            "amount_overflow",
+            Some("unit_price"),
+        ),
+        (
+            json!({"product_id": p, "quantity": 1.5, "unit_price": 1, "currency": "USD"}),
+            422,
+            "invalid_body",
+            Some("quantity"),
+        ),
+        (
+            json!({"product_id": p, "quantity": 1, "unit_price": "1", "currency": "USD"}),
+            422,
+            "invalid_body",
+            Some("unit_price"),
+        ),
+        (
+            json!({"product_id": p, "quantity": 1, "unit_price": 1, "currency": "USD", "sku": "s".repeat(65)}),
+            422,
+            "invalid_text",
+            Some("sku"),
+        ),
+    ];
+    for (body, status, code, field) in cases {
+        let req = post_json(&format!("{ORDERS}/{}/lines", order.id()), body.clone());
+        let mut mocks = Mocks::new();
+        let stored = order.clone();
+        mocks
+            .orders
+            .expect_find_by_id()
+            .returning(move |_| Ok(Some(stored.clone())));
+        mocks.orders.expect_update().never();
+        let (got, headers, problem_body) = call(mocks, req).await;
+        assert_eq!(got, status, "{body}: {problem_body}");
+        problem(status, &headers, &problem_body, code);
+        if let Some(field) = field {
+            assert_eq!(problem_body["field"], field, "{body}");
+        }
+    }
+}
+
+#[actix_web::test]
+async fn editing_lines_of_a_confirmed_order_is_409() {
+    let order = order_in(OrderStatus::Confirmed);
+    let line = order.lines()[0].id();
+    let requests = [
+        post_json(
+            &format!("{ORDERS}/{}/lines", order.id()),
+            json!({"product_id": Uuid::now_v7(), "quantity": 1, "unit_price": 1, "currency": "USD"}),
+        ),
+        test::TestRequest::put()
+            .uri(&format!("{ORDERS}/{}/lines/{line}", order.id()))
+            .set_json(json!({"quantity": 9})),
+        test::TestRequest::delete().uri(&format!("{ORDERS}/{}/lines/{line}", order.id())),
+    ];
+    for req in requests {
+        let (status, headers, body) = call(Mocks::new().stored(&order), req).await;
+        assert_eq!(status, 409, "{body}");
+        problem(409, &headers, &body, "order_not_editable");
+    }
+}
+
+#[actix_web::test]
+async fn update_and_remove_line() {
+    let order = order_with_lines();
+    let line = order.lines()[0].id();
+    let req = test::TestRequest::put()
+        .uri(&format!("{ORDERS}/{}/lines/{line}", order.id()))
+        .set_json(json!({"quantity": 1}));
+    let (status, _, body) = call(Mocks::new().stored(&order), req).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["total"]["amount"], 25000);
+
+    let req = test::TestRequest::delete().uri(&format!("{ORDERS}/{}/lines/{line}", order.id()));
+    let (status, headers, _) = call(Mocks::new().stored(&order), req).await;
+    assert_eq!(status, 204);
+    assert_eq!(headers.get(header::ETAG).unwrap(), "\"4\"");
+
+    let missing = Uuid::now_v7();
+    let req = test::TestRequest::delete().uri(&format!("{ORDERS}/{}/lines/{missing}", order.id()));
+    let (status, headers, body) = call(Mocks::new().stored(&order), req).await;
+    assert_eq!(status, 404);
+    problem(404, &headers, &body, "line_not_found");
+
+    let req = test::TestRequest::put()
+        .uri(&format!("{ORDERS}/{}/lines/xyz", order.id()))
+        .set_json(json!({"quantity": 1}));
+    let (status, _, body) = call(Mocks::new().stored(&order), req).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["field"], "line_id");
+}
+
+// ----- infrastructure errors -----
+
+#[actix_web::test]
+async fn an_unavailable_database_is_503_with_retry_after_and_no_details() {
+    let mut mocks = Mocks::new();
+    mocks.orders.expect_find_by_id().returning(|_| {
+        Err(RepositoryError::Unavailable(
+            "connection refused to 10.0.0.5:5432".into(),
+        ))
+    });
+    let (status, headers, body) = call(
+        mocks,
+        test::TestRequest::get().uri(&format!("{ORDERS}/{}", Uuid::now_v7())),
+    )
+    .await;
+    assert_eq!(status, 503);
+    problem(503, &headers, &body, "service_unavailable");
+    assert!(headers.get(header::RETRY_AFTER).is_some());
+    assert!(!body.to_string().contains("10.0.0.5"));
+}
+
+#[actix_web::test]
+async fn an_unexpected_storage_error_is_500_without_sql() {
+    let mut mocks = Mocks::new();
+    mocks
+        .orders
+        .expect_find_by_id()
+        .returning(|_| Err(RepositoryError::Unexpected("syntax error at SELECT".into())));
+    let (status, headers, body) = call(
+        mocks,
+        test::TestRequest::get().uri(&format!("{ORDERS}/{}", Uuid::now_v7())),
+    )
+    .await;
+    assert_eq!(status, 500);
+    problem(500, &headers, &body, "internal_error");
+    assert!(!body.to_string().contains("SELECT"));
+}
+
+#[actix_web::test]
+async fn unknown_routes_are_problem_json_404() {
+    let (status, headers, body) = call(
+        Mocks::new(),
+        test::TestRequest::get().uri("/api/v1/nothing"),
+    )
+    .await;
+    assert_eq!(status, 404);
+    problem(404, &headers, &body, "route_not_found");
+}
+
+// ----- customers -----
+
+const CUSTOMERS: &str = "/api/v1/customer-mgmt/customers";
+
+#[actix_web::test]
+async fn create_customer_as_in_the_description() {
+    let mut mocks = Mocks::new();
+    mocks
+        .customers
+        .expect_insert()
+        .times(1)
+        .returning(|_| Ok(()));
+    let req = post_json(
+        CUSTOMERS,
+        json!({"name": "John Doe", "email": "john@example.com", "source": "web"}),
+    );
+    let (status, headers, body) = call(mocks, req).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["id"].as_str().unwrap();
+    assert_eq!(
+        headers.get(header::LOCATION).unwrap().to_str().unwrap(),
+        format!("{CUSTOMERS}/{id}")
+    );
+    assert_eq!(body["data"]["email"], "john@example.com");
+    assert_eq!(body["data"]["source"], "web");
+}
+
+#[actix_web::test]
+async fn create_customer_rejections() {
+    let cases = [
+        (
+            json!({"name": "", "email": "j@example.com"}),
+            422,
+            "validation_failed",
+            "name",
+        ),
+        (
+            json!({"name": "J", "email": "nope"}),
+            422,
+            "validation_failed",
+            "email",
+        ),
+        (json!({"name": "J"}), 422, "invalid_body", "email"),
+    ];
+    for (body, status, code, field) in cases {
+        let mut mocks = Mocks::new();
+        mocks.customers.expect_insert().never();
+        let (got, headers, problem_body) = call(mocks, post_json(CUSTOMERS, body.clone())).await;
+        assert_eq!(got, status, "{body}");
+        problem(status, &headers, &problem_body, code);
+        assert_eq!(problem_body["field"], field);
+    }
+    let mut mocks = Mocks::new();
+    mocks
+        .customers
+        .expect_insert()
+        .returning(|_| Err(RepositoryError::Duplicate("email".into())));
+    let (status, headers, body) = call(
+        mocks,
+        post_json(CUSTOMERS, json!({"name": "J", "email": "j@example.com"})),
+    )
+    .await;
+    assert_eq!(status, 409);
+    problem(409, &headers, &body, "conflict");
+}
+
+#[actix_web::test]
+async fn get_and_list_customers() {
+    let customer = Customer::create(
+        CustomerId::from_uuid(Uuid::now_v7()),
+        NewCustomer {
+            name: "John Doe".into(),
+            email: "john@example.com".into(),
+            source: None,
+        },
+        now(),
+    )
+    .unwrap();
+    let id = customer.id();
+    let stored = customer.clone();
+    let mut mocks = Mocks::new();
+    mocks
+        .customers
+        .expect_find_by_id()
+        .returning(move |i| Ok((i == id).then(|| stored.clone())));
+    let (status, _, body) = call(
+        mocks,
+        test::TestRequest::get().uri(&format!("{CUSTOMERS}/{id}")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["name"], "John Doe");
+
+    let mut mocks = Mocks::new();
+    mocks.customers.expect_find_by_id().returning(|_| Ok(None));
+    let (status, headers, body) = call(
+        mocks,
+        test::TestRequest::get().uri(&format!("{CUSTOMERS}/{}", Uuid::now_v7())),
+    )
+    .await;
+    assert_eq!(status, 404);
+    problem(404, &headers, &body, "customer_not_found");
+
+    let mut mocks = Mocks::new();
+    mocks.customers.expect_list().returning(move |p| {
+        Ok(Page {
+            items: vec![customer.clone()],
+            request: p,
+            total_items: 1,
+        })
+    });
+    let (status, _, body) = call(
+        mocks,
+        test::TestRequest::get().uri(&format!("{CUSTOMERS}?page=1&page_size=10")),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["pagination"]["total_items"], 1);
+    assert_eq!(body["data"][0]["id"], id.to_string());
+}
