@@ -118,6 +118,34 @@ pub trait IdGenerator: Send + Sync + 'static {
     fn new_id(&self) -> Uuid;
 }
 
+/// Connection-pool figures for dashboards.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Configured maximum number of connections.
+    pub max_size: u32,
+    /// Connections currently open.
+    pub connections: u32,
+    /// Open connections not in use.
+    pub idle: u32,
+    /// Requests for a connection that had to wait, since start.
+    pub waits_total: u64,
+    /// Requests for a connection that timed out, since start.
+    pub timeouts_total: u64,
+}
+
+/// Health of the storage the use cases depend on, for readiness probes and metrics.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait StorageHealth: Send + Sync + 'static {
+    /// Whether the store answers and its schema is up to date.
+    ///
+    /// # Errors
+    /// `Unavailable` when it cannot be reached; `Unexpected` when the schema is behind.
+    fn check(&self) -> Result<(), RepositoryError>;
+
+    /// Current connection-pool figures.
+    fn pool_stats(&self) -> PoolStats;
+}
+
 /// The wall clock, truncated to microseconds: the precision PostgreSQL keeps,
 /// so a value read back equals the value written.
 #[derive(Debug, Clone, Copy, Default)]

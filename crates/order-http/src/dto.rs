@@ -7,6 +7,7 @@ use order_domain::{
     CompanyId, Currency, CustomerId, Money, Order, OrderLine, ProductId, ProductSnapshot, Quantity,
 };
 use serde::{Deserialize, Serialize, Serializer};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -14,12 +15,13 @@ use crate::error::ApiError;
 // ----- requests -----
 
 /// `POST /orders`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateOrderRequest {
     /// An existing customer.
     pub customer_id: Uuid,
     /// ISO 4217 code, e.g. `USD`.
+    #[schema(example = "USD")]
     pub currency: String,
     /// Optional B2B company.
     #[serde(default)]
@@ -41,14 +43,16 @@ impl CreateOrderRequest {
 }
 
 /// `POST /orders/{id}/lines`. `unit_price` is in minor units of `currency`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddLineRequest {
     /// The product.
     pub product_id: Uuid,
     /// Units, 1..=1,000,000.
+    #[schema(example = 3)]
     pub quantity: i64,
     /// Minor units (cents), >= 0.
+    #[schema(example = 10000)]
     pub unit_price: i64,
     /// Must be the order's currency.
     pub currency: String,
@@ -78,7 +82,7 @@ impl AddLineRequest {
 }
 
 /// `PUT /orders/{id}/lines/{line_id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateLineRequest {
     /// New number of units, 1..=1,000,000.
@@ -86,7 +90,7 @@ pub struct UpdateLineRequest {
 }
 
 /// `POST /orders/{id}/cancel` (the body is optional).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {
     /// Why the order is cancelled.
@@ -95,7 +99,7 @@ pub struct CancelRequest {
 }
 
 /// `POST /customers`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCustomerRequest {
     /// Display name.
@@ -117,17 +121,33 @@ impl From<CreateCustomerRequest> for NewCustomer {
     }
 }
 
+/// An order status, as used in `/orders/status/{status}` and in order bodies.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusParam {
+    /// Created; lines may be edited.
+    Pending,
+    /// Accepted; lines are frozen.
+    Confirmed,
+    /// Being prepared.
+    Processing,
+    /// Delivered.
+    Fulfilled,
+    /// Abandoned.
+    Cancelled,
+}
+
 // ----- responses -----
 
 /// `{"data": ...}`: every successful body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Envelope<T> {
     /// The resource.
     pub data: T,
 }
 
 /// A page of resources with its paging information.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ListEnvelope<T> {
     /// The items of the page.
     pub data: Vec<T>,
@@ -136,7 +156,7 @@ pub struct ListEnvelope<T> {
 }
 
 /// Paging information of a list.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Pagination {
     /// 1-based page number.
     pub page: u32,
@@ -165,11 +185,12 @@ impl<T> ListEnvelope<T> {
 }
 
 /// An amount: integer minor units, currency, and the exact decimal text.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MoneyDto {
     /// Minor units (cents).
     pub amount: i64,
     /// ISO 4217 code.
+    #[schema(value_type = String, example = "USD")]
     pub currency: &'static str,
     /// Exact decimal in major units, e.g. `"450.00"`.
     pub formatted: String,
@@ -198,7 +219,7 @@ fn rfc3339_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, 
 }
 
 /// An order line.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LineDto {
     /// Line id.
     pub id: Uuid,
@@ -216,9 +237,11 @@ pub struct LineDto {
     pub sku: Option<String>,
     /// When the line was added.
     #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
     /// When the line last changed.
     #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -239,7 +262,7 @@ impl From<&OrderLine> for LineDto {
 }
 
 /// An order as API clients see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OrderDto {
     /// Order id (UUID v7).
     pub id: Uuid,
@@ -250,8 +273,10 @@ pub struct OrderDto {
     /// The B2B company, if any.
     pub company_id: Option<Uuid>,
     /// `pending`, `confirmed`, `processing`, `fulfilled` or `cancelled`.
+    #[schema(value_type = StatusParam)]
     pub status: &'static str,
     /// ISO 4217 code.
+    #[schema(value_type = String, example = "USD")]
     pub currency: &'static str,
     /// Rises by one with every change; also sent as the `ETag`.
     pub version: u64,
@@ -273,21 +298,27 @@ pub struct OrderDto {
     pub cancellation_reason: Option<String>,
     /// Creation time.
     #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
     /// Last change.
     #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub updated_at: DateTime<Utc>,
     /// Confirmation time.
     #[serde(serialize_with = "rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub confirmed_at: Option<DateTime<Utc>>,
     /// Processing start time.
     #[serde(serialize_with = "rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub processing_started_at: Option<DateTime<Utc>>,
     /// Fulfilment time.
     #[serde(serialize_with = "rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub fulfilled_at: Option<DateTime<Utc>>,
     /// Cancellation time.
     #[serde(serialize_with = "rfc3339_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub cancelled_at: Option<DateTime<Utc>>,
 }
 
@@ -320,7 +351,7 @@ impl From<&Order> for OrderDto {
 }
 
 /// A customer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerDto {
     /// Customer id (UUID v7).
     pub id: Uuid,
@@ -332,6 +363,7 @@ pub struct CustomerDto {
     pub source: Option<String>,
     /// Registration time.
     #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
 }
 

@@ -137,18 +137,20 @@ fn app_status(error: &AppError) -> StatusCode {
 }
 
 /// The RFC 9457 body.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
     /// A URI reference naming the problem type (one per `code`).
     #[serde(rename = "type")]
     pub kind: String,
     /// Short summary of the problem type.
+    #[schema(value_type = String)]
     pub title: &'static str,
     /// The HTTP status code.
     pub status: u16,
     /// Explanation of this occurrence.
     pub detail: String,
     /// Stable machine-readable code.
+    #[schema(value_type = String, example = "order_empty")]
     pub code: &'static str,
     /// The request field or parameter at fault, if any.
     #[serde(skip_serializing_if = "Option::is_none")]

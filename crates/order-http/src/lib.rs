@@ -12,33 +12,61 @@
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod observe;
+pub mod openapi;
 pub mod routes;
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
+use order_app::ports::StorageHealth;
 use order_app::{Customers, Orders};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
 
 pub use error::{ApiError, Problem, PROBLEM_JSON};
+pub use observe::Metrics;
 
-/// The use cases the routes call.
-#[derive(Debug, Clone)]
+/// Everything the routes need: use cases, the health port and the metrics.
+#[derive(Clone)]
 pub struct ApiState {
     /// Order use cases.
     pub orders: Orders,
     /// Customer use cases.
     pub customers: Customers,
+    /// Storage health, for `/ready` and pool metrics.
+    pub health: Arc<dyn StorageHealth>,
+    /// Shared by every worker so `/metrics` sees all requests.
+    pub metrics: Metrics,
 }
 
-/// Registers every route, the body limit and the problem+json 404 fallback.
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState").finish_non_exhaustive()
+    }
+}
+
+/// Registers every route, the body limit, Swagger UI and the problem+json 404 fallback.
+///
+/// Wrap the app with [`observe::observe_request`] (as [`serve`] does) for
+/// request ids, logs and metrics.
 pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::new(state.orders))
             .app_data(web::Data::new(state.customers))
+            .app_data(web::Data::new(state.health))
+            .app_data(web::Data::new(state.metrics))
             .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
             .configure(routes::orders::configure)
             .configure(routes::customers::configure)
+            .configure(routes::operations::configure)
+            .service(
+                SwaggerUi::new("/docs/{_:.*}")
+                    .url("/api-docs/openapi.json", openapi::ApiDoc::openapi()),
+            )
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(ApiError::RouteNotFound)
             }));
@@ -50,9 +78,13 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
 /// # Errors
 /// When the listener cannot be used.
 pub fn serve(listener: TcpListener, state: ApiState, workers: usize) -> std::io::Result<Server> {
-    let server = HttpServer::new(move || App::new().configure(configure(state.clone())))
-        .workers(workers.max(1))
-        .listen(listener)?
-        .run();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(observe::observe_request))
+            .configure(configure(state.clone()))
+    })
+    .workers(workers.max(1))
+    .listen(listener)?
+    .run();
     Ok(server)
 }

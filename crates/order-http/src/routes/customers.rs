@@ -13,18 +13,15 @@ use crate::extract::{blocking, page_query, path_uuid, JsonBody};
 /// Path prefix of the customer API.
 pub const BASE: &str = "/api/v1/customer-mgmt";
 
-/// Registers the customer routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope(BASE)
-            .route("/customers", web::post().to(create))
-            .route("/customers", web::get().to(list))
-            .route("/customers/{id}", web::get().to(get)),
-    );
+routes! {
+    post "/api/v1/customer-mgmt/customers" => create,
+    get "/api/v1/customer-mgmt/customers" => list,
+    get "/api/v1/customer-mgmt/customers/{id}" => get,
 }
 
+#[utoipa::path(post, path = "/api/v1/customer-mgmt/customers", tag = "customers", request_body = CreateCustomerRequest, responses((status = 201, description = "The created customer", body = Envelope<CustomerDto>, headers(("Location" = String, description = "URL of the customer")))))]
 #[tracing::instrument(skip_all)]
-async fn create(
+pub(crate) async fn create(
     customers: web::Data<Customers>,
     body: JsonBody<CreateCustomerRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -40,8 +37,9 @@ async fn create(
         }))
 }
 
+#[utoipa::path(get, path = "/api/v1/customer-mgmt/customers/{id}", tag = "customers", params(("id" = Uuid, Path, description = "Customer id")), responses((status = 200, description = "The customer", body = Envelope<CustomerDto>)))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn get(
+pub(crate) async fn get(
     customers: web::Data<Customers>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -53,8 +51,12 @@ async fn get(
     }))
 }
 
+#[utoipa::path(get, path = "/api/v1/customer-mgmt/customers", tag = "customers", params(("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page (default 1)"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)")), responses((status = 200, description = "One page of customers, newest first", body = ListEnvelope<CustomerDto>)))]
 #[tracing::instrument(skip_all)]
-async fn list(customers: web::Data<Customers>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn list(
+    customers: web::Data<Customers>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = page_query(&req)?;
     let customers = customers.into_inner();
     let page = blocking(move || customers.list(page)).await?;

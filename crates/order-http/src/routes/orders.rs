@@ -5,6 +5,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use order_app::{OrderFilter, Orders};
 use order_domain::{CustomerId, LineId, Order, OrderId, OrderNumber, OrderStatus, Quantity};
 
+#[allow(unused_imports)] // referenced from the OpenAPI attributes only
+use crate::dto::StatusParam;
 use crate::dto::{
     AddLineRequest, CancelRequest, CreateOrderRequest, Envelope, ListEnvelope, OrderDto,
     UpdateLineRequest,
@@ -15,34 +17,21 @@ use crate::extract::{blocking, etag, if_match, page_query, path_uuid, JsonBody, 
 /// Path prefix of the order API.
 pub const BASE: &str = "/api/v1/order-mgmt";
 
-/// Registers the order routes.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope(BASE)
-            .route("/orders", web::post().to(create))
-            .route("/orders", web::get().to(list))
-            .route(
-                "/orders/number/{order_number}",
-                web::get().to(get_by_number),
-            )
-            .route(
-                "/orders/customer/{customer_id}",
-                web::get().to(list_for_customer),
-            )
-            .route("/orders/status/{status}", web::get().to(list_by_status))
-            .route("/orders/{id}", web::get().to(get))
-            .route("/orders/{id}", web::delete().to(delete))
-            .route("/orders/{id}/confirm", web::post().to(confirm))
-            .route("/orders/{id}/process", web::post().to(process))
-            .route("/orders/{id}/fulfill", web::post().to(fulfill))
-            .route("/orders/{id}/cancel", web::post().to(cancel))
-            .route("/orders/{id}/lines", web::post().to(add_line))
-            .route("/orders/{id}/lines/{line_id}", web::put().to(update_line))
-            .route(
-                "/orders/{id}/lines/{line_id}",
-                web::delete().to(remove_line),
-            ),
-    );
+routes! {
+    post "/api/v1/order-mgmt/orders" => create,
+    get "/api/v1/order-mgmt/orders" => list,
+    get "/api/v1/order-mgmt/orders/number/{order_number}" => get_by_number,
+    get "/api/v1/order-mgmt/orders/customer/{customer_id}" => list_for_customer,
+    get "/api/v1/order-mgmt/orders/status/{status}" => list_by_status,
+    get "/api/v1/order-mgmt/orders/{id}" => get,
+    delete "/api/v1/order-mgmt/orders/{id}" => delete,
+    post "/api/v1/order-mgmt/orders/{id}/confirm" => confirm,
+    post "/api/v1/order-mgmt/orders/{id}/process" => process,
+    post "/api/v1/order-mgmt/orders/{id}/fulfill" => fulfill,
+    post "/api/v1/order-mgmt/orders/{id}/cancel" => cancel,
+    post "/api/v1/order-mgmt/orders/{id}/lines" => add_line,
+    put "/api/v1/order-mgmt/orders/{id}/lines/{line_id}" => update_line,
+    delete "/api/v1/order-mgmt/orders/{id}/lines/{line_id}" => remove_line,
 }
 
 fn order_id(raw: &str) -> Result<OrderId, ApiError> {
@@ -84,8 +73,9 @@ fn page_of(page: order_app::Page<Order>) -> HttpResponse {
     HttpResponse::Ok().json(ListEnvelope::from_page(page, |o| OrderDto::from(&o)))
 }
 
+#[utoipa::path(post, path = "/api/v1/order-mgmt/orders", tag = "orders", request_body = CreateOrderRequest, responses((status = 201, description = "The created order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created resource")))))]
 #[tracing::instrument(skip_all)]
-async fn create(
+pub(crate) async fn create(
     orders: web::Data<Orders>,
     body: JsonBody<CreateOrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -95,16 +85,21 @@ async fn create(
     Ok(created(&order, order_location(order.id())))
 }
 
+#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/{id}", tag = "orders", params(("id" = Uuid, Path, description = "Order id")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn get(orders: web::Data<Orders>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn get(
+    orders: web::Data<Orders>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let id = order_id(&id)?;
     let orders = orders.into_inner();
     let order = blocking(move || orders.get(id)).await?;
     Ok(ok(&order))
 }
 
+#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/number/{order_number}", tag = "orders", params(("order_number" = String, Path, description = "ORD-YYYY-NNNNNN")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(number = %number))]
-async fn get_by_number(
+pub(crate) async fn get_by_number(
     orders: web::Data<Orders>,
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
@@ -119,8 +114,12 @@ async fn get_by_number(
     Ok(ok(&order))
 }
 
+#[utoipa::path(get, path = "/api/v1/order-mgmt/orders", tag = "orders", params(("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page (default 1)"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
 #[tracing::instrument(skip_all)]
-async fn list(orders: web::Data<Orders>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn list(
+    orders: web::Data<Orders>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let page = page_query(&req)?;
     let orders = orders.into_inner();
     Ok(page_of(
@@ -128,8 +127,9 @@ async fn list(orders: web::Data<Orders>, req: HttpRequest) -> Result<HttpRespons
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/customer/{customer_id}", tag = "orders", params(("customer_id" = Uuid, Path, description = "Customer id"), ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page (default 1)"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
-async fn list_for_customer(
+pub(crate) async fn list_for_customer(
     orders: web::Data<Orders>,
     customer_id: web::Path<String>,
     req: HttpRequest,
@@ -142,8 +142,9 @@ async fn list_for_customer(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/status/{status}", tag = "orders", params(("status" = StatusParam, Path, description = "Order status")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
 #[tracing::instrument(skip_all, fields(status = %status))]
-async fn list_by_status(
+pub(crate) async fn list_by_status(
     orders: web::Data<Orders>,
     status: web::Path<String>,
     req: HttpRequest,
@@ -165,8 +166,9 @@ async fn list_by_status(
     Ok(page_of(blocking(move || orders.list(filter, page)).await?))
 }
 
+#[utoipa::path(delete, path = "/api/v1/order-mgmt/orders/{id}", tag = "orders", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 204, description = "Soft-deleted")))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn delete(
+pub(crate) async fn delete(
     orders: web::Data<Orders>,
     id: web::Path<String>,
     req: HttpRequest,
@@ -179,7 +181,7 @@ async fn delete(
 }
 
 /// The four lifecycle transitions share everything but the use case they call.
-async fn transition(
+pub(crate) async fn transition(
     orders: web::Data<Orders>,
     id: &str,
     req: &HttpRequest,
@@ -194,8 +196,9 @@ async fn transition(
     Ok(ok(&order))
 }
 
+#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/confirm", tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn confirm(
+pub(crate) async fn confirm(
     orders: web::Data<Orders>,
     id: web::Path<String>,
     req: HttpRequest,
@@ -203,8 +206,9 @@ async fn confirm(
     transition(orders, &id, &req, |o, id, v| o.confirm(id, v)).await
 }
 
+#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/process", tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn process(
+pub(crate) async fn process(
     orders: web::Data<Orders>,
     id: web::Path<String>,
     req: HttpRequest,
@@ -212,8 +216,9 @@ async fn process(
     transition(orders, &id, &req, |o, id, v| o.start_processing(id, v)).await
 }
 
+#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/fulfill", tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn fulfill(
+pub(crate) async fn fulfill(
     orders: web::Data<Orders>,
     id: web::Path<String>,
     req: HttpRequest,
@@ -221,8 +226,9 @@ async fn fulfill(
     transition(orders, &id, &req, |o, id, v| o.mark_fulfilled(id, v)).await
 }
 
+#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/cancel", tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body(content = Option<CancelRequest>, description = "Optional reason"), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn cancel(
+pub(crate) async fn cancel(
     orders: web::Data<Orders>,
     id: web::Path<String>,
     req: HttpRequest,
@@ -232,8 +238,9 @@ async fn cancel(
     transition(orders, &id, &req, move |o, id, v| o.cancel(id, reason, v)).await
 }
 
+#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/lines", tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = AddLineRequest, responses((status = 201, description = "The order with the line; Location names the line", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created resource")))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-async fn add_line(
+pub(crate) async fn add_line(
     orders: web::Data<Orders>,
     id: web::Path<String>,
     req: HttpRequest,
@@ -250,8 +257,9 @@ async fn add_line(
     ))
 }
 
+#[utoipa::path(put, path = "/api/v1/order-mgmt/orders/{id}/lines/{line_id}", tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("line_id" = Uuid, Path, description = "Line id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = UpdateLineRequest, responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %path.0, line_id = %path.1))]
-async fn update_line(
+pub(crate) async fn update_line(
     orders: web::Data<Orders>,
     path: web::Path<(String, String)>,
     req: HttpRequest,
@@ -265,8 +273,9 @@ async fn update_line(
     Ok(ok(&order))
 }
 
+#[utoipa::path(delete, path = "/api/v1/order-mgmt/orders/{id}/lines/{line_id}", tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("line_id" = Uuid, Path, description = "Line id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 204, description = "Removed", headers(("ETag" = String, description = "The new order version")))))]
 #[tracing::instrument(skip_all, fields(id = %path.0, line_id = %path.1))]
-async fn remove_line(
+pub(crate) async fn remove_line(
     orders: web::Data<Orders>,
     path: web::Path<(String, String)>,
     req: HttpRequest,

@@ -1,0 +1,229 @@
+//! Request observation: one log line per request with its id, and the
+//! Prometheus metrics served at `/metrics`.
+//!
+//! The request id is taken from `X-Request-Id` when it is a sane token, or
+//! generated, and echoed in the response so a client can quote it.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, Error};
+use order_app::ports::StorageHealth;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+use tracing::Instrument;
+
+/// Header carrying the request id.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The service's Prometheus metrics.
+#[derive(Clone, Debug)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    transitions: IntCounterVec,
+    pool: IntGaugeVec,
+    pool_events: IntGaugeVec,
+}
+
+impl Metrics {
+    /// Creates and registers every metric.
+    ///
+    /// # Errors
+    /// Only if two metrics were given the same name (a programming error).
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route template and status",
+            ),
+            &["method", "route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by route template",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
+            &["method", "route"],
+        )?;
+        let transitions = IntCounterVec::new(
+            Opts::new(
+                "order_transitions_total",
+                "Successful order lifecycle changes by kind",
+            ),
+            &["kind"],
+        )?;
+        let pool = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database pool connections by state"),
+            &["state"],
+        )?;
+        let pool_events = IntGaugeVec::new(
+            Opts::new(
+                "db_pool_acquire_events",
+                "Connection acquisitions that waited or timed out, since start",
+            ),
+            &["outcome"],
+        )?;
+        for metric in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(transitions.clone()),
+            Box::new(pool.clone()),
+            Box::new(pool_events.clone()),
+        ] {
+            registry.register(metric)?;
+        }
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            transitions,
+            pool,
+            pool_events,
+        })
+    }
+
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.requests
+            .with_label_values(&[method, route, status.to_string().as_str()])
+            .inc();
+        self.latency
+            .with_label_values(&[method, route])
+            .observe(seconds);
+        if (200..300).contains(&status) {
+            if let Some(kind) = transition_kind(method, route) {
+                self.transitions.with_label_values(&[kind]).inc();
+            }
+        }
+    }
+
+    /// The Prometheus text exposition of every metric, pool figures refreshed.
+    #[must_use]
+    pub fn render(&self, health: &dyn StorageHealth) -> String {
+        let stats = health.pool_stats();
+        let gauge = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.pool
+            .with_label_values(&["max"])
+            .set(i64::from(stats.max_size));
+        self.pool
+            .with_label_values(&["open"])
+            .set(i64::from(stats.connections));
+        self.pool
+            .with_label_values(&["idle"])
+            .set(i64::from(stats.idle));
+        self.pool
+            .with_label_values(&["in_use"])
+            .set(i64::from(stats.connections.saturating_sub(stats.idle)));
+        self.pool_events
+            .with_label_values(&["waited"])
+            .set(gauge(stats.waits_total));
+        self.pool_events
+            .with_label_values(&["timed_out"])
+            .set(gauge(stats.timeouts_total));
+        let mut buffer = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+            tracing::error!(error = %e, "cannot encode metrics");
+        }
+        String::from_utf8_lossy(&buffer).into_owned()
+    }
+}
+
+/// Which lifecycle change a successful request to this route made, if any.
+fn transition_kind(method: &str, route: &str) -> Option<&'static str> {
+    let orders = "/api/v1/order-mgmt/orders";
+    match (method, route.strip_prefix(orders)?) {
+        ("POST", "") => Some("create"),
+        ("POST", "/{id}/confirm") => Some("confirm"),
+        ("POST", "/{id}/process") => Some("process"),
+        ("POST", "/{id}/fulfill") => Some("fulfill"),
+        ("POST", "/{id}/cancel") => Some("cancel"),
+        ("DELETE", "/{id}") => Some("delete"),
+        _ => None,
+    }
+}
+
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_owned)
+}
+
+/// Middleware: request id, one log line per request, metrics.
+///
+/// # Errors
+/// Only what the wrapped service returns.
+pub async fn observe_request(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let id = request_id(&req);
+    let metrics = req.app_data::<web::Data<Metrics>>().cloned();
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let mut response = next.call(req).instrument(span.clone()).await?;
+    let status = response.status().as_u16();
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let elapsed = started.elapsed();
+    if let Some(metrics) = metrics {
+        metrics.observe(&method, &route, status, elapsed.as_secs_f64());
+    }
+    span.in_scope(|| {
+        tracing::info!(
+            %route,
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request completed"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    Ok(response)
+}
+
+/// Shared handle on the health port, stored as app data.
+pub type Health = Arc<dyn StorageHealth>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transitions_are_recognised_by_route_template() {
+        assert_eq!(
+            transition_kind("POST", "/api/v1/order-mgmt/orders/{id}/confirm"),
+            Some("confirm")
+        );
+        assert_eq!(
+            transition_kind("POST", "/api/v1/order-mgmt/orders"),
+            Some("create")
+        );
+        assert_eq!(transition_kind("GET", "/api/v1/order-mgmt/orders"), None);
+        assert_eq!(
+            transition_kind("POST", "/api/v1/order-mgmt/orders/{id}/lines"),
+            None
+        );
+    }
+}

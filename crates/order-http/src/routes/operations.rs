@@ -1,0 +1,65 @@
+//! Operational endpoints outside the versioned API: liveness, readiness,
+//! metrics and the OpenAPI document.
+
+use actix_web::http::header::ContentType;
+use actix_web::{web, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::ApiError;
+use crate::observe::{Health, Metrics};
+
+routes! {
+    get "/health" => health,
+    get "/ready" => ready,
+    get "/metrics" => metrics,
+    get "/api-docs/openapi.json" => openapi,
+}
+
+/// Liveness / readiness answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthStatus {
+    /// `ok` or `ready`.
+    pub status: String,
+}
+
+/// The process is up and serving HTTP.
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, description = "Alive", body = HealthStatus)))]
+pub(crate) async fn health() -> HttpResponse {
+    HttpResponse::Ok().json(HealthStatus {
+        status: "ok".to_owned(),
+    })
+}
+
+/// The database answers and its schema is migrated: send traffic.
+#[utoipa::path(get, path = "/ready", tag = "operations",
+    responses((status = 200, description = "Ready for traffic", body = HealthStatus)))]
+pub(crate) async fn ready(health: web::Data<Health>) -> Result<HttpResponse, ApiError> {
+    let health = health.get_ref().clone();
+    crate::extract::blocking(move || health.check().map_err(order_app::AppError::from)).await?;
+    Ok(HttpResponse::Ok().json(HealthStatus {
+        status: "ready".to_owned(),
+    }))
+}
+
+/// Prometheus text exposition.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus metrics", body = String, content_type = "text/plain")))]
+pub(crate) async fn metrics(
+    metrics: web::Data<Metrics>,
+    health: web::Data<Health>,
+) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(metrics.render(health.get_ref().as_ref()))
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(get, path = "/api-docs/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI document", body = Object)))]
+pub(crate) async fn openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(ContentType::json())
+        .body(crate::openapi::document_json())
+}
