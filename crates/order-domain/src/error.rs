@@ -53,8 +53,11 @@ pub enum DomainError {
         /// The largest accepted quantity.
         max: u32,
     },
-    /// A unit price must be non-negative.
-    #[error("unit price must be non-negative, got {amount} minor units")]
+    /// A unit price must be between zero and [`crate::OrderLine::MAX_UNIT_PRICE`] minor units.
+    #[error(
+        "unit price must be between 0 and {} minor units, got {amount}",
+        crate::OrderLine::MAX_UNIT_PRICE
+    )]
     InvalidPrice {
         /// The rejected amount in minor units.
         amount: i64,

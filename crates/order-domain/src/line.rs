@@ -145,8 +145,19 @@ pub struct LineSnapshot {
 }
 
 impl OrderLine {
+    /// The largest unit price accepted, in minor units (10^15: ten trillion
+    /// dollars, a thousand trillion yen). Anything above is a typo or an attack,
+    /// and keeping prices here leaves `i64` head-room for quantities and sums.
+    pub const MAX_UNIT_PRICE: i64 = 1_000_000_000_000_000;
+
+    /// Whether a unit price is acceptable: non-negative and at most [`Self::MAX_UNIT_PRICE`].
+    #[must_use]
+    pub const fn is_valid_unit_price(price: Money) -> bool {
+        price.amount() >= 0 && price.amount() <= Self::MAX_UNIT_PRICE
+    }
+
     pub(crate) fn new(line: NewLine, now: DateTime<Utc>) -> Result<Self, DomainError> {
-        if line.unit_price.is_negative() {
+        if !Self::is_valid_unit_price(line.unit_price) {
             return Err(DomainError::InvalidPrice {
                 amount: line.unit_price.amount(),
             });

@@ -239,12 +239,12 @@ impl Order {
     ///
     /// # Errors
     /// `OrderNotEditable` unless pending; `CurrencyMismatch` when the price is in
-    /// another currency; `InvalidPrice` for a negative price; `InvalidQuantity`
+    /// another currency; `InvalidPrice` for a negative or absurd price; `InvalidQuantity`
     /// when a merge would exceed [`Quantity::MAX`]; `TooManyLines`; `AmountOverflow`.
     pub fn add_line(&mut self, line: NewLine, now: DateTime<Utc>) -> Result<LineId, DomainError> {
         self.ensure_editable()?;
         self.ensure_currency(line.unit_price)?;
-        if line.unit_price.is_negative() {
+        if !OrderLine::is_valid_unit_price(line.unit_price) {
             return Err(DomainError::InvalidPrice {
                 amount: line.unit_price.amount(),
             });

@@ -34,7 +34,12 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     // Prices include huge values so overflow paths are exercised, not just happy ones.
-    let cents = prop_oneof![0i64..100_000, Just(i64::MAX / 3), -10i64..0];
+    let cents = prop_oneof![
+        0i64..100_000,
+        Just(OrderLine::MAX_UNIT_PRICE),
+        Just(i64::MAX / 3),
+        -10i64..0
+    ];
     prop_oneof![
         6 => (0usize..4, 1i64..2_000_000, cents).prop_map(|(product, quantity, cents)| Op::Add { product, quantity, cents }),
         2 => (0usize..6, 1i64..2_000_000).prop_map(|(line, quantity)| Op::Update { line, quantity }),
@@ -130,7 +135,7 @@ proptest! {
             prop_assert!(order.total().amount() >= 0);
             for l in order.lines() {
                 prop_assert_eq!(i128::from(l.subtotal().amount()), i128::from(l.quantity().get()) * i128::from(l.unit_price().amount()));
-                prop_assert!(l.unit_price().amount() >= 0);
+                prop_assert!(OrderLine::is_valid_unit_price(l.unit_price()));
                 prop_assert!((1..=Quantity::MAX).contains(&l.quantity().get()));
             }
             if order.status() != OrderStatus::Pending {

@@ -70,6 +70,20 @@ fn add_line_rejects_a_negative_price() {
 }
 
 #[test]
+fn add_line_rejects_an_absurd_price() {
+    let mut order = new_order();
+    assert_eq!(
+        order.add_line(line(product(), 1, OrderLine::MAX_UNIT_PRICE + 1), t(1)),
+        Err(DomainError::InvalidPrice {
+            amount: OrderLine::MAX_UNIT_PRICE + 1
+        })
+    );
+    order
+        .add_line(line(product(), 1, OrderLine::MAX_UNIT_PRICE), t(1))
+        .unwrap();
+}
+
+#[test]
 fn add_line_accepts_a_zero_price() {
     let mut order = new_order();
     order.add_line(line(product(), 1, 0), t(1)).unwrap();
@@ -144,8 +158,16 @@ fn a_merge_beyond_the_maximum_quantity_is_rejected() {
 #[test]
 fn a_line_subtotal_that_overflows_is_an_error() {
     let mut order = new_order();
+    // 10^15 × 10^6 = 10^21 minor units: beyond i64.
     assert_eq!(
-        order.add_line(line(product(), 2, i64::MAX / 2 + 1), t(1)),
+        order.add_line(
+            line(
+                product(),
+                i64::from(Quantity::MAX),
+                OrderLine::MAX_UNIT_PRICE
+            ),
+            t(1)
+        ),
         Err(DomainError::AmountOverflow)
     );
     assert!(order.lines().is_empty());
@@ -154,10 +176,15 @@ fn a_line_subtotal_that_overflows_is_an_error() {
 #[test]
 fn an_order_total_that_overflows_is_an_error() {
     let mut order = new_order();
-    order.add_line(line(product(), 1, i64::MAX), t(1)).unwrap();
+    // Nine lines of 10^18 fit (9 × 10^18 < 9.22 × 10^18); the tenth overflows the sum.
+    for _ in 0..9 {
+        order
+            .add_line(line(product(), 1_000, OrderLine::MAX_UNIT_PRICE), t(1))
+            .unwrap();
+    }
     let before = order.clone();
     assert_eq!(
-        order.add_line(line(product(), 1, 1), t(2)),
+        order.add_line(line(product(), 1_000, OrderLine::MAX_UNIT_PRICE), t(2)),
         Err(DomainError::AmountOverflow)
     );
     assert_eq!(order, before);

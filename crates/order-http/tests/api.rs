@@ -661,9 +661,15 @@ async fn add_line_rejections() {
             Some("currency"),
         ),
         (
-            json!({"product_id": p, "quantity": 2, "unit_price": i64::MAX, "currency": "USD"}),
+            json!({"product_id": p, "quantity": 1_000_000, "unit_price": 1_000_000_000_000_000_i64, "currency": "USD"}),
             422,
             "amount_overflow",
+            Some("unit_price"),
+        ),
+        (
+            json!({"product_id": p, "quantity": 1, "unit_price": i64::MAX, "currency": "USD"}),
+            422,
+            "invalid_price",
             Some("unit_price"),
         ),
         (
