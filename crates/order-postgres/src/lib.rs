@@ -1,0 +1,53 @@
+//! # order-postgres
+//!
+//! The PostgreSQL adapter of the Order Management service: the diesel schema
+//! of `migrations/`, the connection pool, and the implementations of the
+//! `order-app` storage ports.
+//!
+//! | port | implementation |
+//! |---|---|
+//! | [`OrderRepository`](order_app::ports::OrderRepository) | [`PgOrderRepository`] |
+//! | [`OrderNumberAllocator`](order_app::ports::OrderNumberAllocator) | [`PgOrderNumberAllocator`] |
+//! | [`CustomerRepository`](order_app::ports::CustomerRepository), [`CustomerDirectory`](order_app::ports::CustomerDirectory) | [`PgCustomerRepository`] |
+//! | [`StorageHealth`](order_app::ports::StorageHealth) | [`PgStore`] |
+//!
+//! Rows, queries and diesel's errors stay inside this crate: the ports speak
+//! domain types and [`RepositoryError`](order_app::RepositoryError), mapped in
+//! one place. Setting up (pool, database, migrations) reports [`StorageError`].
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use order_postgres::{ensure_database_exists, PgConfig, PgStore};
+//!
+//! let config = PgConfig {
+//!     database_url: "postgres://postgres@127.0.0.1:5432/orders".into(),
+//!     pool_size: 16,
+//!     connect_timeout: Duration::from_secs(5),
+//! };
+//! ensure_database_exists(&config.database_url, config.connect_timeout)?;
+//! let store = PgStore::connect(&config)?;
+//! store.run_migrations()?;
+//! let (orders, numbers, customers) = (store.orders(), store.numbers(), store.customers());
+//! # Ok::<(), order_postgres::StorageError>(())
+//! ```
+//!
+//! With the `testing` feature, `order_postgres::testing::TestDatabase` gives
+//! every test its own freshly migrated database.
+
+mod config;
+mod customers;
+mod error;
+mod numbers;
+mod orders;
+mod schema;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use config::PgConfig;
+pub use customers::PgCustomerRepository;
+pub(crate) use error::map_diesel_error;
+pub use error::StorageError;
+pub use numbers::PgOrderNumberAllocator;
+pub use orders::PgOrderRepository;
+pub use store::{ensure_database_exists, PgStore, PoolState};

@@ -1,0 +1,286 @@
+//! [`PgOrderRepository`]: the `OrderRepository` port over PostgreSQL.
+//!
+//! - Reads take a fixed number of queries whatever the number of lines: an
+//!   order is its row plus one query for its lines; a list page is one query
+//!   for the page, one for the lines of all its orders (`order_id = ANY(..)`)
+//!   and one `COUNT`. They run in one snapshot (see [`read_consistent`]).
+//! - Writes are one transaction each: the order row, its lines and its
+//!   pending events (the outbox) are stored together or not at all.
+//! - `update` is a compare-and-set on `version`
+//!   (`UPDATE .. WHERE id = $1 AND version = $2 AND deleted_at IS NULL`), the
+//!   port's concurrency contract: a concurrent update is never lost, the
+//!   loser gets `Conflict` and nothing it sent is written.
+
+mod events;
+#[cfg(all(test, feature = "testing"))]
+mod explain_tests;
+pub(crate) mod queries;
+mod rows;
+
+use std::collections::HashMap;
+use std::fmt;
+
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel::upsert::excluded;
+use order_app::ports::OrderRepository;
+use order_app::{OrderFilter, Page, PageRequest, RepositoryError};
+use order_domain::{Order, OrderId, OrderNumber};
+use uuid::Uuid;
+
+use self::events::NewEventRow;
+use self::rows::{restore_order, version_to_column, NewLineRow, NewOrderRow};
+pub(crate) use self::rows::{LineRow, OrderRow};
+use crate::error::{map_diesel_error, unexpected};
+use crate::schema::{order_mgmt_order_events, order_mgmt_order_lines, order_mgmt_orders};
+use crate::store::Db;
+
+/// Orders (with their lines and outbox events) in PostgreSQL.
+///
+/// Made by [`crate::PgStore::orders`]; cloning shares the pool.
+#[derive(Clone)]
+pub struct PgOrderRepository {
+    db: Db,
+}
+
+impl fmt::Debug for PgOrderRepository {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgOrderRepository").finish_non_exhaustive()
+    }
+}
+
+/// Why a write transaction stopped: a database error, or a refusal decided
+/// inside the transaction (stale version, missing order) that rolls it back.
+enum WriteError {
+    Database(DieselError),
+    Refused(RepositoryError),
+}
+
+impl From<DieselError> for WriteError {
+    fn from(error: DieselError) -> Self {
+        Self::Database(error)
+    }
+}
+
+impl WriteError {
+    fn into_repository_error(self, context: &str) -> RepositoryError {
+        match self {
+            Self::Database(error) => map_diesel_error(context, error),
+            Self::Refused(error) => error,
+        }
+    }
+}
+
+impl PgOrderRepository {
+    pub(crate) fn new(db: Db) -> Self {
+        Self { db }
+    }
+
+    /// The order `query` selects (at most one), with its lines.
+    fn find_one(
+        &self,
+        context: &str,
+        query: queries::OrdersQuery,
+    ) -> Result<Option<Order>, RepositoryError> {
+        let found = self.db.read_consistent(context, |conn| {
+            let Some(row) = query.first::<OrderRow>(conn).optional()? else {
+                return Ok(None);
+            };
+            let lines = queries::lines_of(vec![row.id]).load::<LineRow>(conn)?;
+            Ok(Some((row, lines)))
+        })?;
+        found
+            .map(|(row, lines)| restore_order(row, lines))
+            .transpose()
+    }
+}
+
+impl OrderRepository for PgOrderRepository {
+    #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order.id()), err(level = "debug"))]
+    fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
+        let row = NewOrderRow::from_order(order)?;
+        let lines = NewLineRow::from_order(order)?;
+        let events = NewEventRow::from_events(order.pending_events())?;
+        let mut conn = self.db.checkout()?;
+        conn.transaction(|conn| {
+            diesel::insert_into(order_mgmt_orders::table)
+                .values(&row)
+                .execute(conn)?;
+            if !lines.is_empty() {
+                diesel::insert_into(order_mgmt_order_lines::table)
+                    .values(&lines)
+                    .execute(conn)?;
+            }
+            if !events.is_empty() {
+                diesel::insert_into(order_mgmt_order_events::table)
+                    .values(&events)
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+        .map_err(|e| map_diesel_error("insert order", e))
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), err(level = "debug"))]
+    fn find_by_id(&self, id: OrderId) -> Result<Option<Order>, RepositoryError> {
+        self.find_one("find order by id", queries::by_id(id.as_uuid()))
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), fields(number = %number), err(level = "debug"))]
+    fn find_by_number(&self, number: OrderNumber) -> Result<Option<Order>, RepositoryError> {
+        self.find_one(
+            "find order by number",
+            queries::by_number(number.to_string()),
+        )
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), err(level = "debug"))]
+    fn list(
+        &self,
+        filter: &OrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<Order>, RepositoryError> {
+        let page_query = queries::page(filter, page)?;
+        let count_query = queries::matching(filter).count();
+        let offset = page.offset();
+        let page_size = usize::try_from(page.page_size()).unwrap_or(usize::MAX);
+        let (rows, lines, total) = self.db.read_consistent("list orders", |conn| {
+            let rows = page_query.load::<OrderRow>(conn)?;
+            let lines = if rows.is_empty() {
+                Vec::new()
+            } else {
+                queries::lines_of(rows.iter().map(|r| r.id).collect()).load::<LineRow>(conn)?
+            };
+            // A short, non-empty page (or an empty first page) is the last
+            // one: the total follows without counting.
+            let total = if rows.len() < page_size && (offset == 0 || !rows.is_empty()) {
+                None
+            } else {
+                Some(count_query.get_result::<i64>(conn)?)
+            };
+            Ok((rows, lines, total))
+        })?;
+        let total_items = match total {
+            Some(count) => u64::try_from(count).map_err(unexpected)?,
+            None => offset + rows.len() as u64,
+        };
+        let mut lines_by_order: HashMap<Uuid, Vec<LineRow>> = HashMap::new();
+        for line in lines {
+            lines_by_order.entry(line.order_id).or_default().push(line);
+        }
+        let items = rows
+            .into_iter()
+            .map(|row| {
+                let lines = lines_by_order.remove(&row.id).unwrap_or_default();
+                restore_order(row, lines)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            request: page,
+            total_items,
+        })
+    }
+
+    #[tracing::instrument(
+        level = "debug",
+        skip_all,
+        fields(order_id = %order.id(), expected_version = expected_version, version = order.version()),
+        err(level = "debug")
+    )]
+    fn update(&self, order: &Order, expected_version: u64) -> Result<(), RepositoryError> {
+        use order_mgmt_order_lines::dsl as l;
+        use order_mgmt_orders::dsl as o;
+
+        // Writing the version that was read would let two writers both "win".
+        if order.version() <= expected_version {
+            return Err(unexpected(format!(
+                "order {} at version {} is no change from version {expected_version}",
+                order.id(),
+                order.version()
+            )));
+        }
+        let id = order.id().as_uuid();
+        let expected = version_to_column(expected_version)?;
+        let row = NewOrderRow::from_order(order)?;
+        let lines = NewLineRow::from_order(order)?;
+        let line_ids: Vec<Uuid> = lines.iter().map(|line| line.id).collect();
+        let events = NewEventRow::from_events(order.pending_events())?;
+        let mut conn = self.db.checkout()?;
+        conn.transaction::<_, WriteError, _>(|conn| {
+            // The compare-and-set. While another update of this order is
+            // uncommitted this waits for its row lock; once it commits, the
+            // version no longer matches and no row is updated.
+            let updated = diesel::update(o::order_mgmt_orders)
+                .filter(o::id.eq(id))
+                .filter(o::version.eq(expected))
+                .filter(o::deleted_at.is_null())
+                .set(&row)
+                .execute(conn)?;
+            if updated == 0 {
+                let live = diesel::select(diesel::dsl::exists(
+                    o::order_mgmt_orders
+                        .filter(o::id.eq(id))
+                        .filter(o::deleted_at.is_null()),
+                ))
+                .get_result::<bool>(conn)?;
+                return Err(WriteError::Refused(if live {
+                    RepositoryError::Conflict {
+                        expected: expected_version,
+                    }
+                } else {
+                    RepositoryError::NotFound
+                }));
+            }
+            // Lines: drop the removed ones, then upsert the rest in one
+            // statement that rewrites only lines that actually changed.
+            diesel::delete(
+                l::order_mgmt_order_lines
+                    .filter(l::order_id.eq(id))
+                    .filter(l::id.ne_all(line_ids)),
+            )
+            .execute(conn)?;
+            upsert_changed_lines(conn, &lines)?;
+            if !events.is_empty() {
+                diesel::insert_into(order_mgmt_order_events::table)
+                    .values(&events)
+                    .execute(conn)?;
+            }
+            Ok(())
+        })
+        .map_err(|e| e.into_repository_error("update order"))
+    }
+}
+
+/// Inserts new lines and rewrites changed ones, in one statement; a line that
+/// is stored exactly as given is left alone (no dead row version is made).
+fn upsert_changed_lines(conn: &mut PgConnection, lines: &[NewLineRow]) -> QueryResult<usize> {
+    // `filter` on an upsert is its `ON CONFLICT .. DO UPDATE .. WHERE`.
+    use diesel::query_dsl::methods::FilterDsl;
+    use order_mgmt_order_lines::dsl as l;
+
+    if lines.is_empty() {
+        return Ok(0);
+    }
+    let upsert = diesel::insert_into(l::order_mgmt_order_lines)
+        .values(lines)
+        .on_conflict(l::id)
+        .do_update()
+        .set((
+            l::quantity.eq(excluded(l::quantity)),
+            l::unit_price.eq(excluded(l::unit_price)),
+            l::subtotal.eq(excluded(l::subtotal)),
+            l::description.eq(excluded(l::description)),
+            l::sku.eq(excluded(l::sku)),
+            l::updated_at.eq(excluded(l::updated_at)),
+        ));
+    // Never touch a line of another order, and only lines that changed.
+    let changed = l::quantity
+        .ne(excluded(l::quantity))
+        .or(l::unit_price.ne(excluded(l::unit_price)))
+        .or(l::subtotal.ne(excluded(l::subtotal)))
+        .or(l::description.is_distinct_from(excluded(l::description)))
+        .or(l::sku.is_distinct_from(excluded(l::sku)))
+        .or(l::updated_at.ne(excluded(l::updated_at)));
+    FilterDsl::filter(upsert, l::order_id.eq(excluded(l::order_id)).and(changed)).execute(conn)
+}
