@@ -1,0 +1,102 @@
+//! The `CustomerRepository` and `CustomerDirectory` contracts.
+
+use order_app::customers::{Customer, NewCustomer};
+use order_app::ports::{CustomerDirectory, CustomerRepository};
+use order_app::{PageRequest, RepositoryError};
+use order_domain::CustomerId;
+use order_postgres::testing::TestDatabase;
+use uuid::Uuid;
+
+use crate::support::at;
+
+fn new_customer(email: &str, created: i64) -> Customer {
+    Customer::create(
+        CustomerId::from_uuid(Uuid::now_v7()),
+        NewCustomer {
+            name: "Jane Roe".into(),
+            email: email.into(),
+            source: None,
+        },
+        at(created),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_customer_reads_back_as_stored() {
+    let db = TestDatabase::new();
+    let customers = db.store().customers();
+    let customer = Customer::create(
+        CustomerId::from_uuid(Uuid::now_v7()),
+        NewCustomer {
+            name: "John Doe".into(),
+            email: " John@Example.COM ".into(),
+            source: Some("web".into()),
+        },
+        at(0),
+    )
+    .unwrap();
+
+    customers.insert(&customer).unwrap();
+
+    assert_eq!(
+        customers.find_by_id(customer.id()).unwrap(),
+        Some(customer.clone())
+    );
+    assert_eq!(customer.email().as_str(), "John@example.com");
+    assert_eq!(
+        customers
+            .find_by_id(CustomerId::from_uuid(Uuid::now_v7()))
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn a_second_registration_of_an_email_is_a_duplicate() {
+    let db = TestDatabase::new();
+    let customers = db.store().customers();
+    customers
+        .insert(&new_customer("jane@example.com", 0))
+        .unwrap();
+    assert_eq!(
+        customers.insert(&new_customer("jane@EXAMPLE.com", 1)),
+        Err(RepositoryError::Duplicate("uq_customer_email".into()))
+    );
+}
+
+#[test]
+fn customers_are_listed_newest_first_with_their_count() {
+    let db = TestDatabase::new();
+    let customers = db.store().customers();
+    let all: Vec<Customer> = (0..5)
+        .map(|i| {
+            let customer = new_customer(&format!("c{i}@example.com"), i);
+            customers.insert(&customer).unwrap();
+            customer
+        })
+        .collect();
+
+    let first = customers.list(PageRequest::new(1, 2).unwrap()).unwrap();
+    let last = customers.list(PageRequest::new(3, 2).unwrap()).unwrap();
+    let beyond = customers.list(PageRequest::new(4, 2).unwrap()).unwrap();
+
+    assert_eq!(first.items, vec![all[4].clone(), all[3].clone()]);
+    assert_eq!(last.items, vec![all[0].clone()]);
+    assert!(beyond.items.is_empty());
+    for page in [first, last, beyond] {
+        assert_eq!(page.total_items, 5);
+    }
+}
+
+#[test]
+fn the_directory_knows_exactly_the_registered_customers() {
+    let db = TestDatabase::new();
+    let customers = db.store().customers();
+    let customer = new_customer("known@example.com", 0);
+    customers.insert(&customer).unwrap();
+    assert!(customers.exists(customer.id()).unwrap());
+    assert!(!customers
+        .exists(CustomerId::from_uuid(Uuid::now_v7()))
+        .unwrap());
+}

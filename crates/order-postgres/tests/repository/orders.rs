@@ -1,0 +1,582 @@
+//! The `OrderRepository` contract: round trips, lookups, lists, soft delete,
+//! the compare-and-set update, line synchronisation and the outbox.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Jsonb, Text};
+use order_app::ports::OrderRepository;
+use order_app::{OrderFilter, PageRequest, RepositoryError};
+use order_domain::{CustomerId, Order, OrderId, OrderNumber, OrderStatus, Quantity};
+use order_postgres::testing::TestDatabase;
+use uuid::Uuid;
+
+use crate::support::{at, change, customer, line, order, order_with_every_field, stored_order};
+
+#[test]
+fn a_round_trip_preserves_every_field_of_an_order_and_its_lines() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    let mut order = order_with_every_field(&store, customer_id);
+
+    store.orders().insert(&order).unwrap();
+    order.take_events();
+
+    let loaded = store.orders().find_by_id(order.id()).unwrap().unwrap();
+    assert_eq!(loaded, order);
+    assert_eq!(loaded.lines().len(), 3);
+    assert_eq!(loaded.status(), OrderStatus::Cancelled);
+    assert_eq!(
+        loaded.cancellation_reason(),
+        Some("Customer changed their mind")
+    );
+}
+
+#[test]
+fn every_state_written_by_update_reads_back_equal() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    let mut order = order(&store, customer_id, 0);
+    store.orders().insert(&order).unwrap();
+    order.take_events();
+    assert_eq!(
+        store.orders().find_by_id(order.id()).unwrap(),
+        Some(order.clone())
+    );
+
+    let steps: [&dyn Fn(&mut Order); 5] = [
+        &|o| {
+            o.add_line(line(3, 10_000), at(1)).unwrap();
+        },
+        &|o| {
+            o.add_line(line(2, 7_500), at(2)).unwrap();
+        },
+        &|o| o.confirm(at(3)).unwrap(),
+        &|o| o.start_processing(at(4)).unwrap(),
+        &|o| o.mark_fulfilled(at(5)).unwrap(),
+    ];
+    for step in steps {
+        order = change(&store, &order, step);
+        assert_eq!(
+            store.orders().find_by_id(order.id()).unwrap(),
+            Some(order.clone())
+        );
+    }
+    assert_eq!(order.total().amount(), 45_000);
+    assert_eq!(order.version(), 6);
+}
+
+#[test]
+fn an_order_is_found_by_its_number_and_not_by_another() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    let order = stored_order(&store, customer_id, 0);
+
+    assert_eq!(
+        store.orders().find_by_number(order.number()).unwrap(),
+        Some(order.clone())
+    );
+    let other = OrderNumber::new(2025, order.number().counter() + 1_000).unwrap();
+    assert_eq!(store.orders().find_by_number(other).unwrap(), None);
+    assert_eq!(
+        store
+            .orders()
+            .find_by_id(OrderId::from_uuid(Uuid::now_v7()))
+            .unwrap(),
+        None
+    );
+}
+
+#[test]
+fn inserting_the_same_id_or_number_twice_is_a_duplicate() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    let first = stored_order(&store, customer_id, 0);
+
+    let same_id = first.clone();
+    assert_eq!(
+        store.orders().insert(&same_id),
+        Err(RepositoryError::Duplicate("order_mgmt_orders_pkey".into()))
+    );
+
+    let mut same_number = order(&store, customer_id, 1);
+    same_number = Order::restore(order_domain::OrderSnapshot {
+        number: first.number(),
+        ..snapshot(&same_number)
+    })
+    .unwrap();
+    assert_eq!(
+        store.orders().insert(&same_number),
+        Err(RepositoryError::Duplicate("uq_order_number".into()))
+    );
+}
+
+#[test]
+fn an_order_for_an_unknown_customer_is_a_constraint_violation() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let order = order(&store, CustomerId::from_uuid(Uuid::now_v7()), 0);
+    assert_eq!(
+        store.orders().insert(&order),
+        Err(RepositoryError::ConstraintViolation("fk_customer".into()))
+    );
+    assert_eq!(store.orders().find_by_id(order.id()).unwrap(), None);
+}
+
+/// Seven orders of two customers in several statuses, created one minute apart.
+struct Catalogue {
+    alice: CustomerId,
+    bob: CustomerId,
+    /// Newest first.
+    orders: Vec<Order>,
+}
+
+fn catalogue(store: &order_postgres::PgStore) -> Catalogue {
+    let alice = customer(store);
+    let bob = customer(store);
+    let plan = [
+        (alice, OrderStatus::Pending),
+        (bob, OrderStatus::Confirmed),
+        (alice, OrderStatus::Confirmed),
+        (alice, OrderStatus::Cancelled),
+        (bob, OrderStatus::Pending),
+        (alice, OrderStatus::Confirmed),
+        (bob, OrderStatus::Confirmed),
+    ];
+    let mut orders = Vec::new();
+    for (minute, (customer_id, status)) in (0_i64..).zip(plan) {
+        let mut order = stored_order(store, customer_id, minute * 60);
+        match status {
+            OrderStatus::Confirmed => {
+                order = change(store, &order, |o| o.confirm(at(minute * 60 + 1)).unwrap());
+            }
+            OrderStatus::Cancelled => {
+                order = change(store, &order, |o| {
+                    o.cancel(None, at(minute * 60 + 1)).unwrap()
+                });
+            }
+            _ => {}
+        }
+        orders.push(order);
+    }
+    orders.reverse();
+    Catalogue { alice, bob, orders }
+}
+
+fn ids(orders: &[Order]) -> Vec<OrderId> {
+    orders.iter().map(Order::id).collect()
+}
+
+#[test]
+fn lists_filter_by_customer_status_or_both_newest_first() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let Catalogue { alice, bob, orders } = catalogue(&store);
+    let page = PageRequest::new(1, 100).unwrap();
+    let expect = |keep: &dyn Fn(&Order) -> bool| -> Vec<OrderId> {
+        ids(&orders
+            .iter()
+            .filter(|o| keep(o))
+            .cloned()
+            .collect::<Vec<_>>())
+    };
+
+    let cases: [(&str, OrderFilter, Vec<OrderId>); 5] = [
+        ("everything", OrderFilter::default(), expect(&|_| true)),
+        (
+            "alice",
+            OrderFilter {
+                customer_id: Some(alice),
+                status: None,
+            },
+            expect(&|o| o.customer_id() == alice),
+        ),
+        (
+            "confirmed",
+            OrderFilter {
+                customer_id: None,
+                status: Some(OrderStatus::Confirmed),
+            },
+            expect(&|o| o.status() == OrderStatus::Confirmed),
+        ),
+        (
+            "bob's confirmed",
+            OrderFilter {
+                customer_id: Some(bob),
+                status: Some(OrderStatus::Confirmed),
+            },
+            expect(&|o| o.customer_id() == bob && o.status() == OrderStatus::Confirmed),
+        ),
+        (
+            "nothing fulfilled",
+            OrderFilter {
+                customer_id: None,
+                status: Some(OrderStatus::Fulfilled),
+            },
+            vec![],
+        ),
+    ];
+    for (name, filter, expected) in cases {
+        let listed = store.orders().list(&filter, page).unwrap();
+        assert_eq!(ids(&listed.items), expected, "{name}");
+        assert_eq!(listed.total_items, expected.len() as u64, "{name}");
+    }
+    // Listed orders are whole: lines included, equal to what a get returns.
+    let listed = store.orders().list(&OrderFilter::default(), page).unwrap();
+    assert_eq!(listed.items, orders);
+}
+
+#[test]
+fn pages_are_first_middle_last_and_empty_beyond_with_the_total_on_each() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    // 25 orders; three share one creation time, so the id decides among them.
+    let mut orders: Vec<Order> = (0..25)
+        .map(|i| {
+            stored_order(
+                &store,
+                customer_id,
+                if (10..13).contains(&i) { 10 } else { i },
+            )
+        })
+        .collect();
+    orders.sort_by_key(|o| std::cmp::Reverse((o.created_at(), o.id())));
+    let filter = OrderFilter {
+        customer_id: Some(customer_id),
+        status: None,
+    };
+
+    let mut seen = Vec::new();
+    for (page, expected_len) in [(1, 10), (2, 10), (3, 5), (4, 0)] {
+        let listed = store
+            .orders()
+            .list(&filter, PageRequest::new(page, 10).unwrap())
+            .unwrap();
+        assert_eq!(listed.items.len(), expected_len, "page {page}");
+        assert_eq!(listed.total_items, 25, "page {page}");
+        assert_eq!(listed.total_pages(), 3);
+        seen.extend(listed.items);
+    }
+    assert_eq!(ids(&seen), ids(&orders), "pages neither overlap nor skip");
+
+    let far = store
+        .orders()
+        .list(&filter, PageRequest::new(1_000, 100).unwrap())
+        .unwrap();
+    assert!(far.items.is_empty());
+    assert_eq!(far.total_items, 25);
+}
+
+#[test]
+fn soft_deleted_orders_vanish_from_every_read_and_cannot_be_updated() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    let kept = stored_order(&store, customer_id, 0);
+    let doomed = stored_order(&store, customer_id, 1);
+
+    let deleted = change(&store, &doomed, |o| o.soft_delete(at(2)).unwrap());
+
+    assert_eq!(store.orders().find_by_id(doomed.id()).unwrap(), None);
+    assert_eq!(
+        store.orders().find_by_number(doomed.number()).unwrap(),
+        None
+    );
+    for filter in [
+        OrderFilter::default(),
+        OrderFilter {
+            customer_id: Some(customer_id),
+            status: Some(OrderStatus::Pending),
+        },
+    ] {
+        let listed = store
+            .orders()
+            .list(&filter, PageRequest::default())
+            .unwrap();
+        assert_eq!(ids(&listed.items), vec![kept.id()]);
+        assert_eq!(listed.total_items, 1);
+    }
+    // The row is still there, stamped, for audits.
+    let stamped = diesel::sql_query(
+        "SELECT count(*) AS n FROM order_mgmt_orders WHERE deleted_at IS NOT NULL",
+    )
+    .get_result::<Count>(&mut db.connection())
+    .unwrap()
+    .n;
+    assert_eq!(stamped, 1);
+
+    let mut again = deleted.clone();
+    again
+        .add_line(line(1, 1), at(3))
+        .expect_err("the domain refuses edits of a deleted order");
+    let mut resurrect = deleted;
+    // Even a forged change is refused: the stored row is deleted.
+    resurrect = Order::restore(order_domain::OrderSnapshot {
+        deleted_at: None,
+        version: resurrect.version() + 1,
+        ..snapshot(&resurrect)
+    })
+    .unwrap();
+    assert_eq!(
+        store.orders().update(&resurrect, resurrect.version() - 1),
+        Err(RepositoryError::NotFound)
+    );
+}
+
+#[test]
+fn an_update_against_a_stale_version_is_a_conflict_and_changes_nothing() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    let original = stored_order(&store, customer_id, 0);
+
+    // Two writers read version 2; the first one wins.
+    let winner = change(&store, &original, |o| {
+        o.add_line(line(2, 500), at(1)).unwrap();
+    });
+    let mut loser = original.clone();
+    loser.add_line(line(9, 900), at(2)).unwrap();
+    loser.confirm(at(3)).unwrap();
+
+    assert_eq!(
+        store.orders().update(&loser, original.version()),
+        Err(RepositoryError::Conflict {
+            expected: original.version()
+        })
+    );
+    assert_eq!(
+        store.orders().find_by_id(original.id()).unwrap(),
+        Some(winner)
+    );
+    assert_eq!(
+        events_of(&db, original.id()).len(),
+        3,
+        "no event of the loser"
+    );
+}
+
+#[test]
+fn updating_an_order_that_was_never_stored_is_not_found() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    let mut ghost = order(&store, customer_id, 0);
+    ghost.add_line(line(1, 100), at(1)).unwrap();
+    assert_eq!(
+        store.orders().update(&ghost, 1),
+        Err(RepositoryError::NotFound)
+    );
+}
+
+#[test]
+fn an_update_that_does_not_advance_the_version_is_refused() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    let order = stored_order(&store, customer_id, 0);
+    assert!(matches!(
+        store.orders().update(&order, order.version()),
+        Err(RepositoryError::Unexpected(_))
+    ));
+}
+
+#[test]
+fn lines_are_added_changed_and_removed_in_step_with_the_domain() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    let mut order = order(&store, customer_id, 0);
+    let mut line_ids = Vec::new();
+    for (i, cents) in (1..).zip([100, 200, 300]) {
+        line_ids.push(order.add_line(line(1, cents), at(i)).unwrap());
+    }
+    store.orders().insert(&order).unwrap();
+    order.take_events();
+
+    let order = change(&store, &order, |o| {
+        o.remove_line(line_ids[1], at(10)).unwrap();
+        o.update_line_quantity(line_ids[0], Quantity::new(7).unwrap(), at(11))
+            .unwrap();
+        o.add_line(line(4, 50), at(12)).unwrap();
+    });
+
+    let loaded = store.orders().find_by_id(order.id()).unwrap().unwrap();
+    assert_eq!(loaded, order);
+    assert_eq!(loaded.lines().len(), 3);
+    assert_eq!(loaded.lines()[0].quantity().get(), 7);
+    assert_eq!(loaded.total().amount(), 7 * 100 + 300 + 4 * 50);
+    assert_eq!(line_count(&db, order.id()), 3, "the removed line is gone");
+
+    let emptied = change(&store, &order, |o| {
+        for line_id in o.lines().iter().map(|l| l.id()).collect::<Vec<_>>() {
+            o.remove_line(line_id, at(20)).unwrap();
+        }
+    });
+    assert_eq!(line_count(&db, emptied.id()), 0);
+    assert_eq!(
+        store.orders().find_by_id(emptied.id()).unwrap(),
+        Some(emptied)
+    );
+}
+
+#[test]
+fn an_update_rewrites_only_the_lines_that_changed() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    let mut order = order(&store, customer_id, 0);
+    let first = order.add_line(line(1, 100), at(1)).unwrap();
+    let second = order.add_line(line(1, 200), at(2)).unwrap();
+    store.orders().insert(&order).unwrap();
+    order.take_events();
+    let before = row_versions(&db);
+
+    let order = change(&store, &order, |o| {
+        o.update_line_quantity(first, Quantity::new(2).unwrap(), at(3))
+            .unwrap();
+    });
+    let after_quantity = row_versions(&db);
+    assert_ne!(after_quantity[&first.as_uuid()], before[&first.as_uuid()]);
+    assert_eq!(after_quantity[&second.as_uuid()], before[&second.as_uuid()]);
+
+    change(&store, &order, |o| o.confirm(at(4)).unwrap());
+    assert_eq!(
+        row_versions(&db),
+        after_quantity,
+        "confirming rewrites no line"
+    );
+}
+
+#[test]
+fn every_change_writes_its_events_to_the_outbox_in_order() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    let mut order = order(&store, customer_id, 0);
+    store.orders().insert(&order).unwrap();
+    order.take_events();
+    let order = change(&store, &order, |o| {
+        o.add_line(line(3, 10_000), at(1)).unwrap();
+        o.add_line(line(2, 7_500), at(2)).unwrap();
+    });
+    change(&store, &order, |o| o.confirm(at(3)).unwrap());
+
+    let events = events_of(&db, order.id());
+    let summary: Vec<(i64, &str)> = events
+        .iter()
+        .map(|e| (e.version, e.event_type.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, "OrderCreated"),
+            (2, "OrderLineAdded"),
+            (3, "OrderLineAdded"),
+            (4, "OrderConfirmed"),
+        ]
+    );
+    assert_eq!(
+        events[0].payload["order_number"],
+        order.number().to_string()
+    );
+    assert_eq!(
+        events[3].payload["total"],
+        serde_json::json!({ "amount": 45_000, "currency": "USD" })
+    );
+}
+
+/// Every stored field of `order`, to forge variants the domain never makes.
+fn snapshot(order: &Order) -> order_domain::OrderSnapshot {
+    order_domain::OrderSnapshot {
+        id: order.id(),
+        number: order.number(),
+        customer_id: order.customer_id(),
+        company_id: order.company_id(),
+        status: order.status(),
+        currency: order.currency(),
+        lines: order
+            .lines()
+            .iter()
+            .map(|l| order_domain::LineSnapshot {
+                id: l.id(),
+                product_id: l.product_id(),
+                quantity: i64::from(l.quantity().get()),
+                unit_price: l.unit_price(),
+                subtotal: l.subtotal(),
+                description: l.description().map(str::to_owned),
+                sku: l.sku().map(str::to_owned),
+                created_at: l.created_at(),
+                updated_at: l.updated_at(),
+            })
+            .collect(),
+        subtotal: order.subtotal(),
+        tax: order.tax(),
+        discount: order.discount(),
+        total: order.total(),
+        version: order.version(),
+        created_at: order.created_at(),
+        updated_at: order.updated_at(),
+        deleted_at: order.deleted_at(),
+        confirmed_at: order.confirmed_at(),
+        processing_started_at: order.processing_started_at(),
+        fulfilled_at: order.fulfilled_at(),
+        cancelled_at: order.cancelled_at(),
+        cancellation_reason: order.cancellation_reason().map(str::to_owned),
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+fn line_count(db: &TestDatabase, order_id: OrderId) -> i64 {
+    diesel::sql_query("SELECT count(*) AS n FROM order_mgmt_order_lines WHERE order_id = $1")
+        .bind::<diesel::sql_types::Uuid, _>(order_id.as_uuid())
+        .get_result::<Count>(&mut db.connection())
+        .unwrap()
+        .n
+}
+
+/// `xmin` of every line: it changes exactly when a row is rewritten.
+fn row_versions(db: &TestDatabase) -> std::collections::HashMap<Uuid, String> {
+    #[derive(QueryableByName)]
+    struct RowVersion {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+        #[diesel(sql_type = Text)]
+        xmin: String,
+    }
+    diesel::sql_query("SELECT id, xmin::text AS xmin FROM order_mgmt_order_lines")
+        .load::<RowVersion>(&mut db.connection())
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.xmin))
+        .collect()
+}
+
+/// One outbox row.
+#[derive(QueryableByName)]
+pub struct StoredEvent {
+    #[diesel(sql_type = BigInt)]
+    pub version: i64,
+    #[diesel(sql_type = Text)]
+    pub event_type: String,
+    #[diesel(sql_type = Jsonb)]
+    pub payload: serde_json::Value,
+}
+
+/// The outbox rows of an order, in insertion order.
+pub fn events_of(db: &TestDatabase, order_id: OrderId) -> Vec<StoredEvent> {
+    diesel::sql_query(
+        "SELECT version, event_type, payload FROM order_mgmt_order_events \
+         WHERE order_id = $1 ORDER BY id",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(order_id.as_uuid())
+    .load::<StoredEvent>(&mut db.connection())
+    .unwrap()
+}

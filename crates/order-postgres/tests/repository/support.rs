@@ -1,0 +1,128 @@
+//! Builders for the contract tests: customers and orders made through the
+//! domain's own methods, at microsecond-precise times (what PostgreSQL keeps).
+
+use chrono::{DateTime, Duration, Utc};
+use order_app::customers::{Customer, NewCustomer};
+use order_app::ports::{CustomerRepository, OrderNumberAllocator, OrderRepository};
+use order_domain::{
+    CompanyId, Currency, CustomerId, LineId, Money, NewLine, NewOrder, Order, OrderId, ProductId,
+    ProductSnapshot, Quantity,
+};
+use order_postgres::PgStore;
+use uuid::Uuid;
+
+/// A fixed, microsecond-precise instant plus `seconds`.
+pub fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(1_767_225_600_123_456).unwrap() + Duration::seconds(seconds)
+}
+
+/// Registers a customer and returns its id.
+pub fn customer(store: &PgStore) -> CustomerId {
+    let id = CustomerId::from_uuid(Uuid::now_v7());
+    let customer = Customer::create(
+        id,
+        NewCustomer {
+            name: "John Doe".into(),
+            email: format!("john.{}@example.com", id.as_uuid().simple()),
+            source: Some("web".into()),
+        },
+        at(0),
+    )
+    .unwrap();
+    store.customers().insert(&customer).unwrap();
+    id
+}
+
+/// A new pending USD order (not stored, its `OrderCreated` event pending),
+/// created at `at(created)`.
+pub fn order(store: &PgStore, customer_id: CustomerId, created: i64) -> Order {
+    Order::create(
+        NewOrder {
+            id: OrderId::from_uuid(Uuid::now_v7()),
+            number: store.numbers().next_number(2025).unwrap(),
+            customer_id,
+            company_id: None,
+            currency: Currency::USD,
+        },
+        at(created),
+    )
+}
+
+/// A new line for `product` of `quantity` units at `cents` USD.
+pub fn line(quantity: i64, cents: i64) -> NewLine {
+    NewLine {
+        line_id: LineId::from_uuid(Uuid::now_v7()),
+        product_id: ProductId::from_uuid(Uuid::now_v7()),
+        quantity: Quantity::new(quantity).unwrap(),
+        unit_price: Money::new(cents, Currency::USD),
+        snapshot: ProductSnapshot::new(Some(format!("{quantity} × {cents}")), None).unwrap(),
+    }
+}
+
+/// Stores a new order for `customer_id` created at `at(created)`, with one
+/// line, and returns it as stored.
+pub fn stored_order(store: &PgStore, customer_id: CustomerId, created: i64) -> Order {
+    let mut order = order(store, customer_id, created);
+    order.add_line(line(1, 1_000), at(created)).unwrap();
+    store.orders().insert(&order).unwrap();
+    order.take_events();
+    order
+}
+
+/// Applies `change` to the stored order and saves it; returns the saved order.
+pub fn change(store: &PgStore, order: &Order, change: impl FnOnce(&mut Order)) -> Order {
+    let mut changed = order.clone();
+    change(&mut changed);
+    store.orders().update(&changed, order.version()).unwrap();
+    changed.take_events();
+    changed
+}
+
+/// An order exercising every stored field: a company, three lines with
+/// snapshots, tax, discount, and the confirm/process/cancel timestamps.
+pub fn order_with_every_field(store: &PgStore, customer_id: CustomerId) -> Order {
+    let mut order = Order::create(
+        NewOrder {
+            id: OrderId::from_uuid(Uuid::now_v7()),
+            number: store.numbers().next_number(2025).unwrap(),
+            customer_id,
+            company_id: Some(CompanyId::from_uuid(Uuid::now_v7())),
+            currency: Currency::EUR,
+        },
+        at(0),
+    );
+    let eur = |cents| Money::new(cents, Currency::EUR);
+    for (i, (quantity, cents, description, sku)) in [
+        (3, 10_000, Some("Blue mug"), Some("MUG-BLUE")),
+        (2, 7_500, None, Some("TEA-01")),
+        (1_000_000, 0, Some("Free sticker"), None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        order
+            .add_line(
+                NewLine {
+                    line_id: LineId::from_uuid(Uuid::now_v7()),
+                    product_id: ProductId::from_uuid(Uuid::now_v7()),
+                    quantity: Quantity::new(quantity).unwrap(),
+                    unit_price: eur(cents),
+                    snapshot: ProductSnapshot::new(
+                        description.map(str::to_owned),
+                        sku.map(str::to_owned),
+                    )
+                    .unwrap(),
+                },
+                at(i64::try_from(i).unwrap() + 1),
+            )
+            .unwrap();
+    }
+    order.set_tax(eur(1_234), at(10)).unwrap();
+    order.set_discount(eur(567), at(11)).unwrap();
+    order.confirm(at(12)).unwrap();
+    order.start_processing(at(13)).unwrap();
+    order
+        .cancel(Some("Customer changed their mind".into()), at(14))
+        .unwrap();
+    order
+}
