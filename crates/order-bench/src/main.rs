@@ -1,0 +1,428 @@
+//! `order-bench`: measures the Order Management service against its targets
+//! and against what PostgreSQL itself does for the same work.
+//!
+//! It sits outside the hexagon on purpose: it knows the service only by its
+//! HTTP API (the HTTP side) and its database schema (the seed and the raw
+//! baseline), exactly like a client and a DBA would. `make bench` starts a
+//! server on a fresh database and runs this against it; see
+//! `docs/performance.md` for the figures and what limits them.
+
+mod api;
+mod cli;
+mod load;
+mod probe;
+mod raw;
+mod report;
+mod scenario;
+mod seed;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use clap::Parser;
+use uuid::Uuid;
+
+use crate::api::Api;
+use crate::cli::{Args, Plan};
+use crate::load::{drive, Load, Operation};
+use crate::probe::ResourceProbe;
+use crate::raw::RawDb;
+use crate::report::{Machine, Measurement, Report, Side};
+use crate::scenario::{HttpCreate, HttpGet, HttpLifecycle, HttpList, Scenario, LIFECYCLE_REQUESTS};
+
+/// Customers registered through the API for the write scenarios.
+const WRITE_CUSTOMERS: usize = 64;
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(usize::from(args.client_threads))
+        .enable_all()
+        .build();
+    let outcome = match runtime {
+        Ok(runtime) => runtime.block_on(run(args)),
+        Err(error) => Err(anyhow::Error::new(error).context("cannot start the async runtime")),
+    };
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("order-bench: some runs failed (see the errors column and the JSON report)");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("order-bench: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// What the scenarios run on.
+struct Fixtures {
+    api: Api,
+    raw: Option<RawDb>,
+    write_customers: Arc<Vec<Uuid>>,
+    read_orders: Arc<Vec<Uuid>>,
+    busiest_customer: Uuid,
+    /// Last page of `/orders` and of the busiest customer's orders.
+    deep_pages: (u64, u64),
+}
+
+async fn run(args: Args) -> anyhow::Result<bool> {
+    let plan = args.plan()?;
+    let started_at = Utc::now();
+    let mut machine = Machine::inspect();
+    let api = Api::new(&args.base_url, plan.concurrency)?;
+    if plan.http {
+        api.wait_ready(Duration::from_secs(60)).await?;
+    }
+
+    let control = raw::connect(&args.database_url).await?;
+    let seeder = raw::connect(&args.database_url).await?;
+    machine.postgres = control.query_one("SELECT version()", &[]).await?.get(0);
+    for setting in [
+        "shared_buffers",
+        "synchronous_commit",
+        "max_connections",
+        "wal_level",
+        "max_wal_size",
+    ] {
+        let row = control.query_one(&format!("SHOW {setting}"), &[]).await?;
+        machine
+            .postgres_settings
+            .push((setting.to_owned(), row.get(0)));
+    }
+
+    eprintln!(
+        "order-bench: {} preset, {} connections, {:.1} s warm-up + {:.1} s per run; seeding up to {} orders",
+        if plan.quick { "quick" } else { "full" },
+        plan.concurrency,
+        plan.warmup.as_secs_f64(),
+        plan.duration.as_secs_f64(),
+        plan.seed_orders
+    );
+    let seeded = seed::seed([&control, &seeder], plan.seed_orders, plan.seed_lines).await?;
+    drop(seeder);
+    eprintln!(
+        "order-bench: {} orders, {} lines, {} customers ({:.1} s seeding)",
+        seeded.orders, seeded.lines, seeded.customers, seeded.seconds
+    );
+    // Start every scenario from the same state of the WAL and buffers.
+    control
+        .batch_execute("CHECKPOINT")
+        .await
+        .context("CHECKPOINT")?;
+
+    let fixtures = prepare(&plan, &args, api, &control, &seeded).await?;
+    let mut measurements = Vec::new();
+    for &scenario in &plan.scenarios {
+        let sides = [(Side::Raw, plan.raw), (Side::Http, plan.http)];
+        for (side, wanted) in sides {
+            if !wanted {
+                continue;
+            }
+            let mut probe = ResourceProbe::new(args.server_pid, &control);
+            let measurement = run_one(&plan, &fixtures, scenario, side, &mut probe).await?;
+            eprintln!(
+                "order-bench: {:<15} {:<4} {:>9.0} {} p99 {:.2} ms{}",
+                scenario.name(),
+                if side == Side::Http { "http" } else { "raw" },
+                measurement.per_sec,
+                measurement.unit,
+                measurement.latency_ms.p99,
+                measurement
+                    .first_error
+                    .as_ref()
+                    .map_or_else(String::new, |e| format!(
+                        " ({} errors, first: {e})",
+                        measurement.errors
+                    ))
+            );
+            measurements.push(measurement);
+        }
+    }
+
+    machine.load_at_end = report::load_average();
+    let summary = report::summarize(&measurements);
+    let passed = measurements.iter().all(Measurement::passed);
+    let report = Report {
+        started_at,
+        finished_at: Utc::now(),
+        quick: plan.quick,
+        concurrency: plan.concurrency,
+        warmup_secs: plan.warmup.as_secs_f64(),
+        duration_secs: plan.duration.as_secs_f64(),
+        machine,
+        seed: seeded,
+        measurements,
+        summary,
+    };
+    println!();
+    println!(
+        "Order Management benchmark, {} ({} cores, {}), load {} -> {}",
+        report.started_at.format("%Y-%m-%d %H:%M UTC"),
+        report.machine.cores,
+        report.machine.cpu_model,
+        report.machine.load_at_start,
+        report.machine.load_at_end
+    );
+    println!(
+        "{} orders / {} lines seeded; {} connections; {:.1} s warm-up, {:.1} s measured per run",
+        report.seed.orders,
+        report.seed.lines,
+        report.concurrency,
+        report.warmup_secs,
+        report.duration_secs
+    );
+    println!();
+    print!("{}", report::measurements_table(&report.measurements));
+    println!("(srv/pg/cli ms: CPU milliseconds per operation in the server, in PostgreSQL, in this client; idle: idle cores)");
+    println!();
+    print!("{}", report::summary_table(&report.summary));
+    let path = report::save(&report, &args.out_dir)?;
+    println!();
+    println!("JSON report: {}", path.display());
+    Ok(passed)
+}
+
+async fn prepare(
+    plan: &Plan,
+    args: &Args,
+    api: Api,
+    control: &tokio_postgres::Client,
+    seeded: &seed::Seeded,
+) -> anyhow::Result<Fixtures> {
+    let writes = plan
+        .scenarios
+        .iter()
+        .any(|s| matches!(s, Scenario::Create | Scenario::Lifecycle));
+    let mut write_customers = Vec::new();
+    if writes {
+        // Registered through the API when the server is there (unique emails
+        // per run), so the customer endpoint is exercised too.
+        let run = Uuid::now_v7().simple().to_string();
+        for i in 0..WRITE_CUSTOMERS {
+            let name = format!("Bench writer {i}");
+            let email = format!("bench-{run}-{i}@bench.example");
+            let id = if plan.http {
+                api.create_customer(&name, &email).await
+            } else {
+                seed::insert_customer(control, &name, &email).await
+            }
+            .context("registering a customer")?;
+            write_customers.push(id);
+        }
+    }
+    let sample = if plan.quick { 2_000 } else { 10_000 };
+    let read_orders = seed::sample_order_ids(control, sample).await?;
+    let page_size = u64::from(plan.page_size);
+    let deep_pages = (
+        seeded.orders.div_ceil(page_size).max(1),
+        seeded.busiest_customer_orders.div_ceil(page_size).max(1),
+    );
+    if plan.http {
+        // The deep pages must hold orders, or we would time an empty answer.
+        for (path, page) in [
+            (api::all_orders_path(), deep_pages.0),
+            (
+                api::customer_orders_path(seeded.busiest_customer),
+                deep_pages.1,
+            ),
+        ] {
+            let (pagination, items) = api.inspect_page(&path, page, plan.page_size).await?;
+            anyhow::ensure!(
+                items > 0,
+                "page {page} of {path} is empty ({} items in {} pages)",
+                pagination.total_items,
+                pagination.total_pages
+            );
+        }
+    }
+    let raw = if plan.raw {
+        Some(RawDb::connect(&args.database_url, plan.concurrency).await?)
+    } else {
+        None
+    };
+    Ok(Fixtures {
+        api,
+        raw,
+        write_customers: Arc::new(write_customers),
+        read_orders: Arc::new(read_orders),
+        busiest_customer: seeded.busiest_customer,
+        deep_pages,
+    })
+}
+
+async fn run_one(
+    plan: &Plan,
+    fx: &Fixtures,
+    scenario: Scenario,
+    side: Side,
+    probe: &mut ResourceProbe<'_>,
+) -> anyhow::Result<Measurement> {
+    let load = Load {
+        concurrency: plan.concurrency,
+        warmup: plan.warmup,
+        duration: plan.duration,
+        max_ops: plan.max_ops,
+    };
+    let conc = plan.concurrency;
+    let page_size = plan.page_size;
+    let list = |customer: bool, deep: bool| {
+        let page = match (customer, deep) {
+            (_, false) => 1,
+            (false, true) => fx.deep_pages.0,
+            (true, true) => fx.deep_pages.1,
+        };
+        let path = if customer {
+            api::customer_orders_path(fx.busiest_customer)
+        } else {
+            api::all_orders_path()
+        };
+        (path, page, customer.then_some(fx.busiest_customer))
+    };
+    let detail = match scenario {
+        Scenario::Lifecycle => format!("{LIFECYCLE_REQUESTS} requests per order"),
+        Scenario::Create => "POST /orders".to_owned(),
+        Scenario::Get => format!("{} orders sampled", fx.read_orders.len()),
+        Scenario::ListFirst
+        | Scenario::ListDeep
+        | Scenario::CustomerFirst
+        | Scenario::CustomerDeep => {
+            let customer = matches!(scenario, Scenario::CustomerFirst | Scenario::CustomerDeep);
+            let (_, page, _) = list(
+                customer,
+                matches!(scenario, Scenario::ListDeep | Scenario::CustomerDeep),
+            );
+            format!("page {page} x {page_size}")
+        }
+    };
+    let raw = || {
+        fx.raw
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("raw side not connected"))
+    };
+    let (outcome, usage) = match (scenario, side) {
+        (Scenario::Lifecycle, Side::Http) => {
+            measure(
+                load,
+                HttpLifecycle {
+                    api: fx.api.clone(),
+                    customers: fx.write_customers.clone(),
+                    concurrency: conc,
+                },
+                probe,
+            )
+            .await?
+        }
+        (Scenario::Lifecycle, Side::Raw) => {
+            measure(
+                load,
+                raw::RawLifecycle {
+                    db: raw()?,
+                    customers: fx.write_customers.clone(),
+                    concurrency: conc,
+                },
+                probe,
+            )
+            .await?
+        }
+        (Scenario::Create, Side::Http) => {
+            measure(
+                load,
+                HttpCreate {
+                    api: fx.api.clone(),
+                    customers: fx.write_customers.clone(),
+                    concurrency: conc,
+                },
+                probe,
+            )
+            .await?
+        }
+        (Scenario::Create, Side::Raw) => {
+            measure(
+                load,
+                raw::RawCreate {
+                    db: raw()?,
+                    customers: fx.write_customers.clone(),
+                    concurrency: conc,
+                },
+                probe,
+            )
+            .await?
+        }
+        (Scenario::Get, Side::Http) => {
+            measure(
+                load,
+                HttpGet {
+                    api: fx.api.clone(),
+                    orders: fx.read_orders.clone(),
+                    concurrency: conc,
+                },
+                probe,
+            )
+            .await?
+        }
+        (Scenario::Get, Side::Raw) => {
+            measure(
+                load,
+                raw::RawGet {
+                    db: raw()?,
+                    orders: fx.read_orders.clone(),
+                    concurrency: conc,
+                },
+                probe,
+            )
+            .await?
+        }
+        (list_scenario, side) => {
+            let customer = matches!(
+                list_scenario,
+                Scenario::CustomerFirst | Scenario::CustomerDeep
+            );
+            let deep = matches!(list_scenario, Scenario::ListDeep | Scenario::CustomerDeep);
+            let (path, page, customer) = list(customer, deep);
+            match side {
+                Side::Http => {
+                    measure(
+                        load,
+                        HttpList {
+                            api: fx.api.clone(),
+                            path,
+                            page,
+                            page_size,
+                        },
+                        probe,
+                    )
+                    .await?
+                }
+                Side::Raw => {
+                    measure(
+                        load,
+                        raw::RawList {
+                            db: raw()?,
+                            customer,
+                            page,
+                            page_size,
+                        },
+                        probe,
+                    )
+                    .await?
+                }
+            }
+        }
+    };
+    Ok(Measurement::new(
+        scenario, side, conc, detail, &outcome, usage,
+    ))
+}
+
+async fn measure<O: Operation>(
+    load: Load,
+    op: O,
+    probe: &mut ResourceProbe<'_>,
+) -> anyhow::Result<(load::Outcome, probe::WindowUse)> {
+    drive(load, Arc::new(op), probe).await
+}

@@ -1,0 +1,619 @@
+//! The raw baseline: for each scenario, the SQL statements the server's
+//! PostgreSQL adapter executes for one operation, sent straight to the same
+//! database at the same concurrency, one connection per worker.
+//!
+//! This is "what PostgreSQL itself can do" for the work of one operation:
+//! the same statements, the same transactions, the same rows written and read,
+//! with none of the server's costs (HTTP, JSON, the domain, the blocking
+//! thread pool, diesel, the connection pool). Every statement is prepared
+//! once per connection and then costs one round trip; transaction control is
+//! a simple query, as diesel sends it.
+//!
+//! Mirrored from `crates/order-postgres` (repository `insert`, `find_by_id`,
+//! `list`, `update`; `PgOrderNumberAllocator`; `CustomerDirectory::exists`)
+//! and checked against a `log_statement = 'all'` capture of the server (see
+//! `docs/performance.md`). Deliberately left out: the `SELECT 1` the r2d2
+//! pool runs on every check-out, and diesel's separate Parse round trip for
+//! statements it cannot cache; both are costs of the server's stack, which
+//! the ratio to this baseline is there to expose.
+
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use chrono::{DateTime, Datelike, Utc};
+use serde_json::{json, Value};
+use tokio_postgres::{Client, NoTls, Statement};
+use uuid::Uuid;
+
+use crate::load::Operation;
+use crate::scenario::{line_amounts, pick, product_id, LIFECYCLE_LINES};
+
+/// Columns of an order row, in `OrderRow` order.
+const ORDER_COLUMNS: &str =
+    "\"order_mgmt_orders\".\"id\", \"order_mgmt_orders\".\"order_number\", \
+    \"order_mgmt_orders\".\"customer_id\", \"order_mgmt_orders\".\"company_id\", \
+    \"order_mgmt_orders\".\"status\", \"order_mgmt_orders\".\"currency\", \
+    \"order_mgmt_orders\".\"subtotal\", \"order_mgmt_orders\".\"tax\", \
+    \"order_mgmt_orders\".\"discount\", \"order_mgmt_orders\".\"total\", \
+    \"order_mgmt_orders\".\"version\", \"order_mgmt_orders\".\"created_at\", \
+    \"order_mgmt_orders\".\"updated_at\", \"order_mgmt_orders\".\"deleted_at\", \
+    \"order_mgmt_orders\".\"confirmed_at\", \"order_mgmt_orders\".\"processing_started_at\", \
+    \"order_mgmt_orders\".\"fulfilled_at\", \"order_mgmt_orders\".\"cancelled_at\", \
+    \"order_mgmt_orders\".\"cancellation_reason\"";
+
+/// Columns of a line row, in `LineRow` order.
+const LINE_COLUMNS: &str =
+    "\"order_mgmt_order_lines\".\"id\", \"order_mgmt_order_lines\".\"order_id\", \
+    \"order_mgmt_order_lines\".\"product_id\", \"order_mgmt_order_lines\".\"quantity\", \
+    \"order_mgmt_order_lines\".\"unit_price\", \"order_mgmt_order_lines\".\"subtotal\", \
+    \"order_mgmt_order_lines\".\"description\", \"order_mgmt_order_lines\".\"sku\", \
+    \"order_mgmt_order_lines\".\"created_at\", \"order_mgmt_order_lines\".\"updated_at\"";
+
+/// The read transaction of `read_consistent`.
+const BEGIN_READ: &str = "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+
+fn customer_exists_sql() -> String {
+    "SELECT EXISTS (SELECT \"customer_mgmt_customers\".\"id\", \"customer_mgmt_customers\".\"name\", \
+     \"customer_mgmt_customers\".\"email\", \"customer_mgmt_customers\".\"source\", \
+     \"customer_mgmt_customers\".\"created_at\" FROM \"customer_mgmt_customers\" \
+     WHERE (\"customer_mgmt_customers\".\"id\" = $1))"
+        .to_owned()
+}
+
+fn next_number_sql() -> String {
+    "SELECT nextval('order_mgmt_order_number_seq')".to_owned()
+}
+
+fn insert_order_sql() -> String {
+    "INSERT INTO \"order_mgmt_orders\" (\"id\", \"order_number\", \"customer_id\", \"company_id\", \
+     \"status\", \"currency\", \"subtotal\", \"tax\", \"discount\", \"total\", \"version\", \
+     \"created_at\", \"updated_at\", \"deleted_at\", \"confirmed_at\", \"processing_started_at\", \
+     \"fulfilled_at\", \"cancelled_at\", \"cancellation_reason\") VALUES ($1, $2, $3, $4, $5, $6, \
+     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+        .to_owned()
+}
+
+fn insert_event_sql() -> String {
+    "INSERT INTO \"order_mgmt_order_events\" (\"order_id\", \"version\", \"event_type\", \
+     \"occurred_at\", \"payload\") VALUES ($1, $2, $3, $4, $5)"
+        .to_owned()
+}
+
+fn order_by_id_sql() -> String {
+    format!(
+        "SELECT {ORDER_COLUMNS} FROM \"order_mgmt_orders\" WHERE ((\"order_mgmt_orders\".\"deleted_at\" \
+         IS NULL) AND (\"order_mgmt_orders\".\"id\" = $1)) LIMIT $2"
+    )
+}
+
+fn lines_of_sql() -> String {
+    format!(
+        "SELECT {LINE_COLUMNS} FROM \"order_mgmt_order_lines\" WHERE (\"order_mgmt_order_lines\".\"order_id\" \
+         = ANY($1)) ORDER BY \"order_mgmt_order_lines\".\"order_id\", \
+         \"order_mgmt_order_lines\".\"created_at\", \"order_mgmt_order_lines\".\"id\""
+    )
+}
+
+fn page_sql(for_customer: bool) -> String {
+    let (filter, limit, offset) = if for_customer {
+        (
+            " AND (\"order_mgmt_orders\".\"customer_id\" = $1)",
+            "$2",
+            "$3",
+        )
+    } else {
+        ("", "$1", "$2")
+    };
+    format!(
+        "SELECT {ORDER_COLUMNS} FROM \"order_mgmt_orders\" WHERE ((\"order_mgmt_orders\".\"deleted_at\" \
+         IS NULL){filter}) ORDER BY \"order_mgmt_orders\".\"created_at\" DESC, \
+         \"order_mgmt_orders\".\"id\" DESC LIMIT {limit} OFFSET {offset}"
+    )
+}
+
+fn count_sql(for_customer: bool) -> String {
+    let filter = if for_customer {
+        " AND (\"order_mgmt_orders\".\"customer_id\" = $1)"
+    } else {
+        ""
+    };
+    format!(
+        "SELECT COUNT(*) FROM \"order_mgmt_orders\" WHERE ((\"order_mgmt_orders\".\"deleted_at\" IS NULL){filter})"
+    )
+}
+
+fn update_order_sql() -> String {
+    "UPDATE \"order_mgmt_orders\" SET \"status\" = $1, \"subtotal\" = $2, \"tax\" = $3, \
+     \"discount\" = $4, \"total\" = $5, \"version\" = $6, \"updated_at\" = $7, \"deleted_at\" = $8, \
+     \"confirmed_at\" = $9, \"processing_started_at\" = $10, \"fulfilled_at\" = $11, \
+     \"cancelled_at\" = $12, \"cancellation_reason\" = $13 WHERE (((\"order_mgmt_orders\".\"id\" = $14) \
+     AND (\"order_mgmt_orders\".\"version\" = $15)) AND (\"order_mgmt_orders\".\"deleted_at\" IS NULL))"
+        .to_owned()
+}
+
+fn delete_removed_lines_sql() -> String {
+    "DELETE FROM \"order_mgmt_order_lines\" WHERE ((\"order_mgmt_order_lines\".\"order_id\" = $1) \
+     AND (\"order_mgmt_order_lines\".\"id\" != ALL($2)))"
+        .to_owned()
+}
+
+/// The upsert of `upsert_changed_lines` for `n` lines.
+fn upsert_lines_sql(n: usize) -> String {
+    let values: Vec<String> = (0..n)
+        .map(|i| {
+            let p: Vec<String> = (1..=10).map(|k| format!("${}", i * 10 + k)).collect();
+            format!("({})", p.join(", "))
+        })
+        .collect();
+    format!(
+        "INSERT INTO \"order_mgmt_order_lines\" (\"id\", \"order_id\", \"product_id\", \"quantity\", \
+         \"unit_price\", \"subtotal\", \"description\", \"sku\", \"created_at\", \"updated_at\") VALUES {} \
+         ON CONFLICT (\"id\") DO UPDATE SET \"quantity\" = excluded.\"quantity\", \"unit_price\" = \
+         excluded.\"unit_price\", \"subtotal\" = excluded.\"subtotal\", \"description\" = \
+         excluded.\"description\", \"sku\" = excluded.\"sku\", \"updated_at\" = excluded.\"updated_at\" \
+         WHERE ((\"order_mgmt_order_lines\".\"order_id\" = excluded.\"order_id\") AND \
+         ((((((\"order_mgmt_order_lines\".\"quantity\" != excluded.\"quantity\") OR \
+         (\"order_mgmt_order_lines\".\"unit_price\" != excluded.\"unit_price\")) OR \
+         (\"order_mgmt_order_lines\".\"subtotal\" != excluded.\"subtotal\")) OR \
+         (\"order_mgmt_order_lines\".\"description\" IS DISTINCT FROM excluded.\"description\")) OR \
+         (\"order_mgmt_order_lines\".\"sku\" IS DISTINCT FROM excluded.\"sku\")) OR \
+         (\"order_mgmt_order_lines\".\"updated_at\" != excluded.\"updated_at\")))",
+        values.join(", ")
+    )
+}
+
+/// One connection and its prepared statements.
+#[derive(Debug)]
+struct RawConnection {
+    client: Client,
+    customer_exists: Statement,
+    next_number: Statement,
+    insert_order: Statement,
+    insert_event: Statement,
+    order_by_id: Statement,
+    lines_of: Statement,
+    page_all: Statement,
+    count_all: Statement,
+    page_customer: Statement,
+    count_customer: Statement,
+    update_order: Statement,
+    delete_removed_lines: Statement,
+    /// Upserts of 1, 2 and 3 lines.
+    upsert_lines: Vec<Statement>,
+}
+
+/// One connection per worker, each with every statement prepared.
+#[derive(Debug, Clone)]
+pub struct RawDb {
+    connections: Arc<Vec<RawConnection>>,
+}
+
+/// Opens one plain connection (and spawns its driver task).
+///
+/// # Errors
+/// When PostgreSQL cannot be reached.
+pub async fn connect(url: &str) -> anyhow::Result<Client> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .with_context(|| "cannot connect to PostgreSQL".to_owned())?;
+    tokio::spawn(async move {
+        // Ends when the client is dropped; an error then is only a closed socket.
+        let _closed = connection.await;
+    });
+    Ok(client)
+}
+
+impl RawDb {
+    /// Opens `n` connections and prepares every statement on each.
+    ///
+    /// # Errors
+    /// When a connection or a PREPARE fails (e.g. the schema changed and this
+    /// mirror no longer matches it).
+    pub async fn connect(url: &str, n: usize) -> anyhow::Result<Self> {
+        let mut connections = Vec::with_capacity(n);
+        for _ in 0..n {
+            let client = connect(url).await?;
+            let prepare = |sql: String| {
+                let client = &client;
+                async move {
+                    client
+                        .prepare(&sql)
+                        .await
+                        .with_context(|| format!("preparing the baseline statement {sql}"))
+                }
+            };
+            let mut upsert_lines = Vec::new();
+            for n in 1..=usize::try_from(LIFECYCLE_LINES)? {
+                upsert_lines.push(prepare(upsert_lines_sql(n)).await?);
+            }
+            connections.push(RawConnection {
+                customer_exists: prepare(customer_exists_sql()).await?,
+                next_number: prepare(next_number_sql()).await?,
+                insert_order: prepare(insert_order_sql()).await?,
+                insert_event: prepare(insert_event_sql()).await?,
+                order_by_id: prepare(order_by_id_sql()).await?,
+                lines_of: prepare(lines_of_sql()).await?,
+                page_all: prepare(page_sql(false)).await?,
+                count_all: prepare(count_sql(false)).await?,
+                page_customer: prepare(page_sql(true)).await?,
+                count_customer: prepare(count_sql(true)).await?,
+                update_order: prepare(update_order_sql()).await?,
+                delete_removed_lines: prepare(delete_removed_lines_sql()).await?,
+                upsert_lines,
+                client,
+            });
+        }
+        Ok(Self {
+            connections: Arc::new(connections),
+        })
+    }
+
+    fn connection(&self, worker: usize) -> anyhow::Result<&RawConnection> {
+        self.connections
+            .get(worker)
+            .ok_or_else(|| anyhow::anyhow!("no baseline connection for worker {worker}"))
+    }
+}
+
+/// The state of an order that the lifecycle carries between its steps, as
+/// the domain would hold it.
+#[derive(Debug, Clone)]
+struct OrderState {
+    id: Uuid,
+    status: &'static str,
+    subtotal: i64,
+    version: i64,
+    updated_at: DateTime<Utc>,
+    confirmed_at: Option<DateTime<Utc>>,
+    processing_started_at: Option<DateTime<Utc>>,
+    fulfilled_at: Option<DateTime<Utc>>,
+    /// (id, product, quantity, unit price, created at)
+    lines: Vec<(Uuid, Uuid, i32, i64, DateTime<Utc>)>,
+}
+
+impl RawConnection {
+    /// `Orders::create`: customer check, number, then the insert transaction.
+    async fn create(&self, customer: Uuid) -> anyhow::Result<OrderState> {
+        let exists: bool = self
+            .client
+            .query_one(&self.customer_exists, &[&customer])
+            .await?
+            .get(0);
+        if !exists {
+            bail!("customer {customer} does not exist");
+        }
+        let now = Utc::now();
+        let counter: i64 = self.client.query_one(&self.next_number, &[]).await?.get(0);
+        let number = format!("ORD-{}-{counter:06}", now.year());
+        let id = Uuid::now_v7();
+        let none_time: Option<DateTime<Utc>> = None;
+        let none_uuid: Option<Uuid> = None;
+        let none_text: Option<String> = None;
+        self.client.batch_execute("BEGIN").await?;
+        self.client
+            .execute(
+                &self.insert_order,
+                &[
+                    &id, &number, &customer, &none_uuid, &"pending", &"USD", &0_i64, &0_i64,
+                    &0_i64, &0_i64, &1_i64, &now, &now, &none_time, &none_time, &none_time,
+                    &none_time, &none_time, &none_text,
+                ],
+            )
+            .await?;
+        let payload = json!({ "order_number": number, "customer_id": customer, "currency": "USD" });
+        self.event(id, 1, "OrderCreated", now, &payload).await?;
+        self.client.batch_execute("COMMIT").await?;
+        Ok(OrderState {
+            id,
+            status: "pending",
+            subtotal: 0,
+            version: 1,
+            updated_at: now,
+            confirmed_at: None,
+            processing_started_at: None,
+            fulfilled_at: None,
+            lines: Vec::new(),
+        })
+    }
+
+    async fn event(
+        &self,
+        order: Uuid,
+        version: i64,
+        kind: &str,
+        at: DateTime<Utc>,
+        payload: &Value,
+    ) -> anyhow::Result<()> {
+        self.client
+            .execute(&self.insert_event, &[&order, &version, &kind, &at, payload])
+            .await?;
+        Ok(())
+    }
+
+    /// `find_by_id`: the row and its lines in one read-only snapshot.
+    async fn get(&self, id: Uuid) -> anyhow::Result<()> {
+        self.client.batch_execute(BEGIN_READ).await?;
+        let row = self
+            .client
+            .query_opt(&self.order_by_id, &[&id, &1_i64])
+            .await?;
+        if row.is_some() {
+            self.client.query(&self.lines_of, &[&vec![id]]).await?;
+        }
+        self.client.batch_execute("COMMIT").await?;
+        if row.is_none() {
+            bail!("order {id} not found");
+        }
+        Ok(())
+    }
+
+    /// `list`: the page, the lines of its orders, and the count unless the
+    /// page is a short last one.
+    async fn list(&self, customer: Option<Uuid>, page: u64, page_size: u32) -> anyhow::Result<()> {
+        let limit = i64::from(page_size);
+        let offset = i64::try_from(page.saturating_sub(1) * u64::from(page_size))?;
+        self.client.batch_execute(BEGIN_READ).await?;
+        let rows = match customer {
+            Some(c) => {
+                self.client
+                    .query(&self.page_customer, &[&c, &limit, &offset])
+                    .await?
+            }
+            None => {
+                self.client
+                    .query(&self.page_all, &[&limit, &offset])
+                    .await?
+            }
+        };
+        if !rows.is_empty() {
+            let ids: Vec<Uuid> = rows.iter().map(|r| r.get(0)).collect();
+            self.client.query(&self.lines_of, &[&ids]).await?;
+        }
+        let short_last =
+            rows.len() < usize::try_from(page_size)? && (offset == 0 || !rows.is_empty());
+        if !short_last {
+            match customer {
+                Some(c) => self.client.query_one(&self.count_customer, &[&c]).await?,
+                None => self.client.query_one(&self.count_all, &[]).await?,
+            };
+        }
+        self.client.batch_execute("COMMIT").await?;
+        Ok(())
+    }
+
+    /// `Orders::modify` after the change: `find_by_id`, then `update`.
+    async fn modify(&self, order: &mut OrderState, change: Change) -> anyhow::Result<()> {
+        self.get(order.id).await?;
+        let now = Utc::now();
+        let expected = order.version;
+        order.version += 1;
+        order.updated_at = now;
+        let (kind, payload) = match change {
+            Change::AddLine {
+                product,
+                quantity,
+                unit_price,
+            } => {
+                let line = Uuid::now_v7();
+                order.lines.push((line, product, quantity, unit_price, now));
+                order.subtotal += i64::from(quantity) * unit_price;
+                (
+                    "OrderLineAdded",
+                    json!({
+                        "line_id": line, "product_id": product, "quantity": quantity,
+                        "unit_price": { "amount": unit_price, "currency": "USD" },
+                    }),
+                )
+            }
+            Change::Confirm => {
+                order.status = "confirmed";
+                order.confirmed_at = Some(now);
+                (
+                    "OrderConfirmed",
+                    json!({ "total": { "amount": order.subtotal, "currency": "USD" } }),
+                )
+            }
+            Change::Process => {
+                order.status = "processing";
+                order.processing_started_at = Some(now);
+                ("OrderProcessingStarted", json!({}))
+            }
+            Change::Fulfill => {
+                order.status = "fulfilled";
+                order.fulfilled_at = Some(now);
+                ("OrderFulfilled", json!({}))
+            }
+        };
+        let none_time: Option<DateTime<Utc>> = None;
+        let none_text: Option<String> = None;
+        self.client.batch_execute("BEGIN").await?;
+        let updated = self
+            .client
+            .execute(
+                &self.update_order,
+                &[
+                    &order.status,
+                    &order.subtotal,
+                    &0_i64,
+                    &0_i64,
+                    &order.subtotal,
+                    &order.version,
+                    &now,
+                    &none_time,
+                    &order.confirmed_at,
+                    &order.processing_started_at,
+                    &order.fulfilled_at,
+                    &none_time,
+                    &none_text,
+                    &order.id,
+                    &expected,
+                ],
+            )
+            .await?;
+        if updated != 1 {
+            self.client.batch_execute("ROLLBACK").await?;
+            bail!("order {} was not at version {expected}", order.id);
+        }
+        let line_ids: Vec<Uuid> = order.lines.iter().map(|l| l.0).collect();
+        self.client
+            .execute(&self.delete_removed_lines, &[&order.id, &line_ids])
+            .await?;
+        if let Some(upsert) = order
+            .lines
+            .len()
+            .checked_sub(1)
+            .and_then(|i| self.upsert_lines.get(i))
+        {
+            let descriptions: Option<String> = None;
+            let subtotals: Vec<i64> = order.lines.iter().map(|l| i64::from(l.2) * l.3).collect();
+            let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
+            for (line, subtotal) in order.lines.iter().zip(&subtotals) {
+                params.extend_from_slice(&[
+                    &line.0,
+                    &order.id,
+                    &line.1,
+                    &line.2,
+                    &line.3,
+                    subtotal,
+                    &descriptions,
+                    &descriptions,
+                    &line.4,
+                    &line.4,
+                ]);
+            }
+            self.client.execute(upsert, &params).await?;
+        }
+        self.event(order.id, order.version, kind, now, &payload)
+            .await?;
+        self.client.batch_execute("COMMIT").await?;
+        Ok(())
+    }
+}
+
+/// One change of the lifecycle.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    AddLine {
+        product: Uuid,
+        quantity: i32,
+        unit_price: i64,
+    },
+    Confirm,
+    Process,
+    Fulfill,
+}
+
+/// Raw: one complete lifecycle (create, 3 lines, confirm, process, fulfil).
+#[derive(Debug)]
+pub struct RawLifecycle {
+    /// The connections.
+    pub db: RawDb,
+    /// Customers to order for.
+    pub customers: Arc<Vec<Uuid>>,
+    /// Workers of the run.
+    pub concurrency: usize,
+}
+
+impl Operation for RawLifecycle {
+    async fn call(&self, worker: usize, iteration: u64) -> anyhow::Result<()> {
+        let conn = self.db.connection(worker)?;
+        let customer = pick(&self.customers, worker, self.concurrency, iteration)
+            .ok_or_else(|| anyhow::anyhow!("no customers to order for"))?;
+        let mut order = conn.create(customer).await?;
+        for line in 0..LIFECYCLE_LINES {
+            let (quantity, unit_price) = line_amounts(line);
+            let change = Change::AddLine {
+                product: product_id(worker, iteration, line),
+                quantity: i32::try_from(quantity)?,
+                unit_price,
+            };
+            conn.modify(&mut order, change).await?;
+        }
+        for change in [Change::Confirm, Change::Process, Change::Fulfill] {
+            conn.modify(&mut order, change).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Raw: one order creation.
+#[derive(Debug)]
+pub struct RawCreate {
+    /// The connections.
+    pub db: RawDb,
+    /// Customers to order for.
+    pub customers: Arc<Vec<Uuid>>,
+    /// Workers of the run.
+    pub concurrency: usize,
+}
+
+impl Operation for RawCreate {
+    async fn call(&self, worker: usize, iteration: u64) -> anyhow::Result<()> {
+        let customer = pick(&self.customers, worker, self.concurrency, iteration)
+            .ok_or_else(|| anyhow::anyhow!("no customers to order for"))?;
+        self.db.connection(worker)?.create(customer).await.map(drop)
+    }
+}
+
+/// Raw: one read by id.
+#[derive(Debug)]
+pub struct RawGet {
+    /// The connections.
+    pub db: RawDb,
+    /// Orders to read.
+    pub orders: Arc<Vec<Uuid>>,
+    /// Workers of the run.
+    pub concurrency: usize,
+}
+
+impl Operation for RawGet {
+    async fn call(&self, worker: usize, iteration: u64) -> anyhow::Result<()> {
+        let order = pick(&self.orders, worker, self.concurrency, iteration)
+            .ok_or_else(|| anyhow::anyhow!("no orders to read"))?;
+        self.db.connection(worker)?.get(order).await
+    }
+}
+
+/// Raw: one list page.
+#[derive(Debug)]
+pub struct RawList {
+    /// The connections.
+    pub db: RawDb,
+    /// `Some` for one customer's orders, `None` for all orders.
+    pub customer: Option<Uuid>,
+    /// The 1-based page.
+    pub page: u64,
+    /// Orders per page.
+    pub page_size: u32,
+}
+
+impl Operation for RawList {
+    async fn call(&self, worker: usize, _iteration: u64) -> anyhow::Result<()> {
+        self.db
+            .connection(worker)?
+            .list(self.customer, self.page, self.page_size)
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upserts_number_their_parameters_per_line() {
+        let sql = upsert_lines_sql(2);
+        assert!(sql.contains("($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), ($11,"));
+        assert!(sql.contains("$20)"));
+        assert!(!sql.contains("$21"));
+    }
+
+    #[test]
+    fn customer_pages_bind_the_customer_first() {
+        assert!(
+            page_sql(true).contains("\"customer_id\" = $1")
+                && page_sql(true).ends_with("LIMIT $2 OFFSET $3")
+        );
+        assert!(page_sql(false).ends_with("LIMIT $1 OFFSET $2"));
+    }
+}

@@ -1,0 +1,453 @@
+//! The results: one measurement per scenario and side, a summary against the
+//! issue's targets and the raw baseline, printed as tables and saved as JSON.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::load::Outcome;
+use crate::probe::WindowUse;
+use crate::scenario::Scenario;
+use crate::seed::Seeded;
+
+/// Which side of a scenario a measurement is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    /// Over HTTP against the server.
+    Http,
+    /// The same SQL straight against PostgreSQL.
+    Raw,
+}
+
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Http => "http",
+            Self::Raw => "raw",
+        }
+    }
+}
+
+/// Latency percentiles, in milliseconds.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Latency {
+    /// Median.
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Slowest.
+    pub max: f64,
+    /// Mean.
+    pub mean: f64,
+}
+
+/// CPU milliseconds spent per operation, per consumer.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CpuPerOp {
+    /// In the server process.
+    pub server_ms: Option<f64>,
+    /// In all PostgreSQL processes.
+    pub postgres_ms: f64,
+    /// In this load generator.
+    pub bench_ms: Option<f64>,
+}
+
+/// One measured run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Measurement {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// HTTP or raw SQL.
+    pub side: Side,
+    /// What one operation is (`orders/s`, `req/s`...).
+    pub unit: &'static str,
+    /// Concurrent connections.
+    pub concurrency: usize,
+    /// Extra detail (the page read, requests per operation...).
+    pub detail: String,
+    /// Operations completed in the window.
+    pub ops: u64,
+    /// Failed operations.
+    pub errors: u64,
+    /// The first failure.
+    pub first_error: Option<String>,
+    /// Seconds measured.
+    pub window_secs: f64,
+    /// Operations per second.
+    pub per_sec: f64,
+    /// Latency of one operation.
+    pub latency_ms: Latency,
+    /// CPU and WAL during the window.
+    pub usage: WindowUse,
+    /// CPU per operation, from `usage`.
+    pub cpu_per_op: Option<CpuPerOp>,
+    /// WAL bytes per operation, from `usage`.
+    pub wal_bytes_per_op: Option<f64>,
+}
+
+impl Measurement {
+    /// Builds a measurement from a run's outcome and the probe's report.
+    pub fn new(
+        scenario: Scenario,
+        side: Side,
+        concurrency: usize,
+        detail: String,
+        outcome: &Outcome,
+        usage: WindowUse,
+    ) -> Self {
+        let h = &outcome.latency_us;
+        let ms = |us: u64| us as f64 / 1_000.0;
+        let latency_ms = if h.is_empty() {
+            Latency {
+                p50: 0.0,
+                p90: 0.0,
+                p99: 0.0,
+                max: 0.0,
+                mean: 0.0,
+            }
+        } else {
+            Latency {
+                p50: ms(h.value_at_quantile(0.50)),
+                p90: ms(h.value_at_quantile(0.90)),
+                p99: ms(h.value_at_quantile(0.99)),
+                max: ms(h.max()),
+                mean: h.mean() / 1_000.0,
+            }
+        };
+        let window_secs = outcome.window.as_secs_f64();
+        let ops = outcome.ops as f64;
+        // cores x seconds / ops = CPU seconds per op.
+        let per_op = |cores: f64| cores * window_secs / ops * 1_000.0;
+        let cpu_per_op = usage.cpu.filter(|_| outcome.ops > 0).map(|cpu| CpuPerOp {
+            server_ms: cpu.server.map(per_op),
+            postgres_ms: per_op(cpu.postgres),
+            bench_ms: cpu.bench.map(per_op),
+        });
+        Self {
+            scenario,
+            side,
+            unit: scenario.unit(),
+            concurrency,
+            detail,
+            ops: outcome.ops,
+            errors: outcome.errors,
+            first_error: outcome.first_error.clone(),
+            window_secs,
+            per_sec: outcome.throughput(),
+            latency_ms,
+            usage,
+            cpu_per_op,
+            wal_bytes_per_op: usage
+                .wal_bytes
+                .filter(|_| outcome.ops > 0)
+                .map(|b| b as f64 / ops),
+        }
+    }
+
+    /// Whether the run completed without failures.
+    pub fn passed(&self) -> bool {
+        self.errors == 0 && self.ops > 0
+    }
+}
+
+/// One scenario against its target and its raw baseline.
+#[derive(Debug, Clone, Serialize)]
+pub struct SummaryRow {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Unit of the throughput.
+    pub unit: &'static str,
+    /// HTTP throughput.
+    pub http_per_sec: Option<f64>,
+    /// HTTP 99th percentile, ms.
+    pub http_p99_ms: Option<f64>,
+    /// Raw-SQL throughput.
+    pub raw_per_sec: Option<f64>,
+    /// HTTP throughput / raw throughput.
+    pub ratio_to_raw: Option<f64>,
+    /// The target.
+    pub target: String,
+    /// Whether HTTP met it.
+    pub target_met: Option<bool>,
+    /// Whether HTTP reached half the raw throughput.
+    pub half_of_raw_met: Option<bool>,
+    /// What the service description claims.
+    pub seed_claim: &'static str,
+}
+
+/// The machine and the database a run happened on.
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    /// CPU model.
+    pub cpu_model: String,
+    /// Logical cores.
+    pub cores: usize,
+    /// Total memory, GiB.
+    pub memory_gib: f64,
+    /// Kernel release.
+    pub kernel: String,
+    /// `/proc/loadavg` when the run started.
+    pub load_at_start: String,
+    /// `/proc/loadavg` when it ended.
+    pub load_at_end: String,
+    /// `SELECT version()`.
+    pub postgres: String,
+    /// Settings that matter for the figures.
+    pub postgres_settings: Vec<(String, String)>,
+}
+
+impl Machine {
+    /// What `/proc` says about this machine (fields stay empty elsewhere).
+    pub fn inspect() -> Self {
+        let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
+        let cpu_model = read("/proc/cpuinfo")
+            .lines()
+            .find(|l| l.starts_with("model name"))
+            .and_then(|l| l.split_once(':'))
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default();
+        let memory_gib = read("/proc/meminfo")
+            .lines()
+            .find(|l| l.starts_with("MemTotal:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+        Self {
+            cpu_model,
+            cores: std::thread::available_parallelism().map_or(1, usize::from),
+            memory_gib,
+            kernel: read("/proc/sys/kernel/osrelease").trim().to_owned(),
+            load_at_start: load_average(),
+            load_at_end: String::new(),
+            postgres: String::new(),
+            postgres_settings: Vec::new(),
+        }
+    }
+}
+
+/// The 1, 5 and 15 minute load averages.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Everything a run produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// When the run started.
+    pub started_at: DateTime<Utc>,
+    /// When it ended.
+    pub finished_at: DateTime<Utc>,
+    /// Quick (smoke) preset or full.
+    pub quick: bool,
+    /// Connections per run.
+    pub concurrency: usize,
+    /// Warm-up per run, seconds.
+    pub warmup_secs: f64,
+    /// Window per run, seconds.
+    pub duration_secs: f64,
+    /// Machine and database.
+    pub machine: Machine,
+    /// The data the reads ran on.
+    pub seed: Seeded,
+    /// Every run, in the order they ran.
+    pub measurements: Vec<Measurement>,
+    /// Every scenario against target and baseline.
+    pub summary: Vec<SummaryRow>,
+}
+
+/// Pairs each scenario's HTTP and raw runs and checks them against targets.
+pub fn summarize(measurements: &[Measurement]) -> Vec<SummaryRow> {
+    let mut scenarios: Vec<Scenario> = measurements.iter().map(|m| m.scenario).collect();
+    scenarios.sort_by_key(|s| s.report_rank());
+    scenarios.dedup();
+    scenarios
+        .into_iter()
+        .map(|scenario| {
+            let find = |side| {
+                measurements
+                    .iter()
+                    .find(|m| m.scenario == scenario && m.side == side && m.passed())
+            };
+            let http = find(Side::Http);
+            let raw = find(Side::Raw);
+            let ratio = http
+                .zip(raw)
+                .and_then(|(h, r)| (r.per_sec > 0.0).then(|| h.per_sec / r.per_sec));
+            let target = scenario.target();
+            SummaryRow {
+                scenario,
+                unit: scenario.unit(),
+                http_per_sec: http.map(|m| m.per_sec),
+                http_p99_ms: http.map(|m| m.latency_ms.p99),
+                raw_per_sec: raw.map(|m| m.per_sec),
+                ratio_to_raw: ratio,
+                target: target.describe(),
+                target_met: http.map(|m| target.met(m.per_sec, m.latency_ms.p99)),
+                half_of_raw_met: ratio.map(|r| r >= 0.5),
+                seed_claim: scenario.seed_claim(),
+            }
+        })
+        .collect()
+}
+
+fn opt(value: Option<f64>, digits: usize) -> String {
+    value.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
+}
+
+fn verdict(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => "met",
+        Some(false) => "MISSED",
+        None => "-",
+    }
+}
+
+/// The measurements table: one line per run.
+pub fn measurements_table(measurements: &[Measurement]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<15} {:<4} {:>4} {:>10} {:<9} {:>7} {:>7} {:>7} {:>8} {:>6}  {:>6} {:>6} {:>6} {:>5}  {:>8}  detail",
+        "scenario", "side", "conn", "ops/s", "unit", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors",
+        "srv ms", "pg ms", "cli ms", "idle", "WAL B/op"
+    );
+    let mut sorted: Vec<&Measurement> = measurements.iter().collect();
+    sorted.sort_by_key(|m| (m.scenario.report_rank(), m.side == Side::Raw));
+    for m in sorted {
+        let cpu = m.cpu_per_op;
+        let _ = writeln!(
+            out,
+            "{:<15} {:<4} {:>4} {:>10.0} {:<9} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>6}  {:>6} {:>6} {:>6} {:>5}  {:>8}  {}",
+            m.scenario.name(),
+            m.side.name(),
+            m.concurrency,
+            m.per_sec,
+            m.unit,
+            m.latency_ms.p50,
+            m.latency_ms.p90,
+            m.latency_ms.p99,
+            m.latency_ms.max,
+            m.errors,
+            opt(cpu.and_then(|c| c.server_ms), 3),
+            opt(cpu.map(|c| c.postgres_ms), 3),
+            opt(cpu.and_then(|c| c.bench_ms), 3),
+            opt(m.usage.cpu.map(|c| c.idle), 2),
+            opt(m.wal_bytes_per_op, 0),
+            m.detail,
+        );
+    }
+    out
+}
+
+/// The summary table: one line per scenario.
+pub fn summary_table(summary: &[SummaryRow]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<15} {:<9} {:>10} {:>10} {:>8} {:>8}  {:<24} {:<7} {:<8} seed claims",
+        "scenario", "unit", "http", "raw", "http/raw", "p99 ms", "target", "target", ">=50%raw",
+    );
+    for row in summary {
+        let _ = writeln!(
+            out,
+            "{:<15} {:<9} {:>10} {:>10} {:>8} {:>8}  {:<24} {:<7} {:<8} {}",
+            row.scenario.name(),
+            row.unit,
+            opt(row.http_per_sec, 0),
+            opt(row.raw_per_sec, 0),
+            row.ratio_to_raw
+                .map_or_else(|| "-".to_owned(), |r| format!("{:.0}%", r * 100.0)),
+            opt(row.http_p99_ms, 2),
+            row.target,
+            verdict(row.target_met),
+            verdict(row.half_of_raw_met),
+            row.seed_claim,
+        );
+    }
+    out
+}
+
+/// Writes the report as `bench-<time>.json` and `latest.json` in `dir`.
+///
+/// # Errors
+/// When the folder or a file cannot be written.
+pub fn save(report: &Report, dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let json = serde_json::to_string_pretty(report)?;
+    let stamp = report.started_at.format("%Y%m%dT%H%M%SZ");
+    let mode = if report.quick { "quick" } else { "full" };
+    let path = dir.join(format!("bench-{stamp}-{mode}.json"));
+    std::fs::write(&path, &json).with_context(|| format!("cannot write {}", path.display()))?;
+    let latest = dir.join("latest.json");
+    std::fs::write(&latest, &json).with_context(|| format!("cannot write {}", latest.display()))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hdrhistogram::Histogram;
+    use std::time::Duration;
+
+    fn measurement(scenario: Scenario, side: Side, ops: u64, latency_us: u64) -> Measurement {
+        let mut histogram = Histogram::new_with_bounds(1, 60_000_000, 3).unwrap();
+        for _ in 0..ops {
+            histogram.record(latency_us).unwrap();
+        }
+        let outcome = Outcome {
+            ops,
+            errors: 0,
+            first_error: None,
+            window: Duration::from_secs(10),
+            latency_us: histogram,
+        };
+        Measurement::new(
+            scenario,
+            side,
+            32,
+            String::new(),
+            &outcome,
+            WindowUse::default(),
+        )
+    }
+
+    #[test]
+    fn summary_pairs_http_with_raw_and_checks_targets() {
+        let runs = [
+            measurement(Scenario::Get, Side::Http, 120_000, 3_000),
+            measurement(Scenario::Get, Side::Raw, 200_000, 1_000),
+            measurement(Scenario::Create, Side::Http, 10_000, 9_000),
+        ];
+        let summary = summarize(&runs);
+        assert_eq!(summary.len(), 2);
+        let create = &summary[0];
+        assert_eq!(create.scenario, Scenario::Create);
+        assert_eq!(create.target_met, Some(false), "1,000/s < 5,000/s");
+        assert_eq!(create.ratio_to_raw, None);
+        let get = &summary[1];
+        assert!((get.ratio_to_raw.unwrap() - 0.6).abs() < 1e-9);
+        assert_eq!(get.target_met, Some(true));
+        assert_eq!(get.half_of_raw_met, Some(true));
+        let table = summary_table(&summary);
+        assert!(table.contains("60%"), "{table}");
+        assert!(measurements_table(&runs).lines().count() == 4);
+    }
+
+    #[test]
+    fn percentiles_are_in_milliseconds() {
+        let m = measurement(Scenario::Get, Side::Http, 100, 2_500);
+        assert!((m.latency_ms.p50 - 2.5).abs() < 0.01);
+        assert!((m.per_sec - 10.0).abs() < 1e-9);
+    }
+}
