@@ -4,7 +4,16 @@ CARGO ?= cargo
 # Tests create (and drop) their own databases on this server.
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: test test-unit fmt fmt-check lint doc run build
+.PHONY: test fmt fmt-check lint doc run build
+
+## Start the service on :8081 against the local PostgreSQL (database order_mgmt is created if missing).
+## Override with DATABASE_URL, HOST, PORT, DB_POOL_SIZE, ... (see `cargo run -p order-server -- --help`).
+run:
+	$(CARGO) run --release -p order-server
+
+build:
+	$(CARGO) build --release -p order-server
+
 
 ## Run every test of the workspace (unit, property, use case, repository, HTTP, end to end).
 test:
@@ -27,9 +36,6 @@ lint:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 
-## Benchmark (issue 6): release build, fresh database, server on a free loopback port,
-## every scenario beside its raw-SQL baseline, table on stdout and JSON in target/bench/.
-## BENCH_QUICK=1 for the under-a-minute smoke run; see docs/performance.md and scripts/bench.sh.
 .PHONY: bench
 bench:
 	CARGO="$(CARGO)" scripts/bench.sh

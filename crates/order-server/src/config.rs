@@ -1,0 +1,77 @@
+//! Configuration: environment variables with matching command-line flags,
+//! validated before anything starts.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// The Order Management service.
+///
+/// Every setting can be given as a flag or as the environment variable named
+/// in brackets; flags win.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "order-server", version, about)]
+pub struct Config {
+    /// PostgreSQL connection URL. The database is created if it does not exist.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "postgres://postgres@127.0.0.1:5432/order_mgmt"
+    )]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(long, env = "HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// Port to listen on (0 picks a free one and logs it).
+    #[arg(long, env = "PORT", default_value_t = 8081)]
+    pub port: u16,
+
+    /// Maximum number of pooled database connections (1..=1000).
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_pool_size: u32,
+
+    /// Seconds to wait for a database connection before answering 503 (1..=300).
+    #[arg(long, env = "DB_CONNECT_TIMEOUT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub db_connect_timeout_secs: u64,
+
+    /// HTTP worker threads (0 = one per CPU core).
+    #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
+    pub http_workers: usize,
+
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Log filter, e.g. `info` or `order_http=debug,info`.
+    #[arg(long, env = "RUST_LOG", default_value = "info")]
+    pub log_filter: String,
+}
+
+impl Config {
+    /// The database connect timeout.
+    pub fn db_connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.db_connect_timeout_secs)
+    }
+
+    /// Checks what clap's types cannot express.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.database_url.starts_with("postgres://")
+            || self.database_url.starts_with("postgresql://"))
+        {
+            return Err("DATABASE_URL must start with postgres:// or postgresql://".to_owned());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,88 @@
+//! `order-server`: reads the configuration, builds the adapters, wires them to
+//! the use cases and serves HTTP until SIGTERM or Ctrl-C. Nothing else.
+
+mod config;
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use order_app::ports::{SystemClock, UuidV7Generator};
+use order_app::{Customers, OrderPorts, Orders};
+use order_http::{ApiState, Metrics};
+use order_postgres::{ensure_database_exists, PgConfig, PgStore};
+
+use crate::config::{Config, LogFormat};
+
+fn main() -> ExitCode {
+    let config = Config::parse();
+    if let Err(message) = config.validate() {
+        eprintln!("order-server: invalid configuration: {message}");
+        return ExitCode::from(2);
+    }
+    init_tracing(&config);
+    match run(&config) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("order-server: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn run(config: &Config) -> Result<(), String> {
+    let timeout = config.db_connect_timeout();
+    let hint = "is PostgreSQL running? set DATABASE_URL (e.g. postgres://user@host:5432/dbname)";
+    ensure_database_exists(&config.database_url, timeout)
+        .map_err(|e| format!("database: {e}; {hint}"))?;
+    let store = PgStore::connect(&PgConfig {
+        database_url: config.database_url.clone(),
+        pool_size: config.db_pool_size,
+        connect_timeout: timeout,
+    })
+    .map_err(|e| format!("database: {e}; {hint}"))?;
+    store
+        .run_migrations()
+        .map_err(|e| format!("migrations: {e}"))?;
+
+    let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
+    let state = ApiState {
+        orders: Orders::new(OrderPorts {
+            orders: Arc::new(store.orders()),
+            numbers: Arc::new(store.numbers()),
+            customers: Arc::new(store.customers()),
+            clock: clock.clone(),
+            ids: ids.clone(),
+        }),
+        customers: Customers::new(Arc::new(store.customers()), clock, ids),
+        health: Arc::new(store.clone()),
+        metrics: Metrics::new().map_err(|e| format!("metrics: {e}"))?,
+    };
+
+    let listener = TcpListener::bind((config.host, config.port))
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", config.host, config.port))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let workers = match config.http_workers {
+        0 => std::thread::available_parallelism().map_or(2, usize::from),
+        n => n,
+    };
+    tracing::info!(%address, workers, pool_size = config.db_pool_size, "order-server listening");
+
+    actix_web::rt::System::new()
+        .block_on(async move { order_http::serve(listener, state, workers)?.await })
+        .map_err(|e| format!("server: {e}"))?;
+    tracing::info!("order-server stopped");
+    Ok(())
+}

@@ -1,0 +1,179 @@
+//! Spawning the real `order-server` binary against a private database, and a
+//! small JSON client for it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::{json, Value};
+
+pub const ORDERS: &str = "/api/v1/order-mgmt/orders";
+pub const CUSTOMERS: &str = "/api/v1/customer-mgmt/customers";
+
+pub fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// The server process and its private database; both go away on drop.
+pub struct RunningServer {
+    child: Child,
+    pub base: String,
+    admin_url: String,
+    database: String,
+}
+
+impl RunningServer {
+    /// A server on a free port with a fresh database.
+    pub fn start() -> Self {
+        Self::start_with(|url| url.to_owned(), &[])
+    }
+
+    /// Like [`RunningServer::start`], with the database URL the server gets
+    /// rewritten (e.g. to go through a proxy) and extra environment.
+    pub fn start_with(rewrite_url: impl Fn(&str) -> String, env: &[(&str, &str)]) -> Self {
+        let admin_url = admin_url();
+        let database = format!("order_e2e_{}", uuid::Uuid::now_v7().simple());
+        let (server_url, _) = admin_url.rsplit_once('/').unwrap();
+        let database_url = rewrite_url(&format!("{server_url}/{database}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_order-server"))
+            .env("DATABASE_URL", &database_url)
+            .env("PORT", "0")
+            .env("HOST", "127.0.0.1")
+            .env("LOG_FORMAT", "json")
+            .env("RUST_LOG", "info")
+            .env("DB_POOL_SIZE", "8")
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("order-server starts");
+        // The server logs its bound address once it listens; read until then.
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let address = loop {
+            let line = lines
+                .next()
+                .expect("order-server exited before listening")
+                .unwrap();
+            let Ok(event) = serde_json::from_str::<Value>(&line) else {
+                continue;
+            };
+            if let Some(address) = event["fields"]["address"].as_str() {
+                break address.to_owned();
+            }
+        };
+        // Keep draining the log so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self {
+            child,
+            base: format!("http://{address}"),
+            admin_url,
+            database,
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.database
+            ))
+            .execute(&mut conn);
+        }
+    }
+}
+
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Client {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let response = req.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        };
+        (status, json)
+    }
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+    pub async fn post(&self, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.send(reqwest::Method::POST, path, body).await
+    }
+}
+
+impl RunningServer {
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+            base: self.base.clone(),
+        }
+    }
+}
+
+impl Client {
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+
+    /// Creates a customer with a unique email; returns its id.
+    pub async fn customer(&self) -> String {
+        let email = format!("c{}@example.com", uuid::Uuid::now_v7().simple());
+        let (status, body) = self
+            .post(
+                CUSTOMERS,
+                Some(json!({"name": "Test Customer", "email": email, "source": "test"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["data"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Creates a pending USD order; returns its id.
+    pub async fn order(&self, customer_id: &str) -> String {
+        let (status, body) = self
+            .post(
+                ORDERS,
+                Some(json!({"customer_id": customer_id, "currency": "USD"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["data"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Adds a line of `quantity` × `unit_price` cents; returns the order body.
+    pub async fn line(&self, order_id: &str, quantity: i64, unit_price: i64) -> Value {
+        let (status, body) = self
+            .post(
+                &format!("{ORDERS}/{order_id}/lines"),
+                Some(json!({"product_id": uuid::Uuid::now_v7(), "quantity": quantity, "unit_price": unit_price, "currency": "USD"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+}

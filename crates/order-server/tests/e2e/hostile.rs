@@ -1,0 +1,195 @@
+//! Hostile input: every bad request gets its documented 4xx problem+json and
+//! leaves the database exactly as it was.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+enum Body {
+    None,
+    Json(Value),
+    Raw(&'static str, String),
+}
+
+struct Case {
+    name: &'static str,
+    method: reqwest::Method,
+    path: String,
+    body: Body,
+    headers: Vec<(&'static str, &'static str)>,
+    status: u16,
+    code: &'static str,
+}
+
+fn case(
+    name: &'static str,
+    method: reqwest::Method,
+    path: String,
+    body: Body,
+    status: u16,
+    code: &'static str,
+) -> Case {
+    Case {
+        name,
+        method,
+        path,
+        body,
+        headers: vec![],
+        status,
+        code,
+    }
+}
+
+async fn snapshot(api: &Client, ids: &[&str]) -> Vec<Value> {
+    let mut state = vec![
+        api.get(&format!("{ORDERS}?page_size=100")).await.1,
+        api.get(&format!("{CUSTOMERS}?page_size=100")).await.1,
+    ];
+    for id in ids {
+        state.push(api.get(&format!("{ORDERS}/{id}")).await.1);
+    }
+    state
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_hostile_request_gets_its_documented_4xx_and_changes_nothing() {
+    use reqwest::Method as M;
+    let server = RunningServer::start();
+    let api = server.client();
+    let customer = api.customer().await;
+    let (_, body) = api.get(&format!("{CUSTOMERS}/{customer}")).await;
+    let email = body["data"]["email"].as_str().unwrap().to_owned();
+    let pending = api.order(&customer).await;
+    let line = api.line(&pending, 2, 500).await["data"]["lines"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let confirmed = api.order(&customer).await;
+    api.line(&confirmed, 1, 100).await;
+    assert_eq!(
+        api.post(&format!("{ORDERS}/{confirmed}/confirm"), None)
+            .await
+            .0,
+        200
+    );
+    let before = snapshot(&api, &[&pending, &confirmed]).await;
+
+    let unknown = uuid::Uuid::now_v7();
+    let p = uuid::Uuid::now_v7();
+    let lines = format!("{ORDERS}/{pending}/lines");
+    let line_url = format!("{ORDERS}/{pending}/lines/{line}");
+    let add = |q: Value, price: Value, cur: &str| json!({"product_id": p, "quantity": q, "unit_price": price, "currency": cur});
+    let json_ct = "application/json";
+    let mut cases = vec![
+        // create order
+        case("truncated JSON", M::POST, ORDERS.into(), Body::Raw(json_ct, "{\"customer_id\":".into()), 400, "malformed_json"),
+        case("not JSON at all", M::POST, ORDERS.into(), Body::Raw(json_ct, "customer=1".into()), 400, "malformed_json"),
+        case("text/plain body", M::POST, ORDERS.into(), Body::Raw("text/plain", "{}".into()), 415, "unsupported_media_type"),
+        case("empty object", M::POST, ORDERS.into(), Body::Json(json!({})), 422, "invalid_body"),
+        case("array body", M::POST, ORDERS.into(), Body::Json(json!([])), 422, "invalid_body"),
+        case("customer_id not a UUID", M::POST, ORDERS.into(), Body::Json(json!({"customer_id": "x", "currency": "USD"})), 422, "invalid_body"),
+        case("currency not a string", M::POST, ORDERS.into(), Body::Json(json!({"customer_id": customer, "currency": 840})), 422, "invalid_body"),
+        case("unknown currency", M::POST, ORDERS.into(), Body::Json(json!({"customer_id": customer, "currency": "XXX"})), 422, "unknown_currency"),
+        case("unknown field", M::POST, ORDERS.into(), Body::Json(json!({"customer_id": customer, "currency": "USD", "total": 0})), 422, "invalid_body"),
+        case("company_id not a UUID", M::POST, ORDERS.into(), Body::Json(json!({"customer_id": customer, "currency": "USD", "company_id": 7})), 422, "invalid_body"),
+        case("unknown customer", M::POST, ORDERS.into(), Body::Json(json!({"customer_id": unknown, "currency": "USD"})), 422, "customer_not_found"),
+        case("body over 64 KiB", M::POST, ORDERS.into(), Body::Raw(json_ct, format!("{{\"currency\":\"{}\"}}", "A".repeat(70_000))), 413, "payload_too_large"),
+        // reads
+        case("order id not a UUID", M::GET, format!("{ORDERS}/not-a-uuid"), Body::None, 400, "invalid_parameter"),
+        case("unknown order", M::GET, format!("{ORDERS}/{unknown}"), Body::None, 404, "order_not_found"),
+        case("malformed order number", M::GET, format!("{ORDERS}/number/ORD-1"), Body::None, 400, "invalid_parameter"),
+        case("unknown order number", M::GET, format!("{ORDERS}/number/ORD-2020-999999"), Body::None, 404, "order_not_found"),
+        case("page 0", M::GET, format!("{ORDERS}?page=0"), Body::None, 400, "invalid_parameter"),
+        case("page_size 1000", M::GET, format!("{ORDERS}?page_size=1000"), Body::None, 400, "invalid_parameter"),
+        case("page not a number", M::GET, format!("{ORDERS}?page=abc"), Body::None, 400, "invalid_parameter"),
+        case("unknown status", M::GET, format!("{ORDERS}/status/shipped"), Body::None, 400, "invalid_parameter"),
+        case("customer id not a UUID", M::GET, format!("{ORDERS}/customer/xyz"), Body::None, 400, "invalid_parameter"),
+        case("unknown customer's orders", M::GET, format!("{ORDERS}/customer/{unknown}"), Body::None, 404, "customer_not_found"),
+        // lines
+        case("quantity 0", M::POST, lines.clone(), Body::Json(add(json!(0), json!(1), "USD")), 422, "invalid_quantity"),
+        case("quantity negative", M::POST, lines.clone(), Body::Json(add(json!(-5), json!(1), "USD")), 422, "invalid_quantity"),
+        case("quantity above a million", M::POST, lines.clone(), Body::Json(add(json!(1_000_001), json!(1), "USD")), 422, "invalid_quantity"),
+        case("quantity as a string", M::POST, lines.clone(), Body::Json(add(json!("3"), json!(1), "USD")), 422, "invalid_body"),
+        case("quantity beyond i64", M::POST, lines.clone(), Body::Raw(json_ct, format!("{{\"product_id\":\"{p}\",\"quantity\":1e30,\"unit_price\":1,\"currency\":\"USD\"}}")), 422, "invalid_body"),
+        case("negative price", M::POST, lines.clone(), Body::Json(add(json!(1), json!(-1), "USD")), 422, "invalid_price"),
+        case("absurd price", M::POST, lines.clone(), Body::Json(add(json!(1), json!(10_000_000_000_000_000_i64), "USD")), 422, "invalid_price"),
+        case("line total overflows i64", M::POST, lines.clone(), Body::Json(add(json!(1_000_000), json!(1_000_000_000_000_000_i64), "USD")), 422, "amount_overflow"),
+        case("line in another currency", M::POST, lines.clone(), Body::Json(add(json!(1), json!(1), "EUR")), 422, "currency_mismatch"),
+        case("lower-case currency", M::POST, lines.clone(), Body::Json(add(json!(1), json!(1), "usd")), 422, "unknown_currency"),
+        case("product_id not a UUID", M::POST, lines.clone(), Body::Json(json!({"product_id": "p", "quantity": 1, "unit_price": 1, "currency": "USD"})), 422, "invalid_body"),
+        case("sku too long", M::POST, lines.clone(), Body::Json(json!({"product_id": p, "quantity": 1, "unit_price": 1, "currency": "USD", "sku": "S".repeat(65)})), 422, "invalid_text"),
+        case("line on unknown order", M::POST, format!("{ORDERS}/{unknown}/lines"), Body::Json(add(json!(1), json!(1), "USD")), 404, "order_not_found"),
+        case("line on confirmed order", M::POST, format!("{ORDERS}/{confirmed}/lines"), Body::Json(add(json!(1), json!(1), "USD")), 409, "order_not_editable"),
+        case("update to quantity 0", M::PUT, line_url.clone(), Body::Json(json!({"quantity": 0})), 422, "invalid_quantity"),
+        case("update unknown line", M::PUT, format!("{lines}/{unknown}"), Body::Json(json!({"quantity": 1})), 404, "line_not_found"),
+        case("update line id not a UUID", M::PUT, format!("{lines}/xyz"), Body::Json(json!({"quantity": 1})), 400, "invalid_parameter"),
+        case("update with unknown field", M::PUT, line_url.clone(), Body::Json(json!({"quantity": 1, "price": 0})), 422, "invalid_body"),
+        case("remove line of unknown order", M::DELETE, format!("{ORDERS}/{unknown}/lines/{line}"), Body::None, 404, "order_not_found"),
+        case("remove line, order id not a UUID", M::DELETE, format!("{ORDERS}/x/lines/{line}"), Body::None, 400, "invalid_parameter"),
+        // transitions
+        case("confirm a confirmed order", M::POST, format!("{ORDERS}/{confirmed}/confirm"), Body::None, 409, "invalid_order_status"),
+        case("process a pending order", M::POST, format!("{ORDERS}/{pending}/process"), Body::None, 409, "invalid_order_status"),
+        case("fulfil a pending order", M::POST, format!("{ORDERS}/{pending}/fulfill"), Body::None, 409, "invalid_order_status"),
+        case("cancel with a huge reason", M::POST, format!("{ORDERS}/{pending}/cancel"), Body::Json(json!({"reason": "r".repeat(600)})), 422, "invalid_text"),
+        case("cancel with a text body", M::POST, format!("{ORDERS}/{pending}/cancel"), Body::Raw("text/plain", "because".into()), 415, "unsupported_media_type"),
+        case("delete a confirmed order", M::DELETE, format!("{ORDERS}/{confirmed}"), Body::None, 409, "order_not_deletable"),
+        case("delete, id not a UUID", M::DELETE, format!("{ORDERS}/x"), Body::None, 400, "invalid_parameter"),
+        // customers and routing
+        case("customer with a bad email", M::POST, CUSTOMERS.into(), Body::Json(json!({"name": "X", "email": "not-an-email"})), 422, "validation_failed"),
+        case("customer with an empty name", M::POST, CUSTOMERS.into(), Body::Json(json!({"name": " ", "email": "x@example.com"})), 422, "validation_failed"),
+        case("customer with a taken email", M::POST, CUSTOMERS.into(), Body::Json(json!({"name": "X", "email": email})), 409, "conflict"),
+        case("customer id not a UUID", M::GET, format!("{CUSTOMERS}/1"), Body::None, 400, "invalid_parameter"),
+        case("unknown route", M::GET, "/api/v1/order-mgmt/nothing".into(), Body::None, 404, "route_not_found"),
+    ];
+    let mut stale = case(
+        "stale If-Match",
+        M::POST,
+        format!("{ORDERS}/{pending}/confirm"),
+        Body::None,
+        412,
+        "version_mismatch",
+    );
+    stale.headers.push(("If-Match", "\"99\""));
+    let mut garbled = case(
+        "garbled If-Match",
+        M::POST,
+        format!("{ORDERS}/{pending}/confirm"),
+        Body::None,
+        400,
+        "invalid_precondition",
+    );
+    garbled.headers.push(("If-Match", "version-two"));
+    cases.extend([stale, garbled]);
+    assert!(cases.len() >= 40);
+
+    for c in cases {
+        let mut req = api
+            .http
+            .request(c.method.clone(), format!("{}{}", api.base, c.path));
+        req = match c.body {
+            Body::None => req,
+            Body::Json(v) => req.json(&v),
+            Body::Raw(content_type, text) => req.header("content-type", content_type).body(text),
+        };
+        for (name, value) in &c.headers {
+            req = req.header(*name, *value);
+        }
+        let response = req.send().await.unwrap();
+        let status = response.status().as_u16();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, c.status, "{}: {body}", c.name);
+        assert_eq!(body["code"], c.code, "{}: {body}", c.name);
+        assert_eq!(content_type, "application/problem+json", "{}", c.name);
+        assert_eq!(body["status"], c.status, "{}", c.name);
+    }
+
+    assert_eq!(
+        snapshot(&api, &[&pending, &confirmed]).await,
+        before,
+        "the database changed"
+    );
+}

@@ -1,0 +1,12 @@
+//! End-to-end tests: the real `order-server` binary on a free port against a
+//! fresh PostgreSQL database per test, driven over HTTP.
+//!
+//! One test binary (modules below) so the server binary is built once.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod concurrency;
+mod flow;
+mod helpers;
+mod hostile;
+mod outage;

@@ -1,0 +1,129 @@
+//! Database outage: with the connection to PostgreSQL cut, requests answer 503
+//! within the pool timeout and `/ready` says not ready; once it is restored
+//! the same server process serves again, with no restart.
+//!
+//! The outage is made by a TCP proxy between the server and PostgreSQL that
+//! this test controls, so the shared PostgreSQL server is never stopped.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::helpers::*;
+
+struct Proxy {
+    port: u16,
+    cut: Arc<AtomicBool>,
+    live: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    fn start(upstream: &str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let live = Arc::new(Mutex::new(Vec::new()));
+        let (upstream, cut_flag, live_list) = (upstream.to_owned(), cut.clone(), live.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                if cut_flag.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&upstream) else {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                };
+                {
+                    let mut live = live_list.lock().unwrap();
+                    live.push(client.try_clone().unwrap());
+                    live.push(server.try_clone().unwrap());
+                }
+                pump(client.try_clone().unwrap(), server.try_clone().unwrap());
+                pump(server, client);
+            }
+        });
+        Self { port, cut, live }
+    }
+
+    /// Drops every open connection and refuses new ones.
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for stream in self.live.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 16 * 1024];
+        loop {
+            match from.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    if to.write_all(&buffer[..n]).is_err() {
+                        break;
+                    }
+                }
+            }
+        }
+        let _ = to.shutdown(Shutdown::Both);
+    });
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_answer_503_during_an_outage_and_the_server_recovers_by_itself() {
+    let admin = admin_url();
+    let upstream = admin
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("127.0.0.1:5432")
+        .to_owned();
+    let proxy = Proxy::start(&upstream);
+    let proxied = format!("127.0.0.1:{}", proxy.port);
+    let timeout_secs = 2;
+    let server = RunningServer::start_with(
+        |url| url.replacen(&upstream, &proxied, 1),
+        &[("DB_CONNECT_TIMEOUT_SECS", "2")],
+    );
+    let api = server.client();
+    let customer = api.customer().await;
+    let order = api.order(&customer).await;
+    assert_eq!(api.get("/ready").await.0, 200);
+
+    proxy.cut();
+    for path in [format!("{ORDERS}/{order}"), ORDERS.to_owned()] {
+        let started = Instant::now();
+        let (status, body) = api.get(&path).await;
+        let waited = started.elapsed();
+        assert_eq!(status, 503, "{path}: {body}");
+        assert_eq!(body["code"], "service_unavailable");
+        // Within the pool's connection timeout, plus slack for a loaded 2-core machine.
+        assert!(
+            waited < Duration::from_secs(timeout_secs + 5),
+            "{path} took {waited:?}"
+        );
+    }
+    let (status, body) = api.post(&format!("{ORDERS}/{order}/confirm"), None).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(api.get("/ready").await.0, 503);
+
+    proxy.restore();
+    // No restart and no waiting: the pool discards dead connections on
+    // check-out and opens fresh ones, so the very next requests succeed.
+    let (status, body) = api.get("/ready").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = api.get(&format!("{ORDERS}/{order}")).await;
+    assert_eq!(status, 200, "{body}");
+    let body = api.line(&order, 1, 100).await;
+    assert_eq!(body["data"]["total"]["amount"], 100);
+}
