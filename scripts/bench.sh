@@ -15,6 +15,8 @@
 #                         default; one access-log line per request is part of
 #                         what a request costs)
 #   BENCH_KEEP_LOG=1      keep target/bench/server-*.log after a successful run
+#   BENCH_SERVER_BIN      a prebuilt order-server to measure instead of building
+#                         one (e.g. to compare two builds of the server)
 #   BENCH_*               every other option of `order-bench --help`
 #   DB_POOL_SIZE, HTTP_WORKERS, ...  passed to the server as they are
 set -euo pipefail
@@ -69,10 +71,18 @@ command -v psql >/dev/null || { say "psql is needed (apt-get install postgresql-
 pg_isready -q -d "$PG_URL/postgres" 2>/dev/null || psql -X -q "$PG_URL/postgres" -c 'SELECT 1' >/dev/null \
   || { say "PostgreSQL does not answer at $PG_URL"; exit 2; }
 
-say "building (release)"
-$CARGO build --release --quiet -p order-server -p order-bench
 TARGET_DIR=$($CARGO metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 BIN="${TARGET_DIR:-target}/release"
+if [[ -n "${BENCH_SERVER_BIN:-}" ]]; then
+  say "building order-bench (release); server: $BENCH_SERVER_BIN"
+  $CARGO build --release --quiet -p order-bench
+  SERVER_BIN=$BENCH_SERVER_BIN
+else
+  say "building (release)"
+  $CARGO build --release --quiet -p order-server -p order-bench
+  SERVER_BIN="$BIN/order-server"
+fi
+[[ -x "$SERVER_BIN" ]] || { say "no server binary at $SERVER_BIN"; exit 2; }
 
 mkdir -p "$OUT"
 say "creating database $DB"
@@ -82,7 +92,7 @@ db_created=1
 say "starting the server"
 DATABASE_URL="$PG_URL/$DB" HOST=127.0.0.1 PORT=0 LOG_FORMAT=json \
   RUST_LOG="${BENCH_SERVER_RUST_LOG:-info}" \
-  "$BIN/order-server" >>"$SERVER_LOG" 2>&1 &
+  "$SERVER_BIN" >>"$SERVER_LOG" 2>&1 &
 server_pid=$!
 
 address=""

@@ -44,13 +44,20 @@ pub struct Args {
     #[arg(long, env = "BENCH_CONCURRENCY", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=512))]
     pub concurrency: u16,
 
-    /// Seconds of warm-up before measuring (default 3, quick 0.5).
+    /// Seconds of warm-up before each measured run (default 2, quick 0.3).
     #[arg(long, env = "BENCH_WARMUP_SECS")]
     pub warmup_secs: Option<f64>,
 
-    /// Seconds measured per scenario and side (default 10, quick 1.5).
+    /// Seconds measured per run of a scenario and side (default 5, quick 1).
     #[arg(long, env = "BENCH_DURATION_SECS")]
     pub duration_secs: Option<f64>,
+
+    /// Rounds: every scenario and side runs this many times, round after
+    /// round, and the report gives the median run and the spread, so that
+    /// one noisy moment on a shared machine does not make a figure
+    /// (default 3, quick 1).
+    #[arg(long, env = "BENCH_RUNS", value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub runs: Option<u32>,
 
     /// Upper bound on the operations of one measured run, whatever its duration.
     #[arg(long, env = "BENCH_MAX_OPS", default_value_t = 10_000_000)]
@@ -105,6 +112,8 @@ pub struct Plan {
     pub warmup: Duration,
     /// Length of each measured run.
     pub duration: Duration,
+    /// Rounds of every scenario.
+    pub runs: u32,
     /// Cap on the operations of one run.
     pub max_ops: u64,
     /// Orders to seed into an empty table.
@@ -132,10 +141,10 @@ impl Args {
     pub fn plan(&self) -> anyhow::Result<Plan> {
         ensure_loopback_http(&self.base_url)?;
         ensure_loopback_postgres(&self.database_url)?;
-        let (warmup, duration, seed) = if self.quick {
-            (0.5, 1.5, 20_000)
+        let (warmup, duration, runs, seed) = if self.quick {
+            (0.3, 1.0, 1, 20_000)
         } else {
-            (3.0, 10.0, 1_000_000)
+            (2.0, 5.0, 3, 1_000_000)
         };
         let warmup = seconds("warm-up", self.warmup_secs.unwrap_or(warmup), true)?;
         let duration = seconds("duration", self.duration_secs.unwrap_or(duration), false)?;
@@ -152,6 +161,7 @@ impl Args {
             concurrency: usize::from(self.concurrency),
             warmup,
             duration,
+            runs: self.runs.unwrap_or(runs),
             max_ops: self.max_ops.max(1),
             seed_orders: self.seed_orders.unwrap_or(seed),
             seed_lines: self.seed_lines,
@@ -223,6 +233,7 @@ mod tests {
     fn quick_preset_is_small_and_short() {
         let plan = args(&["--quick"]).plan().unwrap();
         assert_eq!(plan.seed_orders, 20_000);
+        assert_eq!(plan.runs, 1);
         assert!(plan.duration < Duration::from_secs(2));
         assert!(plan.http && plan.raw);
     }
@@ -231,6 +242,7 @@ mod tests {
     fn full_preset_seeds_a_million_orders() {
         let plan = args(&[]).plan().unwrap();
         assert_eq!(plan.seed_orders, 1_000_000);
+        assert_eq!(plan.runs, 3);
         assert_eq!(plan.scenarios.len(), Scenario::ALL.len());
     }
 

@@ -117,35 +117,27 @@ async fn run(args: Args) -> anyhow::Result<bool> {
 
     let fixtures = prepare(&plan, &args, api, &control, &seeded).await?;
     let mut measurements = Vec::new();
-    for &scenario in &plan.scenarios {
-        let sides = [(Side::Raw, plan.raw), (Side::Http, plan.http)];
-        for (side, wanted) in sides {
-            if !wanted {
-                continue;
+    // Round after round, so that a noisy minute hits one run of each
+    // scenario rather than every run of one scenario.
+    for round in 1..=plan.runs {
+        for &scenario in &plan.scenarios {
+            let sides = [(Side::Raw, plan.raw), (Side::Http, plan.http)];
+            for (side, wanted) in sides {
+                if !wanted {
+                    continue;
+                }
+                let mut probe = ResourceProbe::new(args.server_pid, &control);
+                let mut measurement = run_one(&plan, &fixtures, scenario, side, &mut probe).await?;
+                measurement.round = round;
+                report_progress(&measurement);
+                measurements.push(measurement);
             }
-            let mut probe = ResourceProbe::new(args.server_pid, &control);
-            let measurement = run_one(&plan, &fixtures, scenario, side, &mut probe).await?;
-            eprintln!(
-                "order-bench: {:<15} {:<4} {:>9.0} {} p99 {:.2} ms{}",
-                scenario.name(),
-                if side == Side::Http { "http" } else { "raw" },
-                measurement.per_sec,
-                measurement.unit,
-                measurement.latency_ms.p99,
-                measurement
-                    .first_error
-                    .as_ref()
-                    .map_or_else(String::new, |e| format!(
-                        " ({} errors, first: {e})",
-                        measurement.errors
-                    ))
-            );
-            measurements.push(measurement);
         }
     }
 
     machine.load_at_end = report::load_average();
-    let summary = report::summarize(&measurements);
+    let medians = report::medians(&measurements);
+    let summary = report::summarize(&medians);
     let passed = measurements.iter().all(Measurement::passed);
     let report = Report {
         started_at,
@@ -154,11 +146,44 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         concurrency: plan.concurrency,
         warmup_secs: plan.warmup.as_secs_f64(),
         duration_secs: plan.duration.as_secs_f64(),
+        runs: plan.runs,
         machine,
         seed: seeded,
+        medians,
         measurements,
         summary,
     };
+    print_report(&report);
+    let path = report::save(&report, &args.out_dir)?;
+    println!();
+    println!("JSON report: {}", path.display());
+    Ok(passed)
+}
+
+fn report_progress(measurement: &Measurement) {
+    eprintln!(
+        "order-bench: round {} {:<15} {:<4} {:>9.0} {} p99 {:.2} ms{}",
+        measurement.round,
+        measurement.scenario.name(),
+        if measurement.side == Side::Http {
+            "http"
+        } else {
+            "raw"
+        },
+        measurement.per_sec,
+        measurement.unit,
+        measurement.latency_ms.p99,
+        measurement
+            .first_error
+            .as_ref()
+            .map_or_else(String::new, |e| format!(
+                " ({} errors, first: {e})",
+                measurement.errors
+            ))
+    );
+}
+
+fn print_report(report: &Report) {
     println!();
     println!(
         "Order Management benchmark, {} ({} cores, {}), load {} -> {}",
@@ -169,22 +194,23 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         report.machine.load_at_end
     );
     println!(
-        "{} orders / {} lines seeded; {} connections; {:.1} s warm-up, {:.1} s measured per run",
+        "{} orders / {} lines seeded; {} connections; {:.1} s warm-up + {:.1} s measured per run; \
+         median of {} run(s), range in brackets",
         report.seed.orders,
         report.seed.lines,
         report.concurrency,
         report.warmup_secs,
-        report.duration_secs
+        report.duration_secs,
+        report.runs
     );
     println!();
-    print!("{}", report::measurements_table(&report.measurements));
-    println!("(srv/pg/cli ms: CPU milliseconds per operation in the server, in PostgreSQL, in this client; idle: idle cores)");
+    print!("{}", report::measurements_table(&report.medians));
+    println!(
+        "(srv/pg/cli ms: CPU milliseconds per operation in the server, in PostgreSQL (whole cluster), \
+         in this client; idle: idle cores; WAL: whole cluster)"
+    );
     println!();
     print!("{}", report::summary_table(&report.summary));
-    let path = report::save(&report, &args.out_dir)?;
-    println!();
-    println!("JSON report: {}", path.display());
-    Ok(passed)
 }
 
 async fn prepare(

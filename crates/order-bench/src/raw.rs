@@ -50,7 +50,7 @@ const LINE_COLUMNS: &str =
     \"order_mgmt_order_lines\".\"created_at\", \"order_mgmt_order_lines\".\"updated_at\"";
 
 /// The read transaction of `read_consistent`.
-const BEGIN_READ: &str = "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+const BEGIN_READ: &str = "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 fn customer_exists_sql() -> String {
     "SELECT EXISTS (SELECT \"customer_mgmt_customers\".\"id\", \"customer_mgmt_customers\".\"name\", \
@@ -64,12 +64,13 @@ fn next_number_sql() -> String {
     "SELECT nextval('order_mgmt_order_number_seq')".to_owned()
 }
 
+/// A new order's row: diesel writes `DEFAULT` for every `None` column.
 fn insert_order_sql() -> String {
     "INSERT INTO \"order_mgmt_orders\" (\"id\", \"order_number\", \"customer_id\", \"company_id\", \
      \"status\", \"currency\", \"subtotal\", \"tax\", \"discount\", \"total\", \"version\", \
      \"created_at\", \"updated_at\", \"deleted_at\", \"confirmed_at\", \"processing_started_at\", \
-     \"fulfilled_at\", \"cancelled_at\", \"cancellation_reason\") VALUES ($1, $2, $3, $4, $5, $6, \
-     $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)"
+     \"fulfilled_at\", \"cancelled_at\", \"cancellation_reason\") VALUES ($1, $2, $3, DEFAULT, $4, $5, \
+     $6, $7, $8, $9, $10, $11, $12, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT)"
         .to_owned()
 }
 
@@ -94,31 +95,33 @@ fn lines_of_sql() -> String {
     )
 }
 
+/// `deleted_at IS NULL`, and the customer when there is one; diesel only
+/// adds the outer parentheses around an `AND`.
+fn live_filter(for_customer: bool) -> &'static str {
+    if for_customer {
+        "((\"order_mgmt_orders\".\"deleted_at\" IS NULL) AND (\"order_mgmt_orders\".\"customer_id\" = $1))"
+    } else {
+        "(\"order_mgmt_orders\".\"deleted_at\" IS NULL)"
+    }
+}
+
 fn page_sql(for_customer: bool) -> String {
     let (filter, limit, offset) = if for_customer {
-        (
-            " AND (\"order_mgmt_orders\".\"customer_id\" = $1)",
-            "$2",
-            "$3",
-        )
+        (live_filter(true), "$2", "$3")
     } else {
-        ("", "$1", "$2")
+        (live_filter(false), "$1", "$2")
     };
     format!(
-        "SELECT {ORDER_COLUMNS} FROM \"order_mgmt_orders\" WHERE ((\"order_mgmt_orders\".\"deleted_at\" \
-         IS NULL){filter}) ORDER BY \"order_mgmt_orders\".\"created_at\" DESC, \
-         \"order_mgmt_orders\".\"id\" DESC LIMIT {limit} OFFSET {offset}"
+        "SELECT {ORDER_COLUMNS} FROM \"order_mgmt_orders\" WHERE {filter} ORDER BY \
+         \"order_mgmt_orders\".\"created_at\" DESC, \"order_mgmt_orders\".\"id\" DESC \
+         LIMIT {limit} OFFSET {offset}"
     )
 }
 
 fn count_sql(for_customer: bool) -> String {
-    let filter = if for_customer {
-        " AND (\"order_mgmt_orders\".\"customer_id\" = $1)"
-    } else {
-        ""
-    };
     format!(
-        "SELECT COUNT(*) FROM \"order_mgmt_orders\" WHERE ((\"order_mgmt_orders\".\"deleted_at\" IS NULL){filter})"
+        "SELECT COUNT(*) FROM \"order_mgmt_orders\" WHERE {}",
+        live_filter(for_customer)
     )
 }
 
@@ -137,12 +140,23 @@ fn delete_removed_lines_sql() -> String {
         .to_owned()
 }
 
-/// The upsert of `upsert_changed_lines` for `n` lines.
+/// The upsert of `upsert_changed_lines` for `n` lines without description
+/// and SKU (diesel writes `DEFAULT` for them).
 fn upsert_lines_sql(n: usize) -> String {
     let values: Vec<String> = (0..n)
         .map(|i| {
-            let p: Vec<String> = (1..=10).map(|k| format!("${}", i * 10 + k)).collect();
-            format!("({})", p.join(", "))
+            let p = |k: usize| format!("${}", i * 8 + k);
+            format!(
+                "({}, {}, {}, {}, {}, {}, DEFAULT, DEFAULT, {}, {})",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5),
+                p(6),
+                p(7),
+                p(8)
+            )
         })
         .collect();
     format!(
@@ -286,17 +300,13 @@ impl RawConnection {
         let counter: i64 = self.client.query_one(&self.next_number, &[]).await?.get(0);
         let number = format!("ORD-{}-{counter:06}", now.year());
         let id = Uuid::now_v7();
-        let none_time: Option<DateTime<Utc>> = None;
-        let none_uuid: Option<Uuid> = None;
-        let none_text: Option<String> = None;
         self.client.batch_execute("BEGIN").await?;
         self.client
             .execute(
                 &self.insert_order,
                 &[
-                    &id, &number, &customer, &none_uuid, &"pending", &"USD", &0_i64, &0_i64,
-                    &0_i64, &0_i64, &1_i64, &now, &now, &none_time, &none_time, &none_time,
-                    &none_time, &none_time, &none_text,
+                    &id, &number, &customer, &"pending", &"USD", &0_i64, &0_i64, &0_i64, &0_i64,
+                    &1_i64, &now, &now,
                 ],
             )
             .await?;
@@ -349,7 +359,19 @@ impl RawConnection {
 
     /// `list`: the page, the lines of its orders, and the count unless the
     /// page is a short last one.
+    /// For one customer's orders the use case first checks that the
+    /// customer exists (outside the read transaction).
     async fn list(&self, customer: Option<Uuid>, page: u64, page_size: u32) -> anyhow::Result<()> {
+        if let Some(customer) = customer {
+            let exists: bool = self
+                .client
+                .query_one(&self.customer_exists, &[&customer])
+                .await?
+                .get(0);
+            if !exists {
+                bail!("customer {customer} does not exist");
+            }
+        }
         let limit = i64::from(page_size);
         let offset = i64::try_from(page.saturating_sub(1) * u64::from(page_size))?;
         self.client.batch_execute(BEGIN_READ).await?;
@@ -464,21 +486,11 @@ impl RawConnection {
             .checked_sub(1)
             .and_then(|i| self.upsert_lines.get(i))
         {
-            let descriptions: Option<String> = None;
             let subtotals: Vec<i64> = order.lines.iter().map(|l| i64::from(l.2) * l.3).collect();
             let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
             for (line, subtotal) in order.lines.iter().zip(&subtotals) {
                 params.extend_from_slice(&[
-                    &line.0,
-                    &order.id,
-                    &line.1,
-                    &line.2,
-                    &line.3,
-                    subtotal,
-                    &descriptions,
-                    &descriptions,
-                    &line.4,
-                    &line.4,
+                    &line.0, &order.id, &line.1, &line.2, &line.3, subtotal, &line.4, &line.4,
                 ]);
             }
             self.client.execute(upsert, &params).await?;
@@ -603,9 +615,10 @@ mod tests {
     #[test]
     fn upserts_number_their_parameters_per_line() {
         let sql = upsert_lines_sql(2);
-        assert!(sql.contains("($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), ($11,"));
-        assert!(sql.contains("$20)"));
-        assert!(!sql.contains("$21"));
+        assert!(sql.contains(
+            "($1, $2, $3, $4, $5, $6, DEFAULT, DEFAULT, $7, $8), ($9, $10, $11, $12, $13, $14, DEFAULT, DEFAULT, $15, $16)"
+        ));
+        assert!(!sql.contains("$17"));
     }
 
     #[test]

@@ -58,9 +58,28 @@ pub struct CpuPerOp {
     pub bench_ms: Option<f64>,
 }
 
+/// How the runs of one scenario and side spread.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Spread {
+    /// Runs taken.
+    pub runs: usize,
+    /// Lowest throughput of those runs.
+    pub min_per_sec: f64,
+    /// Highest throughput of those runs.
+    pub max_per_sec: f64,
+    /// Lowest p99 of those runs, ms.
+    pub min_p99_ms: f64,
+    /// Highest p99 of those runs, ms.
+    pub max_p99_ms: f64,
+}
+
 /// One measured run.
 #[derive(Debug, Clone, Serialize)]
 pub struct Measurement {
+    /// Which round it was (1-based).
+    pub round: u32,
+    /// For a median: how all the runs spread (`None` for a single run).
+    pub spread: Option<Spread>,
     /// The scenario.
     pub scenario: Scenario,
     /// HTTP or raw SQL.
@@ -130,6 +149,8 @@ impl Measurement {
             bench_ms: cpu.bench.map(per_op),
         });
         Self {
+            round: 1,
+            spread: None,
             scenario,
             side,
             unit: scenario.unit(),
@@ -256,14 +277,53 @@ pub struct Report {
     pub warmup_secs: f64,
     /// Window per run, seconds.
     pub duration_secs: f64,
+    /// Runs of each scenario and side.
+    pub runs: u32,
     /// Machine and database.
     pub machine: Machine,
     /// The data the reads ran on.
     pub seed: Seeded,
+    /// The median run of each scenario and side, with the spread of all.
+    pub medians: Vec<Measurement>,
     /// Every run, in the order they ran.
     pub measurements: Vec<Measurement>,
     /// Every scenario against target and baseline.
     pub summary: Vec<SummaryRow>,
+}
+
+/// The median run (by throughput; the lower one of an even count) of each
+/// scenario and side, carrying the spread of all its runs. A failed run makes
+/// the median a failed run, so failures are never hidden.
+pub fn medians(measurements: &[Measurement]) -> Vec<Measurement> {
+    let mut keys: Vec<(Scenario, Side)> =
+        measurements.iter().map(|m| (m.scenario, m.side)).collect();
+    keys.sort_by_key(|(scenario, side)| (scenario.report_rank(), *side == Side::Raw));
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|(scenario, side)| {
+            let mut runs: Vec<&Measurement> = measurements
+                .iter()
+                .filter(|m| m.scenario == scenario && m.side == side)
+                .collect();
+            if let Some(failed) = runs.iter().find(|m| !m.passed()) {
+                return Some((*failed).clone());
+            }
+            runs.sort_by(|a, b| a.per_sec.total_cmp(&b.per_sec));
+            let median = (*runs.get(runs.len().saturating_sub(1) / 2)?).clone();
+            let p99s = runs.iter().map(|m| m.latency_ms.p99);
+            let spread = Spread {
+                runs: runs.len(),
+                min_per_sec: runs.first()?.per_sec,
+                max_per_sec: runs.last()?.per_sec,
+                min_p99_ms: p99s.clone().fold(f64::INFINITY, f64::min),
+                max_p99_ms: p99s.fold(0.0, f64::max),
+            };
+            Some(Measurement {
+                spread: (runs.len() > 1).then_some(spread),
+                ..median
+            })
+        })
+        .collect()
 }
 
 /// Pairs each scenario's HTTP and raw runs and checks them against targets.
@@ -318,9 +378,9 @@ pub fn measurements_table(measurements: &[Measurement]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<15} {:<4} {:>4} {:>10} {:<9} {:>7} {:>7} {:>7} {:>8} {:>6}  {:>6} {:>6} {:>6} {:>5}  {:>8}  detail",
-        "scenario", "side", "conn", "ops/s", "unit", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors",
-        "srv ms", "pg ms", "cli ms", "idle", "WAL B/op"
+        "{:<15} {:<4} {:>4} {:>10} {:<15} {:<9} {:>7} {:>7} {:>7} {:>8} {:>6}  {:>6} {:>6} {:>6} {:>5}  {:>8}  detail",
+        "scenario", "side", "conn", "ops/s", "[range]", "unit", "p50 ms", "p90 ms", "p99 ms", "max ms",
+        "errors", "srv ms", "pg ms", "cli ms", "idle", "WAL B/op"
     );
     let mut sorted: Vec<&Measurement> = measurements.iter().collect();
     sorted.sort_by_key(|m| (m.scenario.report_rank(), m.side == Side::Raw));
@@ -328,11 +388,12 @@ pub fn measurements_table(measurements: &[Measurement]) -> String {
         let cpu = m.cpu_per_op;
         let _ = writeln!(
             out,
-            "{:<15} {:<4} {:>4} {:>10.0} {:<9} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>6}  {:>6} {:>6} {:>6} {:>5}  {:>8}  {}",
+            "{:<15} {:<4} {:>4} {:>10.0} {:<15} {:<9} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>6}  {:>6} {:>6} {:>6} {:>5}  {:>8}  {}",
             m.scenario.name(),
             m.side.name(),
             m.concurrency,
             m.per_sec,
+            m.spread.map_or_else(String::new, |s| format!("[{:.0}-{:.0}]", s.min_per_sec, s.max_per_sec)),
             m.unit,
             m.latency_ms.p50,
             m.latency_ms.p90,
@@ -442,6 +503,34 @@ mod tests {
         let table = summary_table(&summary);
         assert!(table.contains("60%"), "{table}");
         assert!(measurements_table(&runs).lines().count() == 4);
+    }
+
+    #[test]
+    fn the_median_run_carries_the_spread_of_all_runs() {
+        let mut runs: Vec<Measurement> = [30_000, 10_000, 20_000]
+            .into_iter()
+            .enumerate()
+            .map(|(i, ops)| {
+                let mut m = measurement(Scenario::Get, Side::Http, ops, 1_000);
+                m.round = u32::try_from(i).unwrap() + 1;
+                m
+            })
+            .collect();
+        let medians = medians(&runs);
+        assert_eq!(medians.len(), 1);
+        assert_eq!(medians[0].round, 3, "the 2,000/s run");
+        let spread = medians[0].spread.unwrap();
+        assert_eq!(
+            (spread.runs, spread.min_per_sec, spread.max_per_sec),
+            (3, 1_000.0, 3_000.0)
+        );
+
+        runs[0].errors = 1;
+        assert_eq!(
+            super::medians(&runs)[0].errors,
+            1,
+            "a failed run is never hidden"
+        );
     }
 
     #[test]

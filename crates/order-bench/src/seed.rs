@@ -163,8 +163,7 @@ async fn insert_orders(
              created_at, updated_at, deleted_at, confirmed_at,
              processing_started_at, fulfilled_at, cancelled_at, cancellation_reason)
          SELECT md5('bench-order-' || g)::uuid,
-                'ORD-' || to_char(created, 'YYYY') || '-'
-                    || lpad(nextval('order_mgmt_order_number_seq')::text, 6, '0'),
+                'ORD-' || to_char(created, 'YYYY') || '-' || lpad(counter, greatest(6, length(counter)), '0'),
                 md5('bench-customer-' || CASE WHEN g % 10 = 0 THEN 1 ELSE 2 + g % ($4::bigint - 1) END)::uuid,
                 NULL,
                 status,
@@ -182,6 +181,7 @@ async fn insert_orders(
                 CASE WHEN status = 'cancelled' THEN 'customer changed their mind' END
            FROM (
              SELECT g,
+                    nextval('order_mgmt_order_number_seq')::text AS counter,
                     now() - make_interval(secs => 30 * ($3::bigint - g)) AS created,
                     CASE WHEN g % 20 < 8 THEN 'fulfilled' WHEN g % 20 < 12 THEN 'processing'
                          WHEN g % 20 < 16 THEN 'confirmed' WHEN g % 20 < 19 THEN 'pending'
