@@ -22,6 +22,10 @@ pub enum RepositoryError {
     /// A stored rule (CHECK or foreign key) rejected the data.
     #[error("constraint violated: {0}")]
     ConstraintViolation(String),
+    /// An idempotent write found its key's claim gone (expired and taken over,
+    /// or purged); nothing was written.
+    #[error("the idempotency claim is no longer held")]
+    ClaimLost,
     /// The record to update does not exist (or is soft-deleted).
     #[error("record not found")]
     NotFound,
@@ -126,6 +130,9 @@ impl From<RepositoryError> for AppError {
                 Self::Conflict(format!("concurrent update of version {expected}"))
             }
             RepositoryError::Duplicate(what) => Self::Conflict(format!("duplicate {what}")),
+            RepositoryError::ClaimLost => Self::Conflict(
+                "the idempotency key's claim expired while the request ran; retry".into(),
+            ),
             RepositoryError::NotFound => Self::NotFound {
                 entity: "record",
                 id: String::new(),

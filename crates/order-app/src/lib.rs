@@ -21,7 +21,7 @@
 //! let mut numbers = MockOrderNumberAllocator::new();
 //! numbers.expect_next_number().returning(|year| Ok(OrderNumber::new(year, 1).unwrap()));
 //! let mut orders = MockOrderRepository::new();
-//! orders.expect_insert().returning(|_| Ok(()));
+//! orders.expect_insert().returning(|_, _| Ok(()));
 //!
 //! let use_cases = Orders::new(OrderPorts {
 //!     orders: Arc::new(orders),
@@ -35,7 +35,7 @@
 //!         customer_id: CustomerId::from_uuid(uuid::Uuid::now_v7()),
 //!         company_id: None,
 //!         currency: Currency::USD,
-//!     })
+//!     }, None)
 //!     .unwrap();
 //! assert!(order.number().to_string().ends_with("-000001"));
 //! # }
@@ -43,11 +43,12 @@
 
 pub mod customers;
 mod error;
+pub mod idempotency;
 mod orders;
 mod paging;
 pub mod ports;
 
 pub use customers::Customers;
 pub use error::{AppError, RepositoryError};
-pub use orders::{AddLine, CreateOrder, OrderPorts, Orders};
+pub use orders::{AddLine, CreateOrder, OrderPorts, Orders, Write};
 pub use paging::{OrderFilter, Page, PageRequest};

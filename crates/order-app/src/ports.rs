@@ -11,11 +11,18 @@ use order_domain::{CustomerId, Order, OrderId, OrderNumber};
 use uuid::Uuid;
 
 use crate::customers::Customer;
+use crate::idempotency::Receipt;
 use crate::{OrderFilter, Page, PageRequest, RepositoryError};
 
 /// Stores and finds orders (with their lines).
 ///
 /// Soft-deleted orders are invisible to every `find_*` and `list`.
+///
+/// # Idempotency contract
+/// When a write carries a [`Receipt`], the receipt's claim is completed with
+/// its response in the same transaction as the write: both are stored or
+/// neither. If the claim is no longer held the write MUST fail with
+/// `ClaimLost` and store nothing.
 ///
 /// # Concurrency contract
 /// [`OrderRepository::update`] is a compare-and-set on the order's version: it
@@ -24,13 +31,19 @@ use crate::{OrderFilter, Page, PageRequest, RepositoryError};
 /// concurrent update can therefore never be lost; the loser re-reads and retries.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait OrderRepository: Send + Sync + 'static {
-    /// Stores a new order, its lines and its pending events atomically.
+    /// Stores a new order, its lines, its pending events and the receipt (if
+    /// any) atomically.
     ///
     /// # Errors
     /// MUST return `Duplicate` if the id or number already exists,
-    /// `ConstraintViolation` if the customer does not exist, `Unavailable` if
-    /// the store cannot be reached.
-    fn insert(&self, order: &Order) -> Result<(), RepositoryError>;
+    /// `ConstraintViolation` if the customer does not exist, `ClaimLost`,
+    /// `Unavailable` if the store cannot be reached.
+    #[allow(clippy::needless_lifetimes)] // mockall needs the lifetime named
+    fn insert<'a>(
+        &self,
+        order: &Order,
+        receipt: Option<&'a Receipt>,
+    ) -> Result<(), RepositoryError>;
 
     /// Finds a live order by id.
     ///
@@ -51,14 +64,20 @@ pub trait OrderRepository: Send + Sync + 'static {
     fn list(&self, filter: &OrderFilter, page: PageRequest)
         -> Result<Page<Order>, RepositoryError>;
 
-    /// Writes the order's new state, its lines and pending events atomically,
-    /// if the stored version is still `expected_version`.
+    /// Writes the order's new state, its lines, pending events and the
+    /// receipt (if any) atomically, if the stored version is still `expected_version`.
     ///
     /// # Errors
     /// MUST return `Conflict` if the stored version differs (nothing is
     /// written), `NotFound` if the order does not exist or is deleted,
-    /// `Unavailable` if the store cannot be reached.
-    fn update(&self, order: &Order, expected_version: u64) -> Result<(), RepositoryError>;
+    /// `ClaimLost`, `Unavailable` if the store cannot be reached.
+    #[allow(clippy::needless_lifetimes)] // mockall needs the lifetime named
+    fn update<'a>(
+        &self,
+        order: &Order,
+        expected_version: u64,
+        receipt: Option<&'a Receipt>,
+    ) -> Result<(), RepositoryError>;
 }
 
 /// Hands out order numbers that are unique across every server.
@@ -85,11 +104,16 @@ pub trait CustomerDirectory: Send + Sync + 'static {
 /// The minimal Customer Management store the described flow needs.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait CustomerRepository: Send + Sync + 'static {
-    /// Stores a new customer.
+    /// Stores a new customer, and the receipt (if any) in the same transaction.
     ///
     /// # Errors
-    /// MUST return `Duplicate` if the email is already registered.
-    fn insert(&self, customer: &Customer) -> Result<(), RepositoryError>;
+    /// MUST return `Duplicate` if the email is already registered; `ClaimLost`.
+    #[allow(clippy::needless_lifetimes)] // mockall needs the lifetime named
+    fn insert<'a>(
+        &self,
+        customer: &Customer,
+        receipt: Option<&'a Receipt>,
+    ) -> Result<(), RepositoryError>;
 
     /// Finds a customer by id.
     ///

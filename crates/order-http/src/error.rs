@@ -47,6 +47,12 @@ pub enum ApiError {
     /// The body is not `application/json`.
     #[error("expected Content-Type: application/json")]
     UnsupportedMediaType,
+    /// A request with the same `Idempotency-Key` is still being answered.
+    #[error("a request with this Idempotency-Key is still being processed; retry later")]
+    IdempotencyInFlight,
+    /// The `Idempotency-Key` was used before for a different request.
+    #[error("this Idempotency-Key was used for a different request")]
+    IdempotencyKeyReused,
     /// No route matches.
     #[error("no such resource")]
     RouteNotFound,
@@ -76,6 +82,10 @@ impl ApiError {
             Self::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            Self::IdempotencyInFlight => (StatusCode::CONFLICT, "idempotency_request_in_flight"),
+            Self::IdempotencyKeyReused => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+            }
             Self::RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found"),
             Self::Blocking(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
@@ -88,6 +98,9 @@ impl ApiError {
             ) => Some((*field).to_owned()),
             Self::App(AppError::Domain(e)) => domain_field(e).map(str::to_owned),
             Self::BadRequest { field, .. } | Self::InvalidBody { field, .. } => field.clone(),
+            Self::IdempotencyInFlight | Self::IdempotencyKeyReused => {
+                Some("Idempotency-Key".to_owned())
+            }
             _ => None,
         }
     }

@@ -9,9 +9,11 @@
 //! one use case on the blocking pool (diesel is synchronous) and render the
 //! result. No business rule is decided here.
 
+pub mod answer;
 pub mod dto;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod observe;
 pub mod openapi;
 pub mod routes;
@@ -41,6 +43,8 @@ pub struct ApiState {
     pub health: Arc<dyn StorageHealth>,
     /// Shared by every worker so `/metrics` sees all requests.
     pub metrics: Metrics,
+    /// `Idempotency-Key` support for every `POST`.
+    pub idempotency: idempotency::Idempotency,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -59,6 +63,7 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.customers))
             .app_data(web::Data::new(state.health))
             .app_data(web::Data::new(state.metrics))
+            .app_data(web::Data::new(state.idempotency))
             .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
             .configure(routes::orders::configure)
             .configure(routes::customers::configure)

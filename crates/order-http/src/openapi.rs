@@ -91,7 +91,20 @@ impl Modify for ProblemResponses {
                     ],
                 };
                 add_problems(operation, statuses);
-                add_request_id(operation);
+                add_header(
+                    operation,
+                    "X-Request-Id",
+                    "Correlation id echoed in the response; generated when absent",
+                );
+                if api && method == "post" {
+                    add_header(
+                        operation,
+                        "Idempotency-Key",
+                        "Makes a retried POST safe: the first answer is stored with the effect and replayed \
+                         (Idempotent-Replayed: true) for the same key and request; 409 while the first is in \
+                         flight, 422 for the same key with another request. 1-255 printable ASCII characters.",
+                    );
+                }
             }
         }
     }
@@ -116,14 +129,12 @@ fn add_problems(operation: &mut Operation, statuses: &[(u16, &str)]) {
     }
 }
 
-fn add_request_id(operation: &mut Operation) {
+fn add_header(operation: &mut Operation, name: &str, description: &str) {
     let parameter = ParameterBuilder::new()
-        .name("X-Request-Id")
+        .name(name)
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
-        .description(Some(
-            "Correlation id echoed in the response; generated when absent",
-        ))
+        .description(Some(description))
         .schema(Some(
             utoipa::openapi::schema::ObjectBuilder::new()
                 .schema_type(utoipa::openapi::Type::String),
@@ -193,5 +204,18 @@ mod tests {
         }
         assert!(confirm["responses"]["409"]["content"]["application/problem+json"].is_object());
         assert!(json["components"]["schemas"]["Problem"].is_object());
+        let headers: Vec<_> = confirm["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["in"] == "header")
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        for header in ["If-Match", "Idempotency-Key", "X-Request-Id"] {
+            assert!(
+                headers.contains(&header),
+                "confirm lacks {header}: {headers:?}"
+            );
+        }
     }
 }

@@ -11,9 +11,13 @@ use actix_web::middleware::from_fn;
 use actix_web::{test, App};
 use chrono::{TimeZone, Utc};
 use order_app::customers::{Customer, NewCustomer};
+use order_app::idempotency::{
+    Claim, ClaimedKey, IdempotencyKey, MockIdempotencyStore, StoredResponse,
+};
 use order_app::ports::*;
 use order_app::{Customers, OrderPorts, Orders, Page, RepositoryError};
 use order_domain::*;
+use order_http::idempotency::Idempotency;
 use order_http::observe::observe_request;
 use order_http::{configure, ApiState, Metrics};
 use serde_json::{json, Value};
@@ -86,6 +90,12 @@ fn order_in(status: OrderStatus) -> Order {
     order
 }
 
+fn clock_for_idempotency() -> Arc<dyn Clock> {
+    let mut clock = MockClock::new();
+    clock.expect_now().return_const(now());
+    Arc::new(clock)
+}
+
 #[derive(Default)]
 struct Mocks {
     orders: MockOrderRepository,
@@ -93,6 +103,7 @@ struct Mocks {
     directory: MockCustomerDirectory,
     customers: MockCustomerRepository,
     health: MockStorageHealth,
+    idempotency: MockIdempotencyStore,
 }
 
 impl Mocks {
@@ -106,7 +117,7 @@ impl Mocks {
         self.orders
             .expect_find_by_id()
             .returning(move |id| Ok((id == order.id()).then(|| order.clone())));
-        self.orders.expect_update().returning(|_, _| Ok(()));
+        self.orders.expect_update().returning(|_, _, _| Ok(()));
         self
     }
 
@@ -127,6 +138,11 @@ impl Mocks {
             customers: Customers::new(Arc::new(self.customers), clock, ids),
             health: Arc::new(self.health),
             metrics: Metrics::new().unwrap(),
+            idempotency: Idempotency {
+                store: Arc::new(self.idempotency),
+                clock: clock_for_idempotency(),
+                lease: chrono::Duration::seconds(60),
+            },
         }
     }
 }
@@ -177,7 +193,11 @@ async fn create_order_answers_201_with_location_etag_and_the_order() {
         .numbers
         .expect_next_number()
         .returning(|y| Ok(OrderNumber::new(y, 89_928).unwrap()));
-    mocks.orders.expect_insert().times(1).returning(|_| Ok(()));
+    mocks
+        .orders
+        .expect_insert()
+        .times(1)
+        .returning(|_, _| Ok(()));
     let (status, headers, body) = call(
         mocks,
         post_json(ORDERS, json!({"customer_id": customer, "currency": "USD"})),
@@ -820,7 +840,7 @@ async fn create_customer_as_in_the_description() {
         .customers
         .expect_insert()
         .times(1)
-        .returning(|_| Ok(()));
+        .returning(|_, _| Ok(()));
     let req = post_json(
         CUSTOMERS,
         json!({"name": "John Doe", "email": "john@example.com", "source": "web"}),
@@ -865,7 +885,7 @@ async fn create_customer_rejections() {
     mocks
         .customers
         .expect_insert()
-        .returning(|_| Err(RepositoryError::Duplicate("email".into())));
+        .returning(|_, _| Err(RepositoryError::Duplicate("email".into())));
     let (status, headers, body) = call(
         mocks,
         post_json(CUSTOMERS, json!({"name": "J", "email": "j@example.com"})),
@@ -1023,4 +1043,170 @@ async fn the_openapi_document_and_swagger_ui_are_served() {
     assert_eq!(response.status(), 200);
     let html = String::from_utf8(test::read_body(response).await.to_vec()).unwrap();
     assert!(html.contains("swagger-ui"), "{html}");
+}
+
+// ----- idempotency -----
+
+fn claimed() -> ClaimedKey {
+    ClaimedKey {
+        key: IdempotencyKey {
+            scope: "POST /api/v1/order-mgmt/orders".into(),
+            key: "key-1".into(),
+        },
+        token: "token-1".into(),
+    }
+}
+
+fn create_request(customer: Uuid) -> test::TestRequest {
+    post_json(ORDERS, json!({"customer_id": customer, "currency": "USD"}))
+        .insert_header(("Idempotency-Key", "key-1"))
+}
+
+#[actix_web::test]
+async fn a_first_idempotent_create_stores_exactly_the_answer_it_sends() {
+    use std::sync::Mutex;
+    let stored_body = Arc::new(Mutex::new(Vec::new()));
+    let mut mocks = Mocks::new();
+    mocks.directory.expect_exists().returning(|_| Ok(true));
+    mocks
+        .numbers
+        .expect_next_number()
+        .returning(|y| Ok(OrderNumber::new(y, 1).unwrap()));
+    mocks
+        .idempotency
+        .expect_begin()
+        .withf(|key, fingerprint, _, _| {
+            key.scope == "POST /api/v1/order-mgmt/orders"
+                && key.key == "key-1"
+                && fingerprint.len() == 64
+        })
+        .returning(|_, _, _, _| Ok(Claim::Acquired(claimed())));
+    let sink = stored_body.clone();
+    mocks
+        .orders
+        .expect_insert()
+        .times(1)
+        .returning(move |_, receipt| {
+            let receipt = receipt.expect("the receipt travels with the insert");
+            assert_eq!(receipt.claim, claimed());
+            assert_eq!(receipt.response.status, 201);
+            *sink.lock().unwrap() = receipt.response.body.clone();
+            Ok(())
+        });
+    mocks
+        .idempotency
+        .expect_complete()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let app = test::init_service(App::new().configure(configure(mocks.state()))).await;
+    let response = test::call_service(&app, create_request(Uuid::now_v7()).to_request()).await;
+    assert_eq!(response.status(), 201);
+    assert!(response.headers().get("idempotent-replayed").is_none());
+    let body = test::read_body(response).await;
+    assert_eq!(
+        body.to_vec(),
+        *stored_body.lock().unwrap(),
+        "the stored answer is the answer sent"
+    );
+}
+
+#[actix_web::test]
+async fn a_retry_replays_the_stored_answer_without_a_second_effect() {
+    let mut mocks = Mocks::new();
+    mocks.orders.expect_insert().never();
+    mocks.idempotency.expect_begin().returning(|_, _, _, _| {
+        Ok(Claim::Replay(StoredResponse {
+            status: 201,
+            headers: vec![
+                ("location".into(), "/api/v1/order-mgmt/orders/x".into()),
+                ("content-type".into(), "application/json".into()),
+            ],
+            body: br#"{"data":{"id":"x"}}"#.to_vec(),
+        }))
+    });
+    let (status, headers, body) = call(mocks, create_request(Uuid::now_v7())).await;
+    assert_eq!(status, 201);
+    assert_eq!(headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(
+        headers.get(header::LOCATION).unwrap(),
+        "/api/v1/order-mgmt/orders/x"
+    );
+    assert_eq!(body["data"]["id"], "x");
+}
+
+#[actix_web::test]
+async fn in_flight_and_reused_keys_are_409_and_422() {
+    for (claim, status, code) in [
+        (Claim::InFlight, 409, "idempotency_request_in_flight"),
+        (Claim::Mismatch, 422, "idempotency_key_reused"),
+    ] {
+        let mut mocks = Mocks::new();
+        mocks.orders.expect_insert().never();
+        mocks
+            .idempotency
+            .expect_begin()
+            .returning(move |_, _, _, _| Ok(claim.clone()));
+        let (got, headers, body) = call(mocks, create_request(Uuid::now_v7())).await;
+        assert_eq!(got, status);
+        problem(status, &headers, &body, code);
+    }
+}
+
+#[actix_web::test]
+async fn a_refusal_is_recorded_and_an_outage_releases_the_claim() {
+    let mut mocks = Mocks::new();
+    mocks.directory.expect_exists().returning(|_| Ok(false));
+    mocks
+        .idempotency
+        .expect_begin()
+        .returning(|_, _, _, _| Ok(Claim::Acquired(claimed())));
+    mocks
+        .idempotency
+        .expect_complete()
+        .withf(|receipt, _| {
+            receipt.response.status == 422
+                && String::from_utf8_lossy(&receipt.response.body).contains("customer_not_found")
+        })
+        .times(1)
+        .returning(|_, _| Ok(()));
+    mocks.idempotency.expect_release().never();
+    let (status, _, _) = call(mocks, create_request(Uuid::now_v7())).await;
+    assert_eq!(status, 422);
+
+    let mut mocks = Mocks::new();
+    mocks
+        .directory
+        .expect_exists()
+        .returning(|_| Err(RepositoryError::Unavailable("down".into())));
+    mocks
+        .idempotency
+        .expect_begin()
+        .returning(|_, _, _, _| Ok(Claim::Acquired(claimed())));
+    mocks.idempotency.expect_complete().never();
+    mocks
+        .idempotency
+        .expect_release()
+        .times(1)
+        .returning(|_| Ok(()));
+    let (status, _, _) = call(mocks, create_request(Uuid::now_v7())).await;
+    assert_eq!(status, 503);
+}
+
+#[actix_web::test]
+async fn malformed_idempotency_keys_are_400_and_gets_ignore_keys() {
+    let mut mocks = Mocks::new();
+    mocks.idempotency.expect_begin().never();
+    let long = "k".repeat(256);
+    let req = post_json(ORDERS, json!({})).insert_header(("Idempotency-Key", long.as_str()));
+    let (status, headers, body) = call(mocks, req).await;
+    assert_eq!(status, 400);
+    problem(400, &headers, &body, "invalid_idempotency_key");
+
+    let mut mocks = Mocks::new();
+    mocks.idempotency.expect_begin().never();
+    mocks.orders.expect_find_by_id().returning(|_| Ok(None));
+    let req = test::TestRequest::get()
+        .uri(&format!("{ORDERS}/{}", Uuid::now_v7()))
+        .insert_header(("Idempotency-Key", "k"));
+    assert_eq!(call(mocks, req).await.0, 404);
 }

@@ -6,12 +6,14 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use order_app::customers::{Customer, CustomerSnapshot};
+use order_app::idempotency::Receipt;
 use order_app::ports::{CustomerDirectory, CustomerRepository};
 use order_app::{Page, PageRequest, RepositoryError};
 use order_domain::CustomerId;
 use uuid::Uuid;
 
 use crate::error::{map_diesel_error, unexpected};
+use crate::idempotency::complete_in;
 use crate::schema::customer_mgmt_customers as customers;
 use crate::store::Db;
 
@@ -72,13 +74,38 @@ impl PgCustomerRepository {
 
 impl CustomerRepository for PgCustomerRepository {
     #[tracing::instrument(level = "debug", skip_all, fields(customer_id = %customer.id()), err(level = "debug"))]
-    fn insert(&self, customer: &Customer) -> Result<(), RepositoryError> {
+    fn insert(
+        &self,
+        customer: &Customer,
+        receipt: Option<&Receipt>,
+    ) -> Result<(), RepositoryError> {
         let mut conn = self.db.checkout()?;
-        diesel::insert_into(customers::table)
-            .values(CustomerRow::from_customer(customer))
-            .execute(&mut conn)
-            .map(drop)
-            .map_err(|e| map_diesel_error("insert customer", e))
+        let claim_held = conn
+            .transaction(|conn| {
+                diesel::insert_into(customers::table)
+                    .values(CustomerRow::from_customer(customer))
+                    .execute(conn)?;
+                let held = match receipt {
+                    Some(receipt) => complete_in(conn, receipt)?,
+                    None => true,
+                };
+                // A lost claim rolls the insert back with it.
+                if held {
+                    Ok(true)
+                } else {
+                    Err(diesel::result::Error::RollbackTransaction)
+                }
+            })
+            .or_else(|e| match e {
+                diesel::result::Error::RollbackTransaction => Ok(false),
+                other => Err(other),
+            })
+            .map_err(|e| map_diesel_error("insert customer", e))?;
+        if claim_held {
+            Ok(())
+        } else {
+            Err(RepositoryError::ClaimLost)
+        }
     }
 
     #[tracing::instrument(level = "debug", skip(self), err(level = "debug"))]

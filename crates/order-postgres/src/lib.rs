@@ -9,6 +9,7 @@
 //! | [`OrderRepository`](order_app::ports::OrderRepository) | [`PgOrderRepository`] |
 //! | [`OrderNumberAllocator`](order_app::ports::OrderNumberAllocator) | [`PgOrderNumberAllocator`] |
 //! | [`CustomerRepository`](order_app::ports::CustomerRepository), [`CustomerDirectory`](order_app::ports::CustomerDirectory) | [`PgCustomerRepository`] |
+//! | [`IdempotencyStore`](order_app::idempotency::IdempotencyStore) | [`PgIdempotencyStore`] |
 //! | [`StorageHealth`](order_app::ports::StorageHealth) | [`PgStore`] |
 //!
 //! Rows, queries and diesel's errors stay inside this crate: the ports speak
@@ -37,6 +38,7 @@
 mod config;
 mod customers;
 mod error;
+mod idempotency;
 mod numbers;
 mod orders;
 mod schema;
@@ -48,6 +50,7 @@ pub use config::PgConfig;
 pub use customers::PgCustomerRepository;
 pub(crate) use error::map_diesel_error;
 pub use error::StorageError;
+pub use idempotency::PgIdempotencyStore;
 pub use numbers::PgOrderNumberAllocator;
 pub use orders::PgOrderRepository;
 pub use store::{ensure_database_exists, PgStore, PoolState};

@@ -79,3 +79,19 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_mgmt_order_lines,
     order_mgmt_order_events,
 );
+
+diesel::table! {
+    order_mgmt_idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        state -> Text,
+        token -> Text,
+        response_status -> Nullable<Int2>,
+        response_headers -> Nullable<Jsonb>,
+        response_body -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+        locked_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+    }
+}

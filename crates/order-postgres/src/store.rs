@@ -271,6 +271,12 @@ impl PgStore {
         PgCustomerRepository::new(self.db.clone())
     }
 
+    /// The idempotency key store.
+    #[must_use]
+    pub fn idempotency(&self) -> crate::PgIdempotencyStore {
+        crate::PgIdempotencyStore::new(self.db.clone())
+    }
+
     /// How many connections are open and idle.
     #[must_use]
     pub fn pool_state(&self) -> PoolState {

@@ -46,6 +46,15 @@ pub struct Config {
     #[arg(long, env = "DB_CONNECT_TIMEOUT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub db_connect_timeout_secs: u64,
 
+    /// Hours an Idempotency-Key is remembered (1..=8760); older keys are purged.
+    #[arg(long, env = "IDEMPOTENCY_RETENTION_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=8760))]
+    pub idempotency_retention_hours: u32,
+
+    /// Seconds after which an unanswered idempotent request counts as abandoned
+    /// and a retry may take its key over (1..=3600).
+    #[arg(long, env = "IDEMPOTENCY_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub idempotency_lease_secs: u32,
+
     /// HTTP worker threads (0 = one per CPU core).
     #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
     pub http_workers: usize,

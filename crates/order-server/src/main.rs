@@ -8,8 +8,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use order_app::idempotency::IdempotencyStore;
 use order_app::ports::{SystemClock, UuidV7Generator};
 use order_app::{Customers, OrderPorts, Orders};
+use order_http::idempotency::Idempotency;
 use order_http::{ApiState, Metrics};
 use order_postgres::{ensure_database_exists, PgConfig, PgStore};
 
@@ -58,6 +60,11 @@ fn run(config: &Config) -> Result<(), String> {
         .map_err(|e| format!("migrations: {e}"))?;
 
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
+    let idempotency_store = Arc::new(store.idempotency());
+    spawn_idempotency_purge(
+        idempotency_store.clone(),
+        config.idempotency_retention_hours,
+    );
     let state = ApiState {
         orders: Orders::new(OrderPorts {
             orders: Arc::new(store.orders()),
@@ -69,6 +76,11 @@ fn run(config: &Config) -> Result<(), String> {
         customers: Customers::new(Arc::new(store.customers()), clock, ids),
         health: Arc::new(store.clone()),
         metrics: Metrics::new().map_err(|e| format!("metrics: {e}"))?,
+        idempotency: Idempotency {
+            store: idempotency_store,
+            clock: Arc::new(SystemClock),
+            lease: chrono::Duration::seconds(i64::from(config.idempotency_lease_secs)),
+        },
     };
 
     let listener = TcpListener::bind((config.host, config.port))
@@ -85,4 +97,17 @@ fn run(config: &Config) -> Result<(), String> {
         .map_err(|e| format!("server: {e}"))?;
     tracing::info!("order-server stopped");
     Ok(())
+}
+
+/// Deletes idempotency keys older than the retention, now and every 15 minutes.
+fn spawn_idempotency_purge(store: Arc<dyn IdempotencyStore>, retention_hours: u32) {
+    let retention = chrono::Duration::hours(i64::from(retention_hours));
+    std::thread::spawn(move || loop {
+        match store.purge(chrono::Utc::now() - retention) {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "expired idempotency keys purged"),
+            Err(e) => tracing::warn!(error = %e, "idempotency key purge failed; retrying later"),
+        }
+        std::thread::sleep(std::time::Duration::from_secs(15 * 60));
+    });
 }

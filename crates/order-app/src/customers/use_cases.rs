@@ -5,6 +5,7 @@ use std::sync::Arc;
 use order_domain::CustomerId;
 
 use crate::customers::{Customer, NewCustomer};
+use crate::idempotency::{CustomerRender, Idempotent};
 use crate::ports::{Clock, CustomerRepository, IdGenerator};
 use crate::{AppError, Page, PageRequest, RepositoryError};
 
@@ -37,18 +38,24 @@ impl Customers {
         }
     }
 
-    /// Registers a customer.
+    /// Registers a customer; with `idempotent`, its rendered answer is stored
+    /// in the same transaction.
     ///
     /// # Errors
     /// `Validation` for a bad name, email or source; `Conflict` when the email
-    /// is already registered; `Unavailable`.
-    pub fn create(&self, new: NewCustomer) -> Result<Customer, AppError> {
+    /// is already registered or the idempotency claim was lost; `Unavailable`.
+    pub fn create(
+        &self,
+        new: NewCustomer,
+        idempotent: Option<Idempotent<CustomerRender>>,
+    ) -> Result<Customer, AppError> {
         let customer = Customer::create(
             CustomerId::from_uuid(self.ids.new_id()),
             new,
             self.clock.now(),
         )?;
-        match self.repository.insert(&customer) {
+        let receipt = idempotent.as_ref().map(|i| i.receipt(&customer));
+        match self.repository.insert(&customer, receipt.as_ref()) {
             Ok(()) => Ok(customer),
             Err(RepositoryError::Duplicate(_)) => Err(AppError::Conflict(format!(
                 "a customer with email {} already exists",
@@ -110,10 +117,10 @@ mod tests {
         let mut repository = MockCustomerRepository::new();
         repository
             .expect_insert()
-            .withf(|c| c.name() == "John Doe" && c.source() == Some("web"))
+            .withf(|c, _| c.name() == "John Doe" && c.source() == Some("web"))
             .times(1)
-            .returning(|_| Ok(()));
-        let customer = customers(repository).create(john()).unwrap();
+            .returning(|_, _| Ok(()));
+        let customer = customers(repository).create(john(), None).unwrap();
         assert_eq!(customer.email().as_str(), "john@example.com");
     }
 
@@ -126,7 +133,7 @@ mod tests {
             ..john()
         };
         assert!(matches!(
-            customers(repository).create(bad),
+            customers(repository).create(bad, None),
             Err(AppError::Validation { field: "email", .. })
         ));
     }
@@ -136,9 +143,9 @@ mod tests {
         let mut repository = MockCustomerRepository::new();
         repository
             .expect_insert()
-            .returning(|_| Err(RepositoryError::Duplicate("email".into())));
+            .returning(|_, _| Err(RepositoryError::Duplicate("email".into())));
         assert!(matches!(
-            customers(repository).create(john()),
+            customers(repository).create(john(), None),
             Err(AppError::Conflict(_))
         ));
     }

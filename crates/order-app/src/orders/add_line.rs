@@ -2,7 +2,7 @@
 
 use order_domain::{LineId, Money, NewLine, Order, OrderId, ProductId, ProductSnapshot, Quantity};
 
-use super::Orders;
+use super::{Orders, Write};
 use crate::AppError;
 
 /// Input of [`Orders::add_line`].
@@ -30,10 +30,10 @@ impl Orders {
         &self,
         id: OrderId,
         cmd: AddLine,
-        expected_version: Option<u64>,
+        write: Write,
     ) -> Result<(Order, LineId), AppError> {
         let line_id = LineId::from_uuid(self.ports.ids.new_id());
-        self.modify(id, expected_version, |order, now| {
+        self.modify(id, &write, |order, now| {
             order.add_line(
                 NewLine {
                     line_id,
@@ -53,6 +53,7 @@ mod tests {
     use super::*;
     use crate::orders::test_support::*;
     use crate::RepositoryError;
+    use crate::Write;
     use order_domain::{Currency, DomainError, OrderStatus};
 
     fn cmd(quantity: i64, cents: i64) -> AddLine {
@@ -73,10 +74,15 @@ mod tests {
         ports
             .orders
             .expect_update()
-            .withf(|o, expected| *expected == 1 && o.version() == 2 && o.total().amount() == 30_000)
+            .withf(|o, expected, _| {
+                *expected == 1 && o.version() == 2 && o.total().amount() == 30_000
+            })
             .times(1)
-            .returning(|_, _| Ok(()));
-        let (saved, line_id) = ports.build().add_line(id, cmd(3, 10_000), None).unwrap();
+            .returning(|_, _, _| Ok(()));
+        let (saved, line_id) = ports
+            .build()
+            .add_line(id, cmd(3, 10_000), Write::default())
+            .unwrap();
         assert_eq!(saved.line(line_id).unwrap().quantity().get(), 3);
         assert!(saved.pending_events().is_empty());
     }
@@ -96,7 +102,7 @@ mod tests {
             .orders
             .expect_update()
             .times(2)
-            .returning(move |_, _| {
+            .returning(move |_, _, _| {
                 calls += 1;
                 if calls == 1 {
                     Err(RepositoryError::Conflict { expected: 1 })
@@ -104,7 +110,10 @@ mod tests {
                     Ok(())
                 }
             });
-        assert!(ports.build().add_line(id, cmd(1, 1), None).is_ok());
+        assert!(ports
+            .build()
+            .add_line(id, cmd(1, 1), Write::default())
+            .is_ok());
     }
 
     #[test]
@@ -117,9 +126,9 @@ mod tests {
             .orders
             .expect_update()
             .times(Orders::MAX_ATTEMPTS)
-            .returning(|_, v| Err(RepositoryError::Conflict { expected: v }));
+            .returning(|_, v, _| Err(RepositoryError::Conflict { expected: v }));
         assert!(matches!(
-            ports.build().add_line(id, cmd(1, 1), None),
+            ports.build().add_line(id, cmd(1, 1), Write::default()),
             Err(AppError::Conflict(_))
         ));
     }
@@ -132,7 +141,7 @@ mod tests {
         ports.stored(order);
         ports.orders.expect_update().never();
         assert_eq!(
-            ports.build().add_line(id, cmd(1, 1), Some(7)),
+            ports.build().add_line(id, cmd(1, 1), Write::if_version(7)),
             Err(AppError::VersionMismatch {
                 expected: 7,
                 actual: 1
@@ -150,9 +159,9 @@ mod tests {
             .orders
             .expect_update()
             .times(1)
-            .returning(|_, _| Err(RepositoryError::Conflict { expected: 1 }));
+            .returning(|_, _, _| Err(RepositoryError::Conflict { expected: 1 }));
         assert!(matches!(
-            ports.build().add_line(id, cmd(1, 1), Some(1)),
+            ports.build().add_line(id, cmd(1, 1), Write::if_version(1)),
             Err(AppError::VersionMismatch { expected: 1, .. })
         ));
     }
@@ -165,7 +174,7 @@ mod tests {
         ports.stored(confirmed);
         ports.orders.expect_update().never();
         assert_eq!(
-            ports.build().add_line(id, cmd(1, 1), None),
+            ports.build().add_line(id, cmd(1, 1), Write::default()),
             Err(AppError::Domain(DomainError::OrderNotEditable {
                 status: OrderStatus::Confirmed
             }))
@@ -182,7 +191,11 @@ mod tests {
         let mut eur = cmd(1, 1);
         eur.unit_price = Money::new(1, Currency::EUR);
         assert_eq!(
-            ports.build().add_line(id, eur, None).unwrap_err().code(),
+            ports
+                .build()
+                .add_line(id, eur, Write::default())
+                .unwrap_err()
+                .code(),
             "currency_mismatch"
         );
     }
@@ -194,7 +207,7 @@ mod tests {
         assert_eq!(
             ports
                 .build()
-                .add_line(order_id(), cmd(1, 1), None)
+                .add_line(order_id(), cmd(1, 1), Write::default())
                 .unwrap_err()
                 .code(),
             "order_not_found"
@@ -210,14 +223,50 @@ mod tests {
         ports
             .orders
             .expect_update()
-            .returning(|_, _| Err(RepositoryError::NotFound));
+            .returning(|_, _, _| Err(RepositoryError::NotFound));
         assert_eq!(
             ports
                 .build()
-                .add_line(id, cmd(1, 1), None)
+                .add_line(id, cmd(1, 1), Write::default())
                 .unwrap_err()
                 .code(),
             "order_not_found"
         );
+    }
+
+    #[test]
+    fn an_idempotent_add_line_renders_its_receipt_with_the_line_it_touched() {
+        use crate::idempotency::{ClaimedKey, IdempotencyKey, Idempotent, StoredResponse};
+        let order = pending_order();
+        let id = order.id();
+        let mut ports = Ports::new();
+        ports.stored(order);
+        ports
+            .orders
+            .expect_update()
+            .withf(|o, _, receipt| {
+                let line = o.lines()[0].id().to_string();
+                receipt.is_some_and(|r| r.response.body == line.as_bytes())
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let write = Write {
+            expected_version: None,
+            idempotent: Some(Idempotent {
+                claim: ClaimedKey {
+                    key: IdempotencyKey {
+                        scope: "s".into(),
+                        key: "k".into(),
+                    },
+                    token: "t".into(),
+                },
+                render: Box::new(|_: &Order, line: Option<LineId>| StoredResponse {
+                    status: 201,
+                    headers: vec![],
+                    body: line.map(|l| l.to_string()).unwrap_or_default().into_bytes(),
+                }),
+            }),
+        };
+        assert!(ports.build().add_line(id, cmd(1, 1), write).is_ok());
     }
 }

@@ -2,7 +2,7 @@
 
 use order_domain::{Order, OrderId};
 
-use super::Orders;
+use super::{Orders, Write};
 use crate::AppError;
 
 impl Orders {
@@ -15,11 +15,9 @@ impl Orders {
         &self,
         id: OrderId,
         reason: Option<String>,
-        expected_version: Option<u64>,
+        write: Write,
     ) -> Result<Order, AppError> {
-        self.modify(id, expected_version, |order, now| {
-            order.cancel(reason.clone(), now)
-        })
-        .map(|(order, ())| order)
+        self.modify(id, &write, |order, now| order.cancel(reason.clone(), now))
+            .map(|(order, ())| order)
     }
 }

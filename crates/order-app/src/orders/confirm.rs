@@ -2,7 +2,7 @@
 
 use order_domain::{Order, OrderId};
 
-use super::Orders;
+use super::{Orders, Write};
 use crate::AppError;
 
 impl Orders {
@@ -10,8 +10,8 @@ impl Orders {
     ///
     /// # Errors
     /// `NotFound`; `VersionMismatch`; the domain's `InvalidStatusTransition`, `OrderEmpty`; `Unavailable`.
-    pub fn confirm(&self, id: OrderId, expected_version: Option<u64>) -> Result<Order, AppError> {
-        self.modify(id, expected_version, |order, now| order.confirm(now))
+    pub fn confirm(&self, id: OrderId, write: Write) -> Result<Order, AppError> {
+        self.modify(id, &write, |order, now| order.confirm(now))
             .map(|(order, ())| order)
     }
 }

@@ -4,6 +4,7 @@ use chrono::Datelike;
 use order_domain::{CompanyId, Currency, CustomerId, NewOrder, Order, OrderId};
 
 use super::Orders;
+use crate::idempotency::{Idempotent, OrderRender};
 use crate::{AppError, RepositoryError};
 
 /// Input of [`Orders::create`].
@@ -18,11 +19,17 @@ pub struct CreateOrder {
 }
 
 impl Orders {
-    /// Opens a pending order with a freshly allocated number.
+    /// Opens a pending order with a freshly allocated number; with
+    /// `idempotent`, its rendered answer is stored in the same transaction.
     ///
     /// # Errors
-    /// `UnknownReference` when the customer does not exist; `Unavailable`.
-    pub fn create(&self, cmd: CreateOrder) -> Result<Order, AppError> {
+    /// `UnknownReference` when the customer does not exist; `Conflict` when
+    /// the idempotency claim was lost; `Unavailable`.
+    pub fn create(
+        &self,
+        cmd: CreateOrder,
+        idempotent: Option<Idempotent<OrderRender>>,
+    ) -> Result<Order, AppError> {
         let unknown_customer = || AppError::UnknownReference {
             field: "customer_id",
             entity: "customer",
@@ -45,7 +52,8 @@ impl Orders {
             },
             now,
         );
-        match self.ports.orders.insert(&order) {
+        let receipt = idempotent.as_ref().map(|i| i.receipt(&order, None));
+        match self.ports.orders.insert(&order, receipt.as_ref()) {
             Ok(()) => {
                 order.take_events();
                 Ok(order)
@@ -84,10 +92,12 @@ mod tests {
         ports
             .orders
             .expect_insert()
-            .withf(|o| o.pending_events().len() == 1 && o.version() == 1)
+            .withf(|o, receipt| {
+                o.pending_events().len() == 1 && o.version() == 1 && receipt.is_none()
+            })
             .times(1)
-            .returning(|_| Ok(()));
-        let order = ports.build().create(cmd()).unwrap();
+            .returning(|_, _| Ok(()));
+        let order = ports.build().create(cmd(), None).unwrap();
         assert_eq!(order.number().to_string(), "ORD-2025-000042");
         assert_eq!(order.status(), order_domain::OrderStatus::Pending);
         assert_eq!(order.created_at(), now());
@@ -103,7 +113,7 @@ mod tests {
         ports.customers.expect_exists().returning(|_| Ok(false));
         ports.numbers.expect_next_number().never();
         ports.orders.expect_insert().never();
-        let err = ports.build().create(cmd()).unwrap_err();
+        let err = ports.build().create(cmd(), None).unwrap_err();
         assert_eq!(err.code(), "customer_not_found");
     }
 
@@ -118,9 +128,9 @@ mod tests {
         ports
             .orders
             .expect_insert()
-            .returning(|_| Err(RepositoryError::ConstraintViolation("fk_customer".into())));
+            .returning(|_, _| Err(RepositoryError::ConstraintViolation("fk_customer".into())));
         assert!(matches!(
-            ports.build().create(cmd()),
+            ports.build().create(cmd(), None),
             Err(AppError::UnknownReference { .. })
         ));
     }
@@ -133,8 +143,67 @@ mod tests {
             .expect_exists()
             .returning(|_| Err(RepositoryError::Unavailable("pool timeout".into())));
         assert!(matches!(
-            ports.build().create(cmd()),
+            ports.build().create(cmd(), None),
             Err(AppError::Unavailable(_))
+        ));
+    }
+
+    fn idempotent() -> Idempotent<OrderRender> {
+        Idempotent {
+            claim: crate::idempotency::ClaimedKey {
+                key: crate::idempotency::IdempotencyKey {
+                    scope: "POST /orders".into(),
+                    key: "k1".into(),
+                },
+                token: "t1".into(),
+            },
+            render: Box::new(|order: &Order, line| crate::idempotency::StoredResponse {
+                status: 201,
+                headers: vec![("location".into(), format!("/orders/{}", order.id()))],
+                body: format!("{}|{line:?}", order.number()).into_bytes(),
+            }),
+        }
+    }
+
+    #[test]
+    fn an_idempotent_create_stores_the_rendered_answer_with_the_order() {
+        let mut ports = Ports::new();
+        ports.customers.expect_exists().returning(|_| Ok(true));
+        ports
+            .numbers
+            .expect_next_number()
+            .returning(|y| Ok(number(y, 7)));
+        ports
+            .orders
+            .expect_insert()
+            .withf(|o, receipt| {
+                receipt.is_some_and(|r| {
+                    r.claim.token == "t1"
+                        && r.response.status == 201
+                        && r.response.body == b"ORD-2025-000007|None"
+                        && r.response.headers[0].1 == format!("/orders/{}", o.id())
+                })
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        assert!(ports.build().create(cmd(), Some(idempotent())).is_ok());
+    }
+
+    #[test]
+    fn a_lost_idempotency_claim_is_a_conflict() {
+        let mut ports = Ports::new();
+        ports.customers.expect_exists().returning(|_| Ok(true));
+        ports
+            .numbers
+            .expect_next_number()
+            .returning(|y| Ok(number(y, 7)));
+        ports
+            .orders
+            .expect_insert()
+            .returning(|_, _| Err(RepositoryError::ClaimLost));
+        assert!(matches!(
+            ports.build().create(cmd(), Some(idempotent())),
+            Err(AppError::Conflict(_))
         ));
     }
 }

@@ -2,7 +2,7 @@
 
 use order_domain::{Order, OrderId};
 
-use super::Orders;
+use super::{Orders, Write};
 use crate::AppError;
 
 impl Orders {
@@ -10,12 +10,8 @@ impl Orders {
     ///
     /// # Errors
     /// `NotFound`; `VersionMismatch`; the domain's `InvalidStatusTransition`; `Unavailable`.
-    pub fn mark_fulfilled(
-        &self,
-        id: OrderId,
-        expected_version: Option<u64>,
-    ) -> Result<Order, AppError> {
-        self.modify(id, expected_version, |order, now| order.mark_fulfilled(now))
+    pub fn mark_fulfilled(&self, id: OrderId, write: Write) -> Result<Order, AppError> {
+        self.modify(id, &write, |order, now| order.mark_fulfilled(now))
             .map(|(order, ())| order)
     }
 }

@@ -21,13 +21,53 @@ mod update_line;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use order_domain::{DomainError, Order, OrderId};
+use order_domain::{DomainError, LineId, Order, OrderId};
 
+use crate::idempotency::{Idempotent, OrderRender};
 use crate::ports::{Clock, CustomerDirectory, IdGenerator, OrderNumberAllocator, OrderRepository};
 use crate::{AppError, RepositoryError};
 
 pub use add_line::AddLine;
 pub use create::CreateOrder;
+
+/// How a write use case is applied: its precondition and idempotency.
+#[derive(Debug, Default)]
+pub struct Write {
+    /// Apply only if the order is still at this version (`If-Match`); `None`
+    /// means "the current version", with lost races retried.
+    pub expected_version: Option<u64>,
+    /// Store the rendered answer with the effect, in the same transaction.
+    pub idempotent: Option<Idempotent<OrderRender>>,
+}
+
+impl Write {
+    /// A write that requires the order to be at `version`.
+    #[must_use]
+    pub fn if_version(version: u64) -> Self {
+        Self {
+            expected_version: Some(version),
+            idempotent: None,
+        }
+    }
+}
+
+/// What a domain change returns, so a receipt can name the line it touched.
+pub trait ChangeOutcome {
+    /// The line the change touched, if it is about one line.
+    fn line(&self) -> Option<LineId>;
+}
+
+impl ChangeOutcome for () {
+    fn line(&self) -> Option<LineId> {
+        None
+    }
+}
+
+impl ChangeOutcome for LineId {
+    fn line(&self) -> Option<LineId> {
+        Some(*self)
+    }
+}
 
 /// The ports the order use cases need.
 #[derive(Clone)]
@@ -78,12 +118,13 @@ impl Orders {
 
     /// Load, check the precondition, change, save; retried on a lost race
     /// when the caller gave no precondition.
-    fn modify<T>(
+    fn modify<T: ChangeOutcome>(
         &self,
         id: OrderId,
-        expected_version: Option<u64>,
+        write: &Write,
         mut change: impl FnMut(&mut Order, DateTime<Utc>) -> Result<T, DomainError>,
     ) -> Result<(Order, T), AppError> {
+        let expected_version = write.expected_version;
         for _ in 0..Self::MAX_ATTEMPTS {
             let mut order = self.load(id)?;
             let loaded = order.version();
@@ -100,7 +141,11 @@ impl Orders {
                 // A no-op (e.g. setting the quantity a line already has): nothing to write.
                 return Ok((order, value));
             }
-            match self.ports.orders.update(&order, loaded) {
+            let receipt = write
+                .idempotent
+                .as_ref()
+                .map(|i| i.receipt(&order, value.line()));
+            match self.ports.orders.update(&order, loaded, receipt.as_ref()) {
                 Ok(()) => {
                     // The repository stored the events with the order (outbox).
                     order.take_events();

@@ -2,7 +2,7 @@
 
 use order_domain::{Order, OrderId};
 
-use super::Orders;
+use super::{Orders, Write};
 use crate::AppError;
 
 impl Orders {
@@ -10,14 +10,8 @@ impl Orders {
     ///
     /// # Errors
     /// `NotFound`; `VersionMismatch`; the domain's `InvalidStatusTransition`; `Unavailable`.
-    pub fn start_processing(
-        &self,
-        id: OrderId,
-        expected_version: Option<u64>,
-    ) -> Result<Order, AppError> {
-        self.modify(id, expected_version, |order, now| {
-            order.start_processing(now)
-        })
-        .map(|(order, ())| order)
+    pub fn start_processing(&self, id: OrderId, write: Write) -> Result<Order, AppError> {
+        self.modify(id, &write, |order, now| order.start_processing(now))
+            .map(|(order, ())| order)
     }
 }

@@ -2,7 +2,7 @@
 
 use order_domain::{LineId, Order, OrderId};
 
-use super::Orders;
+use super::{Orders, Write};
 use crate::AppError;
 
 impl Orders {
@@ -15,18 +15,17 @@ impl Orders {
         &self,
         id: OrderId,
         line_id: LineId,
-        expected_version: Option<u64>,
+        write: Write,
     ) -> Result<Order, AppError> {
-        self.modify(id, expected_version, |order, now| {
-            order.remove_line(line_id, now)
-        })
-        .map(|(order, ())| order)
+        self.modify(id, &write, |order, now| order.remove_line(line_id, now))
+            .map(|(order, ())| order)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use crate::orders::test_support::*;
+    use crate::Write;
     use order_domain::OrderStatus;
 
     #[test]
@@ -38,13 +37,13 @@ mod tests {
         ports
             .orders
             .expect_update()
-            .withf(|o, _| o.lines().is_empty())
+            .withf(|o, _, _| o.lines().is_empty())
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _, _| Ok(()));
         assert_eq!(
             ports
                 .build()
-                .remove_line(id, line, None)
+                .remove_line(id, line, Write::default())
                 .unwrap()
                 .total()
                 .amount(),
@@ -62,7 +61,7 @@ mod tests {
         assert_eq!(
             ports
                 .build()
-                .remove_line(id, line, None)
+                .remove_line(id, line, Write::default())
                 .unwrap_err()
                 .code(),
             "order_not_editable"
@@ -78,7 +77,7 @@ mod tests {
         assert_eq!(
             ports
                 .build()
-                .remove_line(id, line_id(), None)
+                .remove_line(id, line_id(), Write::default())
                 .unwrap_err()
                 .code(),
             "line_not_found"

@@ -6,30 +6,41 @@ use order_domain::{OrderStatus, OrderStatus::*};
 use super::test_support::*;
 use super::Orders;
 use crate::AppError;
+use crate::Write;
 
 type Transition = fn(&Orders, order_domain::OrderId) -> Result<order_domain::Order, AppError>;
 
 const TRANSITIONS: [(&str, Transition, OrderStatus, OrderStatus); 5] = [
-    ("confirm", |o, id| o.confirm(id, None), Pending, Confirmed),
+    (
+        "confirm",
+        |o, id| o.confirm(id, Write::default()),
+        Pending,
+        Confirmed,
+    ),
     (
         "process",
-        |o, id| o.start_processing(id, None),
+        |o, id| o.start_processing(id, Write::default()),
         Confirmed,
         Processing,
     ),
     (
         "fulfil",
-        |o, id| o.mark_fulfilled(id, None),
+        |o, id| o.mark_fulfilled(id, Write::default()),
         Processing,
         Fulfilled,
     ),
     (
         "cancel",
-        |o, id| o.cancel(id, Some("out of stock".into()), None),
+        |o, id| o.cancel(id, Some("out of stock".into()), Write::default()),
         Processing,
         Cancelled,
     ),
-    ("delete", |o, id| o.delete(id, None), Pending, Pending),
+    (
+        "delete",
+        |o, id| o.delete(id, Write::default()),
+        Pending,
+        Pending,
+    ),
 ];
 
 #[test]
@@ -42,11 +53,11 @@ fn each_transition_saves_the_new_state_against_the_loaded_version() {
         ports
             .orders
             .expect_update()
-            .withf(move |o, expected| {
+            .withf(move |o, expected, _| {
                 *expected == loaded && o.version() == loaded + 1 && o.status() == to
             })
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _, _| Ok(()));
         let saved = run(&ports.build(), id).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(saved.status(), to, "{name}");
     }
@@ -61,9 +72,9 @@ fn delete_stamps_deleted_at() {
     ports
         .orders
         .expect_update()
-        .withf(|o, _| o.deleted_at() == Some(now()))
-        .returning(|_, _| Ok(()));
-    assert!(ports.build().delete(id, None).is_ok());
+        .withf(|o, _, _| o.deleted_at() == Some(now()))
+        .returning(|_, _, _| Ok(()));
+    assert!(ports.build().delete(id, Write::default()).is_ok());
 }
 
 #[test]
@@ -71,49 +82,49 @@ fn forbidden_transitions_answer_the_domain_code_and_write_nothing() {
     let cases: [(&str, Transition, OrderStatus, &str); 8] = [
         (
             "confirm empty",
-            |o, id| o.confirm(id, None),
+            |o, id| o.confirm(id, Write::default()),
             Pending,
             "order_empty",
         ),
         (
             "confirm twice",
-            |o, id| o.confirm(id, None),
+            |o, id| o.confirm(id, Write::default()),
             Confirmed,
             "invalid_order_status",
         ),
         (
             "process pending",
-            |o, id| o.start_processing(id, None),
+            |o, id| o.start_processing(id, Write::default()),
             Pending,
             "invalid_order_status",
         ),
         (
             "fulfil confirmed",
-            |o, id| o.mark_fulfilled(id, None),
+            |o, id| o.mark_fulfilled(id, Write::default()),
             Confirmed,
             "invalid_order_status",
         ),
         (
             "cancel fulfilled",
-            |o, id| o.cancel(id, None, None),
+            |o, id| o.cancel(id, None, Write::default()),
             Fulfilled,
             "fulfilled_order_not_cancellable",
         ),
         (
             "cancel cancelled",
-            |o, id| o.cancel(id, None, None),
+            |o, id| o.cancel(id, None, Write::default()),
             Cancelled,
             "order_already_cancelled",
         ),
         (
             "delete confirmed",
-            |o, id| o.delete(id, None),
+            |o, id| o.delete(id, Write::default()),
             Confirmed,
             "order_not_deletable",
         ),
         (
             "delete fulfilled",
-            |o, id| o.delete(id, None),
+            |o, id| o.delete(id, Write::default()),
             Fulfilled,
             "order_not_deletable",
         ),
@@ -143,11 +154,11 @@ fn transitions_honour_the_version_precondition() {
     ports.orders.expect_update().never();
     let orders = ports.build();
     for result in [
-        orders.confirm(id, Some(99)),
-        orders.start_processing(id, Some(99)),
-        orders.mark_fulfilled(id, Some(99)),
-        orders.cancel(id, None, Some(99)),
-        orders.delete(id, Some(99)),
+        orders.confirm(id, Write::if_version(99)),
+        orders.start_processing(id, Write::if_version(99)),
+        orders.mark_fulfilled(id, Write::if_version(99)),
+        orders.cancel(id, None, Write::if_version(99)),
+        orders.delete(id, Write::if_version(99)),
     ] {
         assert_eq!(result.unwrap_err().code(), "version_mismatch");
     }

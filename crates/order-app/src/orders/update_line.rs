@@ -2,7 +2,7 @@
 
 use order_domain::{LineId, Order, OrderId, Quantity};
 
-use super::Orders;
+use super::{Orders, Write};
 use crate::AppError;
 
 impl Orders {
@@ -16,9 +16,9 @@ impl Orders {
         id: OrderId,
         line_id: LineId,
         quantity: Quantity,
-        expected_version: Option<u64>,
+        write: Write,
     ) -> Result<Order, AppError> {
-        self.modify(id, expected_version, |order, now| {
+        self.modify(id, &write, |order, now| {
             order.update_line_quantity(line_id, quantity, now)
         })
         .map(|(order, ())| order)
@@ -29,6 +29,7 @@ impl Orders {
 mod tests {
     use super::*;
     use crate::orders::test_support::*;
+    use crate::Write;
 
     #[test]
     fn updates_the_quantity_and_saves() {
@@ -39,12 +40,12 @@ mod tests {
         ports
             .orders
             .expect_update()
-            .withf(|o, _| o.total().amount() == 50_000)
+            .withf(|o, _, _| o.total().amount() == 50_000)
             .times(1)
-            .returning(|_, _| Ok(()));
+            .returning(|_, _, _| Ok(()));
         let saved = ports
             .build()
-            .update_line_quantity(id, line, Quantity::new(10).unwrap(), None)
+            .update_line_quantity(id, line, Quantity::new(10).unwrap(), Write::default())
             .unwrap();
         assert_eq!(saved.lines()[0].quantity().get(), 10);
     }
@@ -58,7 +59,7 @@ mod tests {
         ports.orders.expect_update().never();
         let saved = ports
             .build()
-            .update_line_quantity(id, line, Quantity::new(2).unwrap(), None)
+            .update_line_quantity(id, line, Quantity::new(2).unwrap(), Write::default())
             .unwrap();
         assert_eq!(saved.version(), 2);
     }
@@ -72,7 +73,7 @@ mod tests {
         ports.orders.expect_update().never();
         let err = ports
             .build()
-            .update_line_quantity(id, line_id(), Quantity::new(1).unwrap(), None)
+            .update_line_quantity(id, line_id(), Quantity::new(1).unwrap(), Write::default())
             .unwrap_err();
         assert_eq!(err.code(), "line_not_found");
     }

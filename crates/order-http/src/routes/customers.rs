@@ -1,14 +1,16 @@
 //! `/api/v1/customer-mgmt/customers...`: the minimal Customer Management API
 //! the described order flow uses.
 
-use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use order_app::Customers;
 use order_domain::CustomerId;
 
+use crate::answer::{render_customer, respond};
 use crate::dto::{CreateCustomerRequest, CustomerDto, Envelope, ListEnvelope};
 use crate::error::ApiError;
 use crate::extract::{blocking, page_query, path_uuid, JsonBody};
+use crate::idempotency::active_claim;
+use order_app::idempotency::{CustomerRender, Idempotent};
 
 /// Path prefix of the customer API.
 pub const BASE: &str = "/api/v1/customer-mgmt";
@@ -23,18 +25,16 @@ routes! {
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     customers: web::Data<Customers>,
+    req: HttpRequest,
     body: JsonBody<CreateCustomerRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    let idempotent = active_claim(&req).map(|claim| Idempotent {
+        claim,
+        render: Box::new(render_customer) as Box<CustomerRender>,
+    });
     let customers = customers.into_inner();
-    let customer = blocking(move || customers.create(body.0.into())).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("{BASE}/customers/{}", customer.id()),
-        ))
-        .json(Envelope {
-            data: CustomerDto::from(&customer),
-        }))
+    let customer = blocking(move || customers.create(body.0.into(), idempotent)).await?;
+    Ok(respond(&render_customer(&customer)))
 }
 
 #[utoipa::path(get, path = "/api/v1/customer-mgmt/customers/{id}", tag = "customers", params(("id" = Uuid, Path, description = "Customer id")), responses((status = 200, description = "The customer", body = Envelope<CustomerDto>)))]

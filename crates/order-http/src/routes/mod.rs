@@ -12,7 +12,13 @@ macro_rules! routes {
 
         /// Registers the routes of this module.
         pub fn configure(cfg: &mut actix_web::web::ServiceConfig) {
-            $(cfg.route($path, actix_web::web::$method().to($handler));)*
+            $(cfg.route(
+                $path,
+                // Route-level, so the middleware sees the matched route template.
+                actix_web::web::$method()
+                    .to($handler)
+                    .wrap(actix_web::middleware::from_fn(crate::idempotency::guard)),
+            );)*
         }
     };
 }

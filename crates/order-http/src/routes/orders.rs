@@ -5,6 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use order_app::{OrderFilter, Orders};
 use order_domain::{CustomerId, LineId, Order, OrderId, OrderNumber, OrderStatus, Quantity};
 
+use crate::answer::{render_order, respond, OrderAnswer};
 #[allow(unused_imports)] // referenced from the OpenAPI attributes only
 use crate::dto::StatusParam;
 use crate::dto::{
@@ -13,6 +14,9 @@ use crate::dto::{
 };
 use crate::error::ApiError;
 use crate::extract::{blocking, etag, if_match, page_query, path_uuid, JsonBody, OptionalJsonBody};
+use crate::idempotency::active_claim;
+use order_app::idempotency::{Idempotent, OrderRender};
+use order_app::Write;
 
 /// Path prefix of the order API.
 pub const BASE: &str = "/api/v1/order-mgmt";
@@ -46,27 +50,23 @@ fn quantity(raw: i64) -> Result<Quantity, ApiError> {
     Quantity::new(raw).map_err(|e| ApiError::App(e.into()))
 }
 
-/// 200 with the order, its `ETag`.
+/// 200 with the order and its `ETag`.
 fn ok(order: &Order) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((header::ETAG, etag(order.version())))
-        .json(Envelope {
-            data: OrderDto::from(order),
-        })
+    respond(&render_order(OrderAnswer::Ok, order, None))
 }
 
-/// 201 with the order, its `ETag` and a `Location`.
-fn created(order: &Order, location: String) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::ETAG, etag(order.version())))
-        .insert_header((header::LOCATION, location))
-        .json(Envelope {
-            data: OrderDto::from(order),
-        })
-}
-
-fn order_location(id: OrderId) -> String {
-    format!("{BASE}/orders/{id}")
+/// The precondition (`If-Match`) and idempotency claim of a write request;
+/// the claim's answer is rendered as `answer`.
+fn write(req: &HttpRequest, answer: OrderAnswer) -> Result<Write, ApiError> {
+    Ok(Write {
+        expected_version: if_match(req)?,
+        idempotent: active_claim(req).map(|claim| Idempotent {
+            claim,
+            render: Box::new(move |order: &Order, line: Option<LineId>| {
+                render_order(answer, order, line)
+            }) as Box<OrderRender>,
+        }),
+    })
 }
 
 fn page_of(page: order_app::Page<Order>) -> HttpResponse {
@@ -77,12 +77,14 @@ fn page_of(page: order_app::Page<Order>) -> HttpResponse {
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     orders: web::Data<Orders>,
+    req: HttpRequest,
     body: JsonBody<CreateOrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let cmd = body.0.try_into_domain()?;
+    let idempotent = write(&req, OrderAnswer::Created)?.idempotent;
     let orders = orders.into_inner();
-    let order = blocking(move || orders.create(cmd)).await?;
-    Ok(created(&order, order_location(order.id())))
+    let order = blocking(move || orders.create(cmd, idempotent)).await?;
+    Ok(respond(&render_order(OrderAnswer::Created, &order, None)))
 }
 
 #[utoipa::path(get, path = "/api/v1/order-mgmt/orders/{id}", tag = "orders", params(("id" = Uuid, Path, description = "Order id")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
@@ -174,9 +176,9 @@ pub(crate) async fn delete(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(&id)?;
-    let expected = if_match(&req)?;
+    let write = write(&req, OrderAnswer::Ok)?;
     let orders = orders.into_inner();
-    blocking(move || orders.delete(id, expected)).await?;
+    blocking(move || orders.delete(id, write)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -185,14 +187,12 @@ pub(crate) async fn transition(
     orders: web::Data<Orders>,
     id: &str,
     req: &HttpRequest,
-    run: impl FnOnce(&Orders, OrderId, Option<u64>) -> Result<Order, order_app::AppError>
-        + Send
-        + 'static,
+    run: impl FnOnce(&Orders, OrderId, Write) -> Result<Order, order_app::AppError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(id)?;
-    let expected = if_match(req)?;
+    let write = write(req, OrderAnswer::Ok)?;
     let orders = orders.into_inner();
-    let order = blocking(move || run(&orders, id, expected)).await?;
+    let order = blocking(move || run(&orders, id, write)).await?;
     Ok(ok(&order))
 }
 
@@ -247,14 +247,15 @@ pub(crate) async fn add_line(
     body: JsonBody<AddLineRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(&id)?;
-    let expected = if_match(&req)?;
     let cmd = body.0.try_into_domain()?;
+    let write = write(&req, OrderAnswer::LineCreated)?;
     let orders = orders.into_inner();
-    let (order, line) = blocking(move || orders.add_line(id, cmd, expected)).await?;
-    Ok(created(
+    let (order, line) = blocking(move || orders.add_line(id, cmd, write)).await?;
+    Ok(respond(&render_order(
+        OrderAnswer::LineCreated,
         &order,
-        format!("{}/lines/{line}", order_location(id)),
-    ))
+        Some(line),
+    )))
 }
 
 #[utoipa::path(put, path = "/api/v1/order-mgmt/orders/{id}/lines/{line_id}", tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("line_id" = Uuid, Path, description = "Line id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = UpdateLineRequest, responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
@@ -266,10 +267,10 @@ pub(crate) async fn update_line(
     body: JsonBody<UpdateLineRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, line) = (order_id(&path.0)?, line_id(&path.1)?);
-    let expected = if_match(&req)?;
+    let write = write(&req, OrderAnswer::Ok)?;
     let quantity = quantity(body.0.quantity)?;
     let orders = orders.into_inner();
-    let order = blocking(move || orders.update_line_quantity(id, line, quantity, expected)).await?;
+    let order = blocking(move || orders.update_line_quantity(id, line, quantity, write)).await?;
     Ok(ok(&order))
 }
 
@@ -281,9 +282,9 @@ pub(crate) async fn remove_line(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (id, line) = (order_id(&path.0)?, line_id(&path.1)?);
-    let expected = if_match(&req)?;
+    let write = write(&req, OrderAnswer::Ok)?;
     let orders = orders.into_inner();
-    let order = blocking(move || orders.remove_line(id, line, expected)).await?;
+    let order = blocking(move || orders.remove_line(id, line, write)).await?;
     Ok(HttpResponse::NoContent()
         .insert_header((header::ETAG, etag(order.version())))
         .finish())

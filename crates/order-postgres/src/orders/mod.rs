@@ -23,6 +23,7 @@ use std::fmt;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::upsert::excluded;
+use order_app::idempotency::Receipt;
 use order_app::ports::OrderRepository;
 use order_app::{OrderFilter, Page, PageRequest, RepositoryError};
 use order_domain::{Order, OrderId, OrderNumber};
@@ -32,6 +33,7 @@ use self::events::NewEventRow;
 use self::rows::{restore_order, version_to_column, NewLineRow, NewOrderRow};
 pub(crate) use self::rows::{LineRow, OrderRow};
 use crate::error::{map_diesel_error, unexpected};
+use crate::idempotency::complete_in;
 use crate::schema::{order_mgmt_order_events, order_mgmt_order_lines, order_mgmt_orders};
 use crate::store::Db;
 
@@ -97,12 +99,12 @@ impl PgOrderRepository {
 
 impl OrderRepository for PgOrderRepository {
     #[tracing::instrument(level = "debug", skip_all, fields(order_id = %order.id()), err(level = "debug"))]
-    fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
+    fn insert(&self, order: &Order, receipt: Option<&Receipt>) -> Result<(), RepositoryError> {
         let row = NewOrderRow::from_order(order)?;
         let lines = NewLineRow::from_order(order)?;
         let events = NewEventRow::from_events(order.pending_events())?;
         let mut conn = self.db.checkout()?;
-        conn.transaction(|conn| {
+        conn.transaction::<_, WriteError, _>(|conn| {
             diesel::insert_into(order_mgmt_orders::table)
                 .values(&row)
                 .execute(conn)?;
@@ -116,9 +118,9 @@ impl OrderRepository for PgOrderRepository {
                     .values(&events)
                     .execute(conn)?;
             }
-            Ok(())
+            complete_receipt(conn, receipt)
         })
-        .map_err(|e| map_diesel_error("insert order", e))
+        .map_err(|e| e.into_repository_error("insert order"))
     }
 
     #[tracing::instrument(level = "debug", skip(self), err(level = "debug"))]
@@ -188,7 +190,12 @@ impl OrderRepository for PgOrderRepository {
         fields(order_id = %order.id(), expected_version = expected_version, version = order.version()),
         err(level = "debug")
     )]
-    fn update(&self, order: &Order, expected_version: u64) -> Result<(), RepositoryError> {
+    fn update(
+        &self,
+        order: &Order,
+        expected_version: u64,
+        receipt: Option<&Receipt>,
+    ) -> Result<(), RepositoryError> {
         use order_mgmt_order_lines::dsl as l;
         use order_mgmt_orders::dsl as o;
 
@@ -246,9 +253,20 @@ impl OrderRepository for PgOrderRepository {
                     .values(&events)
                     .execute(conn)?;
             }
-            Ok(())
+            complete_receipt(conn, receipt)
         })
         .map_err(|e| e.into_repository_error("update order"))
+    }
+}
+
+/// Completes the idempotency claim of `receipt` (if any) in the write's
+/// transaction; a claim no longer held rolls the whole write back.
+fn complete_receipt(conn: &mut PgConnection, receipt: Option<&Receipt>) -> Result<(), WriteError> {
+    match receipt {
+        Some(receipt) if !complete_in(conn, receipt)? => {
+            Err(WriteError::Refused(RepositoryError::ClaimLost))
+        }
+        _ => Ok(()),
     }
 }
 

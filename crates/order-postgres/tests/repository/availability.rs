@@ -245,7 +245,7 @@ fn an_exhausted_pool_answers_unavailable_after_the_timeout_and_counts_it() {
     let writer = {
         let orders = store.orders();
         let read = order.version();
-        thread::spawn(move || orders.update(&changed, read))
+        thread::spawn(move || orders.update(&changed, read, None))
     };
     let deadline = Instant::now() + Duration::from_secs(30);
     while store.pool_stats().idle > 0 || store.pool_stats().connections == 0 {

@@ -24,7 +24,7 @@ fn sixteen_writers_adding_lines_to_one_order_lose_none_of_them() {
     let store = db.store_with_pool_size(WRITERS as u32);
     let customer_id = customer(&store);
     let mut created = order(&store, customer_id, 0);
-    store.orders().insert(&created).unwrap();
+    store.orders().insert(&created, None).unwrap();
     created.take_events();
     let id = created.id();
 
@@ -44,7 +44,7 @@ fn sixteen_writers_adding_lines_to_one_order_lose_none_of_them() {
                     let mut current = orders.find_by_id(id).unwrap().unwrap();
                     let read = current.version();
                     current.add_line(new_line.clone(), at(1)).unwrap();
-                    match orders.update(&current, read) {
+                    match orders.update(&current, read, None) {
                         Ok(()) => return Attempts { conflicts },
                         Err(RepositoryError::Conflict { expected }) => {
                             assert_eq!(expected, read);

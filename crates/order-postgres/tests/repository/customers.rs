@@ -37,7 +37,7 @@ fn a_customer_reads_back_as_stored() {
     )
     .unwrap();
 
-    customers.insert(&customer).unwrap();
+    customers.insert(&customer, None).unwrap();
 
     assert_eq!(
         customers.find_by_id(customer.id()).unwrap(),
@@ -57,10 +57,10 @@ fn a_second_registration_of_an_email_is_a_duplicate() {
     let db = TestDatabase::new();
     let customers = db.store().customers();
     customers
-        .insert(&new_customer("jane@example.com", 0))
+        .insert(&new_customer("jane@example.com", 0), None)
         .unwrap();
     assert_eq!(
-        customers.insert(&new_customer("jane@EXAMPLE.com", 1)),
+        customers.insert(&new_customer("jane@EXAMPLE.com", 1), None),
         Err(RepositoryError::Duplicate("uq_customer_email".into()))
     );
 }
@@ -72,7 +72,7 @@ fn customers_are_listed_newest_first_with_their_count() {
     let all: Vec<Customer> = (0..5)
         .map(|i| {
             let customer = new_customer(&format!("c{i}@example.com"), i);
-            customers.insert(&customer).unwrap();
+            customers.insert(&customer, None).unwrap();
             customer
         })
         .collect();
@@ -94,7 +94,7 @@ fn the_directory_knows_exactly_the_registered_customers() {
     let db = TestDatabase::new();
     let customers = db.store().customers();
     let customer = new_customer("known@example.com", 0);
-    customers.insert(&customer).unwrap();
+    customers.insert(&customer, None).unwrap();
     assert!(customers.exists(customer.id()).unwrap());
     assert!(!customers
         .exists(CustomerId::from_uuid(Uuid::now_v7()))

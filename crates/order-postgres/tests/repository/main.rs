@@ -11,5 +11,6 @@ mod availability;
 mod concurrency;
 mod constraints;
 mod customers;
+mod idempotency;
 mod orders;
 mod support;

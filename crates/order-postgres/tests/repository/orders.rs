@@ -18,7 +18,7 @@ fn a_round_trip_preserves_every_field_of_an_order_and_its_lines() {
     let customer_id = customer(&store);
     let mut order = order_with_every_field(&store, customer_id);
 
-    store.orders().insert(&order).unwrap();
+    store.orders().insert(&order, None).unwrap();
     order.take_events();
 
     let loaded = store.orders().find_by_id(order.id()).unwrap().unwrap();
@@ -37,7 +37,7 @@ fn every_state_written_by_update_reads_back_equal() {
     let store = db.store();
     let customer_id = customer(&store);
     let mut order = order(&store, customer_id, 0);
-    store.orders().insert(&order).unwrap();
+    store.orders().insert(&order, None).unwrap();
     order.take_events();
     assert_eq!(
         store.orders().find_by_id(order.id()).unwrap(),
@@ -97,7 +97,7 @@ fn inserting_the_same_id_or_number_twice_is_a_duplicate() {
 
     let same_id = first.clone();
     assert_eq!(
-        store.orders().insert(&same_id),
+        store.orders().insert(&same_id, None),
         Err(RepositoryError::Duplicate("order_mgmt_orders_pkey".into()))
     );
 
@@ -108,7 +108,7 @@ fn inserting_the_same_id_or_number_twice_is_a_duplicate() {
     })
     .unwrap();
     assert_eq!(
-        store.orders().insert(&same_number),
+        store.orders().insert(&same_number, None),
         Err(RepositoryError::Duplicate("uq_order_number".into()))
     );
 }
@@ -119,7 +119,7 @@ fn an_order_for_an_unknown_customer_is_a_constraint_violation() {
     let store = db.store();
     let order = order(&store, CustomerId::from_uuid(Uuid::now_v7()), 0);
     assert_eq!(
-        store.orders().insert(&order),
+        store.orders().insert(&order, None),
         Err(RepositoryError::ConstraintViolation("fk_customer".into()))
     );
     assert_eq!(store.orders().find_by_id(order.id()).unwrap(), None);
@@ -321,7 +321,9 @@ fn soft_deleted_orders_vanish_from_every_read_and_cannot_be_updated() {
     })
     .unwrap();
     assert_eq!(
-        store.orders().update(&resurrect, resurrect.version() - 1),
+        store
+            .orders()
+            .update(&resurrect, resurrect.version() - 1, None),
         Err(RepositoryError::NotFound)
     );
 }
@@ -342,7 +344,7 @@ fn an_update_against_a_stale_version_is_a_conflict_and_changes_nothing() {
     loser.confirm(at(3)).unwrap();
 
     assert_eq!(
-        store.orders().update(&loser, original.version()),
+        store.orders().update(&loser, original.version(), None),
         Err(RepositoryError::Conflict {
             expected: original.version()
         })
@@ -366,7 +368,7 @@ fn updating_an_order_that_was_never_stored_is_not_found() {
     let mut ghost = order(&store, customer_id, 0);
     ghost.add_line(line(1, 100), at(1)).unwrap();
     assert_eq!(
-        store.orders().update(&ghost, 1),
+        store.orders().update(&ghost, 1, None),
         Err(RepositoryError::NotFound)
     );
 }
@@ -378,7 +380,7 @@ fn an_update_that_does_not_advance_the_version_is_refused() {
     let customer_id = customer(&store);
     let order = stored_order(&store, customer_id, 0);
     assert!(matches!(
-        store.orders().update(&order, order.version()),
+        store.orders().update(&order, order.version(), None),
         Err(RepositoryError::Unexpected(_))
     ));
 }
@@ -393,7 +395,7 @@ fn lines_are_added_changed_and_removed_in_step_with_the_domain() {
     for (i, cents) in (1..).zip([100, 200, 300]) {
         line_ids.push(order.add_line(line(1, cents), at(i)).unwrap());
     }
-    store.orders().insert(&order).unwrap();
+    store.orders().insert(&order, None).unwrap();
     order.take_events();
 
     let order = change(&store, &order, |o| {
@@ -430,7 +432,7 @@ fn an_update_rewrites_only_the_lines_that_changed() {
     let mut order = order(&store, customer_id, 0);
     let first = order.add_line(line(1, 100), at(1)).unwrap();
     let second = order.add_line(line(1, 200), at(2)).unwrap();
-    store.orders().insert(&order).unwrap();
+    store.orders().insert(&order, None).unwrap();
     order.take_events();
     let before = row_versions(&db);
 
@@ -456,7 +458,7 @@ fn every_change_writes_its_events_to_the_outbox_in_order() {
     let store = db.store();
     let customer_id = customer(&store);
     let mut order = order(&store, customer_id, 0);
-    store.orders().insert(&order).unwrap();
+    store.orders().insert(&order, None).unwrap();
     order.take_events();
     let order = change(&store, &order, |o| {
         o.add_line(line(3, 10_000), at(1)).unwrap();

@@ -29,7 +29,7 @@ pub fn customer(store: &PgStore) -> CustomerId {
         at(0),
     )
     .unwrap();
-    store.customers().insert(&customer).unwrap();
+    store.customers().insert(&customer, None).unwrap();
     id
 }
 
@@ -64,7 +64,7 @@ pub fn line(quantity: i64, cents: i64) -> NewLine {
 pub fn stored_order(store: &PgStore, customer_id: CustomerId, created: i64) -> Order {
     let mut order = order(store, customer_id, created);
     order.add_line(line(1, 1_000), at(created)).unwrap();
-    store.orders().insert(&order).unwrap();
+    store.orders().insert(&order, None).unwrap();
     order.take_events();
     order
 }
@@ -73,7 +73,10 @@ pub fn stored_order(store: &PgStore, customer_id: CustomerId, created: i64) -> O
 pub fn change(store: &PgStore, order: &Order, change: impl FnOnce(&mut Order)) -> Order {
     let mut changed = order.clone();
     change(&mut changed);
-    store.orders().update(&changed, order.version()).unwrap();
+    store
+        .orders()
+        .update(&changed, order.version(), None)
+        .unwrap();
     changed.take_events();
     changed
 }

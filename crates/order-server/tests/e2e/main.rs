@@ -9,4 +9,5 @@ mod concurrency;
 mod flow;
 mod helpers;
 mod hostile;
+mod idempotency;
 mod outage;
