@@ -11,11 +11,12 @@
 //!
 //! Mirrored from `crates/order-postgres` (repository `insert`, `find_by_id`,
 //! `list`, `update`; `PgOrderNumberAllocator`; `CustomerDirectory::exists`)
-//! and checked against a `log_statement = 'all'` capture of the server (see
-//! `docs/performance.md`). Deliberately left out: the `SELECT 1` the r2d2
-//! pool runs on every check-out, and diesel's separate Parse round trip for
-//! statements it cannot cache; both are costs of the server's stack, which
-//! the ratio to this baseline is there to expose.
+//! and checked against a `log_statement = 'all'` capture of the server
+//! (`scripts/bench-sql-audit.sh`). Deliberately left out: the `SELECT 1` the
+//! r2d2 pool runs on every check-out, and the parse and plan PostgreSQL
+//! repeats for every statement diesel does not cache (it sends those
+//! unnamed); both are costs of the server's stack, which the ratio to this
+//! baseline is there to expose.
 
 use std::sync::Arc;
 
@@ -207,7 +208,13 @@ pub struct RawDb {
 /// # Errors
 /// When PostgreSQL cannot be reached.
 pub async fn connect(url: &str) -> anyhow::Result<Client> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
+    let mut config: tokio_postgres::Config = url
+        .parse()
+        .with_context(|| "the database URL is not a PostgreSQL connection string".to_owned())?;
+    // Tells our sessions from the server's in pg_stat_activity and the logs.
+    config.application_name("order-bench");
+    let (client, connection) = config
+        .connect(NoTls)
         .await
         .with_context(|| "cannot connect to PostgreSQL".to_owned())?;
     tokio::spawn(async move {
