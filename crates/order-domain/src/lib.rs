@@ -8,11 +8,12 @@
 //! rule can be tested (and embedded) without infrastructure.
 //!
 //! ```
-//! use chrono::Utc;
+//! use chrono::{TimeZone, Utc};
 //! use order_domain::*;
 //! use uuid::Uuid;
 //!
-//! let now = Utc::now();
+//! // The domain never reads a clock: the caller says what time it is.
+//! let now = Utc.with_ymd_and_hms(2025, 12, 30, 12, 0, 0).unwrap();
 //! let mut order = Order::create(
 //!     NewOrder {
 //!         id: OrderId::from_uuid(Uuid::now_v7()),
