@@ -203,6 +203,22 @@ impl OrderLine {
         })
     }
 
+    /// Every stored field, the inverse of [`OrderLine::restore`].
+    #[must_use]
+    pub fn snapshot(&self) -> LineSnapshot {
+        LineSnapshot {
+            id: self.id,
+            product_id: self.product_id,
+            quantity: i64::from(self.quantity.get()),
+            unit_price: self.unit_price,
+            subtotal: self.subtotal,
+            description: self.snapshot.description.clone(),
+            sku: self.snapshot.sku.clone(),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
     /// Same line with another quantity; the subtotal follows.
     pub(crate) fn with_quantity(
         &self,

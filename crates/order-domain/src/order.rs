@@ -232,6 +232,34 @@ impl Order {
         })
     }
 
+    /// Every stored field, the inverse of [`Order::restore`]
+    /// (`Order::restore(order.snapshot()) == Ok(order)` for an order without pending events).
+    #[must_use]
+    pub fn snapshot(&self) -> OrderSnapshot {
+        OrderSnapshot {
+            id: self.id,
+            number: self.number,
+            customer_id: self.customer_id,
+            company_id: self.company_id,
+            status: self.status,
+            currency: self.currency,
+            lines: self.lines.iter().map(OrderLine::snapshot).collect(),
+            subtotal: self.subtotal,
+            tax: self.tax,
+            discount: self.discount,
+            total: self.total,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            deleted_at: self.deleted_at,
+            confirmed_at: self.confirmed_at,
+            processing_started_at: self.processing_started_at,
+            fulfilled_at: self.fulfilled_at,
+            cancelled_at: self.cancelled_at,
+            cancellation_reason: self.cancellation_reason.clone(),
+        }
+    }
+
     // ----- line editing (pending only) -----
 
     /// Adds a product line, or merges it into the line with the same product and

@@ -560,65 +560,26 @@ fn every_successful_change_records_one_event_in_order() {
 
 // ----- restore -----
 
-fn snapshot_of(order: &Order) -> OrderSnapshot {
-    OrderSnapshot {
-        id: order.id(),
-        number: order.number(),
-        customer_id: order.customer_id(),
-        company_id: order.company_id(),
-        status: order.status(),
-        currency: order.currency(),
-        lines: order
-            .lines()
-            .iter()
-            .map(|l| LineSnapshot {
-                id: l.id(),
-                product_id: l.product_id(),
-                quantity: i64::from(l.quantity().get()),
-                unit_price: l.unit_price(),
-                subtotal: l.subtotal(),
-                description: l.description().map(str::to_owned),
-                sku: l.sku().map(str::to_owned),
-                created_at: l.created_at(),
-                updated_at: l.updated_at(),
-            })
-            .collect(),
-        subtotal: order.subtotal(),
-        tax: order.tax(),
-        discount: order.discount(),
-        total: order.total(),
-        version: order.version(),
-        created_at: order.created_at(),
-        updated_at: order.updated_at(),
-        deleted_at: order.deleted_at(),
-        confirmed_at: order.confirmed_at(),
-        processing_started_at: order.processing_started_at(),
-        fulfilled_at: order.fulfilled_at(),
-        cancelled_at: order.cancelled_at(),
-        cancellation_reason: order.cancellation_reason().map(str::to_owned),
-    }
-}
-
 #[test]
 fn restore_rebuilds_an_identical_order() {
     for status in OrderStatus::ALL {
         let order = order_in(status);
-        assert_eq!(Order::restore(snapshot_of(&order)), Ok(order));
+        assert_eq!(Order::restore(order.snapshot()), Ok(order));
     }
 }
 
 #[test]
 fn restore_refuses_inconsistent_data() {
     let order = order_in(OrderStatus::Confirmed);
-    let mut wrong_total = snapshot_of(&order);
+    let mut wrong_total = order.snapshot();
     wrong_total.total = usd(1);
-    let mut wrong_line = snapshot_of(&order);
+    let mut wrong_line = order.snapshot();
     wrong_line.lines[0].subtotal = usd(1);
-    let mut zero_quantity = snapshot_of(&order);
+    let mut zero_quantity = order.snapshot();
     zero_quantity.lines[0].quantity = 0;
-    let mut missing_stamp = snapshot_of(&order);
+    let mut missing_stamp = order.snapshot();
     missing_stamp.confirmed_at = None;
-    let mut foreign_tax = snapshot_of(&order);
+    let mut foreign_tax = order.snapshot();
     foreign_tax.tax = Money::zero(Currency::EUR);
     for (name, snapshot) in [
         ("total", wrong_total),

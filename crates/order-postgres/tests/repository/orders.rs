@@ -104,7 +104,7 @@ fn inserting_the_same_id_or_number_twice_is_a_duplicate() {
     let mut same_number = order(&store, customer_id, 1);
     same_number = Order::restore(order_domain::OrderSnapshot {
         number: first.number(),
-        ..snapshot(&same_number)
+        ..same_number.snapshot()
     })
     .unwrap();
     assert_eq!(
@@ -317,7 +317,7 @@ fn soft_deleted_orders_vanish_from_every_read_and_cannot_be_updated() {
     resurrect = Order::restore(order_domain::OrderSnapshot {
         deleted_at: None,
         version: resurrect.version() + 1,
-        ..snapshot(&resurrect)
+        ..resurrect.snapshot()
     })
     .unwrap();
     assert_eq!(
@@ -488,46 +488,6 @@ fn every_change_writes_its_events_to_the_outbox_in_order() {
         events[3].payload["total"],
         serde_json::json!({ "amount": 45_000, "currency": "USD" })
     );
-}
-
-/// Every stored field of `order`, to forge variants the domain never makes.
-fn snapshot(order: &Order) -> order_domain::OrderSnapshot {
-    order_domain::OrderSnapshot {
-        id: order.id(),
-        number: order.number(),
-        customer_id: order.customer_id(),
-        company_id: order.company_id(),
-        status: order.status(),
-        currency: order.currency(),
-        lines: order
-            .lines()
-            .iter()
-            .map(|l| order_domain::LineSnapshot {
-                id: l.id(),
-                product_id: l.product_id(),
-                quantity: i64::from(l.quantity().get()),
-                unit_price: l.unit_price(),
-                subtotal: l.subtotal(),
-                description: l.description().map(str::to_owned),
-                sku: l.sku().map(str::to_owned),
-                created_at: l.created_at(),
-                updated_at: l.updated_at(),
-            })
-            .collect(),
-        subtotal: order.subtotal(),
-        tax: order.tax(),
-        discount: order.discount(),
-        total: order.total(),
-        version: order.version(),
-        created_at: order.created_at(),
-        updated_at: order.updated_at(),
-        deleted_at: order.deleted_at(),
-        confirmed_at: order.confirmed_at(),
-        processing_started_at: order.processing_started_at(),
-        fulfilled_at: order.fulfilled_at(),
-        cancelled_at: order.cancelled_at(),
-        cancellation_reason: order.cancellation_reason().map(str::to_owned),
-    }
 }
 
 #[derive(QueryableByName)]
