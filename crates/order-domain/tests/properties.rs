@@ -138,6 +138,8 @@ proptest! {
                 prop_assert!(OrderLine::is_valid_unit_price(l.unit_price()));
                 prop_assert!((1..=Quantity::MAX).contains(&l.quantity().get()));
             }
+            // What storage keeps is enough to rebuild exactly this order.
+            prop_assert_eq!(Order::restore(order.snapshot()), Ok(order.clone()));
             if order.status() != OrderStatus::Pending {
                 prop_assert!(!order.lines().is_empty() || order.status() == OrderStatus::Cancelled);
             }
