@@ -20,8 +20,8 @@ use crate::error::ApiError;
 pub struct CreateOrderRequest {
     /// An existing customer.
     pub customer_id: Uuid,
-    /// ISO 4217 code, e.g. `USD`.
-    #[schema(example = "USD")]
+    /// ISO 4217 code, e.g. `USD` (upper case; an unknown code is `422 unknown_currency`).
+    #[schema(example = "USD", pattern = "^[A-Z]{3}$")]
     pub currency: String,
     /// Optional B2B company.
     #[serde(default)]
@@ -49,18 +49,22 @@ pub struct AddLineRequest {
     /// The product.
     pub product_id: Uuid,
     /// Units, 1..=1,000,000.
-    #[schema(example = 3)]
+    #[schema(example = 3, minimum = 1, maximum = 1000000)]
     pub quantity: i64,
-    /// Minor units (cents), >= 0.
-    #[schema(example = 10000)]
+    /// Minor units (cents), 0..=10^15.
+    #[schema(example = 10000, minimum = 0, maximum = 1_000_000_000_000_000i64)]
     pub unit_price: i64,
     /// Must be the order's currency.
+    #[schema(example = "USD", pattern = "^[A-Z]{3}$")]
     pub currency: String,
-    /// Product description snapshot.
+    /// Product description snapshot: at most 500 characters, no control characters
+    /// (surrounding blanks are trimmed; a blank one is stored as `null`).
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub description: Option<String>,
-    /// Product SKU snapshot.
+    /// Product SKU snapshot: at most 64 characters, no control characters.
     #[serde(default)]
+    #[schema(max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub sku: Option<String>,
 }
 
@@ -86,6 +90,7 @@ impl AddLineRequest {
 #[serde(deny_unknown_fields)]
 pub struct UpdateLineRequest {
     /// New number of units, 1..=1,000,000.
+    #[schema(example = 2, minimum = 1, maximum = 1000000)]
     pub quantity: i64,
 }
 
@@ -93,8 +98,9 @@ pub struct UpdateLineRequest {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CancelRequest {
-    /// Why the order is cancelled.
+    /// Why the order is cancelled: at most 500 characters, no control characters.
     #[serde(default)]
+    #[schema(max_length = 500, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub reason: Option<String>,
 }
 
@@ -102,12 +108,24 @@ pub struct CancelRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCustomerRequest {
-    /// Display name.
+    /// Display name: 1-200 characters, not blank, no control characters.
+    #[schema(
+        example = "John Doe",
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: String,
-    /// Contact email.
+    /// Contact email, unique among customers (`409 conflict` otherwise).
+    #[schema(example = "john@example.com", format = Email, max_length = 254)]
     pub email: String,
-    /// Acquisition channel, e.g. `web`.
+    /// Acquisition channel, e.g. `web`: at most 50 characters, no control characters.
     #[serde(default)]
+    #[schema(
+        example = "web",
+        max_length = 50,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub source: Option<String>,
 }
 

@@ -56,6 +56,12 @@ pub enum ApiError {
     /// No route matches.
     #[error("no such resource")]
     RouteNotFound,
+    /// The path exists, but not with this method.
+    #[error("this resource does not support the method; it supports {allowed}")]
+    MethodNotAllowed {
+        /// The `Allow` header value: the methods the path supports.
+        allowed: String,
+    },
     /// The blocking pool failed to run a use case (a panic in it, or shutdown).
     #[error("background task failed: {0}")]
     Blocking(String),
@@ -87,6 +93,7 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
             }
             Self::RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found"),
+            Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Blocking(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -199,6 +206,11 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        if let Self::MethodNotAllowed { allowed } = self {
+            if let Ok(value) = HeaderValue::from_str(allowed) {
+                response.insert_header((header::ALLOW, value));
+            }
         }
         response.json(problem)
     }

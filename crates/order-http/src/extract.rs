@@ -40,7 +40,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-/// An optional JSON body: empty means `T::default()`.
+/// An optional JSON body: empty, or JSON `null`, means `T::default()`.
 #[derive(Debug)]
 pub struct OptionalJsonBody<T>(pub T);
 
@@ -59,7 +59,7 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJsonBody<T
             if !content_type_ok {
                 return Err(ApiError::UnsupportedMediaType);
             }
-            parse_json(&bytes).map(OptionalJsonBody)
+            parse_json::<Option<T>>(&bytes).map(|body| Self(body.unwrap_or_default()))
         })
     }
 }

@@ -152,6 +152,18 @@ fn transition_kind(method: &str, route: &str) -> Option<&'static str> {
     }
 }
 
+/// The method as a metric label: standard methods by name, any other token
+/// as `OTHER`, so clients cannot create an unbounded number of series.
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|known| *known == method)
+        .unwrap_or("OTHER")
+}
+
 fn request_id(req: &ServiceRequest) -> String {
     req.headers()
         .get(&REQUEST_ID)
@@ -187,7 +199,7 @@ pub async fn observe_request(
         .unwrap_or_else(|| "unmatched".to_owned());
     let elapsed = started.elapsed();
     if let Some(metrics) = metrics {
-        metrics.observe(&method, &route, status, elapsed.as_secs_f64());
+        metrics.observe(method_label(&method), &route, status, elapsed.as_secs_f64());
     }
     span.in_scope(|| {
         tracing::info!(
@@ -209,6 +221,14 @@ pub type Health = Arc<dyn StorageHealth>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unusual_methods_share_one_metric_label() {
+        assert_eq!(method_label("GET"), "GET");
+        assert_eq!(method_label("DELETE"), "DELETE");
+        assert_eq!(method_label("QUERY"), "OTHER");
+        assert_eq!(method_label("X-ANYTHING-1"), "OTHER");
+    }
 
     #[test]
     fn transitions_are_recognised_by_route_template() {

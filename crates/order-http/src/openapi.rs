@@ -7,9 +7,11 @@
 use std::sync::OnceLock;
 
 use utoipa::openapi::content::ContentBuilder;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::{Ref, RefOr, Required};
+use utoipa::openapi::schema::ObjectBuilder;
+use utoipa::openapi::{Ref, RefOr, Required, Type};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{customers, operations, orders};
@@ -52,7 +54,14 @@ pub fn document_json() -> &'static str {
     })
 }
 
-/// Adds the problem+json error responses and the request-id header to every operation.
+/// What `If-Match` accepts ([`crate::extract::if_match`]): `*` or one quoted version.
+pub const IF_MATCH_PATTERN: &str = r#"^(\*|"[0-9]{1,19}")$"#;
+
+/// What `Idempotency-Key` accepts: 1 to 255 printable ASCII characters.
+pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
+
+/// Adds the problem+json error responses and the request-id header to every
+/// operation, and gives the precondition headers their exact syntax.
 struct ProblemResponses;
 
 impl Modify for ProblemResponses {
@@ -95,6 +104,7 @@ impl Modify for ProblemResponses {
                     operation,
                     "X-Request-Id",
                     "Correlation id echoed in the response; generated when absent",
+                    ObjectBuilder::new().schema_type(Type::String),
                 );
                 if api && method == "post" {
                     add_header(
@@ -103,8 +113,14 @@ impl Modify for ProblemResponses {
                         "Makes a retried POST safe: the first answer is stored with the effect and replayed \
                          (Idempotent-Replayed: true) for the same key and request; 409 while the first is in \
                          flight, 422 for the same key with another request. 1-255 printable ASCII characters.",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1))
+                            .max_length(Some(255))
+                            .pattern(Some(IDEMPOTENCY_KEY_PATTERN)),
                     );
                 }
+                constrain_if_match(operation);
             }
         }
     }
@@ -112,15 +128,26 @@ impl Modify for ProblemResponses {
 
 fn add_problems(operation: &mut Operation, statuses: &[(u16, &str)]) {
     for (status, description) in statuses {
-        let response = ResponseBuilder::new()
-            .description(*description)
-            .content(
-                crate::PROBLEM_JSON,
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("Problem")))
+        let mut response = ResponseBuilder::new().description(*description).content(
+            crate::PROBLEM_JSON,
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        );
+        if *status == 503 {
+            response = response.header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(Some(
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(0)),
+                    ))
+                    .description(Some("Seconds to wait before retrying"))
                     .build(),
-            )
-            .build();
+            );
+        }
+        let response = response.build();
         operation
             .responses
             .responses
@@ -129,21 +156,36 @@ fn add_problems(operation: &mut Operation, statuses: &[(u16, &str)]) {
     }
 }
 
-fn add_header(operation: &mut Operation, name: &str, description: &str) {
+fn add_header(operation: &mut Operation, name: &str, description: &str, schema: ObjectBuilder) {
     let parameter = ParameterBuilder::new()
         .name(name)
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
         .description(Some(description))
-        .schema(Some(
-            utoipa::openapi::schema::ObjectBuilder::new()
-                .schema_type(utoipa::openapi::Type::String),
-        ))
+        .schema(Some(schema))
         .build();
     operation
         .parameters
         .get_or_insert_with(Vec::new)
         .push(parameter.into());
+}
+
+/// The handlers declare `If-Match` as a string; its exact syntax is stated once, here.
+fn constrain_if_match(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        let RefOr::T(parameter) = parameter else {
+            continue;
+        };
+        if parameter.parameter_in == ParameterIn::Header && parameter.name == "If-Match" {
+            parameter.schema = Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(IF_MATCH_PATTERN))
+                    .examples(["\"3\""])
+                    .into(),
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -191,6 +233,98 @@ mod tests {
         );
     }
 
+    fn json() -> serde_json::Value {
+        serde_json::from_str(document_json()).unwrap()
+    }
+
+    #[test]
+    fn operation_ids_are_unique_and_every_link_names_one() {
+        let json = json();
+        let mut ids = BTreeSet::new();
+        let mut links = Vec::new();
+        for item in json["paths"].as_object().unwrap().values() {
+            for operation in item.as_object().unwrap().values() {
+                let id = operation["operationId"].as_str().unwrap();
+                assert!(ids.insert(id.to_owned()), "operationId {id} is used twice");
+                for response in operation["responses"].as_object().unwrap().values() {
+                    for link in response["links"]
+                        .as_object()
+                        .into_iter()
+                        .flat_map(|l| l.values())
+                    {
+                        links.push(link["operationId"].as_str().unwrap().to_owned());
+                    }
+                }
+            }
+        }
+        assert!(!links.is_empty());
+        for link in links {
+            assert!(
+                ids.contains(&link),
+                "a link names the unknown operation {link}"
+            );
+        }
+    }
+
+    /// The bounds the document states are the ones the rules enforce.
+    #[test]
+    fn documented_bounds_are_the_domain_limits() {
+        use order_app::customers::{Customer, Email};
+        use order_app::PageRequest;
+        use order_domain::{Order, OrderLine, ProductSnapshot, Quantity};
+
+        let json = json();
+        let schemas = &json["components"]["schemas"];
+        let cases = [
+            (
+                &schemas["AddLineRequest"]["properties"]["quantity"]["maximum"],
+                u64::from(Quantity::MAX),
+            ),
+            (
+                &schemas["UpdateLineRequest"]["properties"]["quantity"]["maximum"],
+                u64::from(Quantity::MAX),
+            ),
+            (
+                &schemas["AddLineRequest"]["properties"]["unit_price"]["maximum"],
+                u64::try_from(OrderLine::MAX_UNIT_PRICE).unwrap(),
+            ),
+            (
+                &schemas["AddLineRequest"]["properties"]["description"]["maxLength"],
+                ProductSnapshot::MAX_DESCRIPTION_CHARS as u64,
+            ),
+            (
+                &schemas["AddLineRequest"]["properties"]["sku"]["maxLength"],
+                ProductSnapshot::MAX_SKU_CHARS as u64,
+            ),
+            (
+                &schemas["CancelRequest"]["properties"]["reason"]["maxLength"],
+                Order::MAX_REASON_CHARS as u64,
+            ),
+            (
+                &schemas["CreateCustomerRequest"]["properties"]["name"]["maxLength"],
+                Customer::MAX_NAME_CHARS as u64,
+            ),
+            (
+                &schemas["CreateCustomerRequest"]["properties"]["source"]["maxLength"],
+                Customer::MAX_SOURCE_CHARS as u64,
+            ),
+            (
+                &schemas["CreateCustomerRequest"]["properties"]["email"]["maxLength"],
+                Email::MAX_LEN as u64,
+            ),
+        ];
+        for (documented, limit) in cases {
+            assert_eq!(documented.as_u64(), Some(limit), "{documented}");
+        }
+        let list = &json["paths"]["/api/v1/order-mgmt/orders"]["get"]["parameters"];
+        for (index, limit) in [(0, PageRequest::MAX_PAGE), (1, PageRequest::MAX_PAGE_SIZE)] {
+            assert_eq!(
+                list[index]["schema"]["maximum"].as_u64(),
+                Some(u64::from(limit))
+            );
+        }
+    }
+
     #[test]
     fn the_document_is_openapi_3_1_with_problem_responses() {
         let json: serde_json::Value = serde_json::from_str(document_json()).unwrap();
@@ -217,5 +351,17 @@ mod tests {
                 "confirm lacks {header}: {headers:?}"
             );
         }
+        let pattern = |name: &str| {
+            confirm["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| p["name"] == name)
+                .map(|p| p["schema"]["pattern"].clone())
+                .unwrap()
+        };
+        assert_eq!(pattern("If-Match"), IF_MATCH_PATTERN);
+        assert_eq!(pattern("Idempotency-Key"), IDEMPOTENCY_KEY_PATTERN);
+        assert!(confirm["responses"]["503"]["headers"]["Retry-After"].is_object());
     }
 }

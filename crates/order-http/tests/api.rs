@@ -551,6 +551,26 @@ async fn cancel_records_the_reason() {
 }
 
 #[actix_web::test]
+async fn cancel_without_a_body_or_with_a_null_body_has_no_reason() {
+    for body in [None, Some("null"), Some(" ")] {
+        let order = order_in(OrderStatus::Confirmed);
+        let mut req = test::TestRequest::post().uri(&format!("{ORDERS}/{}/cancel", order.id()));
+        if let Some(body) = body {
+            req = req
+                .insert_header((header::CONTENT_TYPE, "application/json"))
+                .set_payload(body);
+        }
+        let (status, _, response) = call(Mocks::new().stored(&order), req).await;
+        assert_eq!(status, 200, "{body:?}: {response}");
+        assert_eq!(response["data"]["status"], "cancelled", "{body:?}");
+        assert!(
+            response["data"]["cancellation_reason"].is_null(),
+            "{body:?}"
+        );
+    }
+}
+
+#[actix_web::test]
 async fn forbidden_transitions_are_409_with_the_domain_code() {
     let cases = [
         ("confirm", pending_order(), "order_empty"),
@@ -827,6 +847,52 @@ async fn unknown_routes_are_problem_json_404() {
     .await;
     assert_eq!(status, 404);
     problem(404, &headers, &body, "route_not_found");
+}
+
+#[actix_web::test]
+async fn a_known_path_with_another_method_is_405_naming_the_allowed_ones() {
+    let id = Uuid::now_v7();
+    let cases = [
+        (
+            actix_web::http::Method::PUT,
+            format!("{ORDERS}/{id}"),
+            "GET, DELETE",
+        ),
+        (
+            actix_web::http::Method::GET,
+            format!("{ORDERS}/{id}/confirm"),
+            "POST",
+        ),
+        (
+            actix_web::http::Method::PATCH,
+            ORDERS.to_owned(),
+            "POST, GET",
+        ),
+        (
+            actix_web::http::Method::POST,
+            format!("{ORDERS}/{id}/lines/{id}"),
+            "PUT, DELETE",
+        ),
+        (actix_web::http::Method::TRACE, "/health".to_owned(), "GET"),
+        (
+            actix_web::http::Method::DELETE,
+            "/metrics".to_owned(),
+            "GET",
+        ),
+    ];
+    for (method, uri, allowed) in cases {
+        let req = test::TestRequest::default()
+            .method(method.clone())
+            .uri(&uri);
+        let (status, headers, body) = call(Mocks::new(), req).await;
+        assert_eq!(status, 405, "{method} {uri}: {body}");
+        problem(405, &headers, &body, "method_not_allowed");
+        assert_eq!(
+            headers.get(header::ALLOW).unwrap(),
+            allowed,
+            "{method} {uri}"
+        );
+    }
 }
 
 // ----- customers -----

@@ -21,7 +21,10 @@ routes! {
     get "/api/v1/customer-mgmt/customers/{id}" => get,
 }
 
-#[utoipa::path(post, path = "/api/v1/customer-mgmt/customers", tag = "customers", request_body = CreateCustomerRequest, responses((status = 201, description = "The created customer", body = Envelope<CustomerDto>, headers(("Location" = String, description = "URL of the customer")))))]
+#[utoipa::path(post, path = "/api/v1/customer-mgmt/customers", operation_id = "create_customer", tag = "customers", request_body = CreateCustomerRequest, responses((status = 201, description = "The created customer", body = Envelope<CustomerDto>, headers(("Location" = String, description = "URL of the customer")), links(
+    ("get_customer" = (operation_id = "get_customer", parameters(("id" = "$response.body#/data/id")), description = "Read the customer back")),
+    ("list_orders_of_customer" = (operation_id = "list_for_customer", parameters(("customer_id" = "$response.body#/data/id")), description = "The customer's orders")),
+))))]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     customers: web::Data<Customers>,
@@ -37,7 +40,7 @@ pub(crate) async fn create(
     Ok(respond(&render_customer(&customer)))
 }
 
-#[utoipa::path(get, path = "/api/v1/customer-mgmt/customers/{id}", tag = "customers", params(("id" = Uuid, Path, description = "Customer id")), responses((status = 200, description = "The customer", body = Envelope<CustomerDto>)))]
+#[utoipa::path(get, path = "/api/v1/customer-mgmt/customers/{id}", operation_id = "get_customer", tag = "customers", params(("id" = Uuid, Path, description = "Customer id")), responses((status = 200, description = "The customer", body = Envelope<CustomerDto>)))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn get(
     customers: web::Data<Customers>,
@@ -51,7 +54,7 @@ pub(crate) async fn get(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/customer-mgmt/customers", tag = "customers", params(("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page (default 1)"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)")), responses((status = 200, description = "One page of customers, newest first", body = ListEnvelope<CustomerDto>)))]
+#[utoipa::path(get, path = "/api/v1/customer-mgmt/customers", operation_id = "list_customers", tag = "customers", params(("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page (default 1)"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)")), responses((status = 200, description = "One page of customers, newest first", body = ListEnvelope<CustomerDto>)))]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     customers: web::Data<Customers>,

@@ -73,7 +73,12 @@ fn page_of(page: order_app::Page<Order>) -> HttpResponse {
     HttpResponse::Ok().json(ListEnvelope::from_page(page, |o| OrderDto::from(&o)))
 }
 
-#[utoipa::path(post, path = "/api/v1/order-mgmt/orders", tag = "orders", request_body = CreateOrderRequest, responses((status = 201, description = "The created order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created resource")))))]
+#[utoipa::path(post, path = "/api/v1/order-mgmt/orders", operation_id = "create_order", tag = "orders", request_body = CreateOrderRequest, responses((status = 201, description = "The created order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created resource")), links(
+    ("get_order" = (operation_id = "get_order", parameters(("id" = "$response.body#/data/id")), description = "Read the order back")),
+    ("add_line" = (operation_id = "add_line", parameters(("id" = "$response.body#/data/id")), description = "Add a product line")),
+    ("cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/data/id")), description = "Cancel the order")),
+    ("delete_order" = (operation_id = "delete_order", parameters(("id" = "$response.body#/data/id")), description = "Delete the pending order")),
+))))]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     orders: web::Data<Orders>,
@@ -87,7 +92,7 @@ pub(crate) async fn create(
     Ok(respond(&render_order(OrderAnswer::Created, &order, None)))
 }
 
-#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/{id}", tag = "orders", params(("id" = Uuid, Path, description = "Order id")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
+#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/{id}", operation_id = "get_order", tag = "orders", params(("id" = Uuid, Path, description = "Order id")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn get(
     orders: web::Data<Orders>,
@@ -99,7 +104,7 @@ pub(crate) async fn get(
     Ok(ok(&order))
 }
 
-#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/number/{order_number}", tag = "orders", params(("order_number" = String, Path, description = "ORD-YYYY-NNNNNN")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
+#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/number/{order_number}", tag = "orders", params(("order_number" = String, Path, description = "ORD-YYYY-NNNNNN (at least six counter digits, no extra leading zeros)", pattern = r"^ORD-[1-9][0-9]{3}-(?!0{6}$)(?:[0-9]{6}|[1-9][0-9]{6,18})$", example = "ORD-2025-000001")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(number = %number))]
 pub(crate) async fn get_by_number(
     orders: web::Data<Orders>,
@@ -116,7 +121,7 @@ pub(crate) async fn get_by_number(
     Ok(ok(&order))
 }
 
-#[utoipa::path(get, path = "/api/v1/order-mgmt/orders", tag = "orders", params(("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page (default 1)"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
+#[utoipa::path(get, path = "/api/v1/order-mgmt/orders", operation_id = "list_orders", tag = "orders", params(("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page (default 1)"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     orders: web::Data<Orders>,
@@ -168,7 +173,7 @@ pub(crate) async fn list_by_status(
     Ok(page_of(blocking(move || orders.list(filter, page)).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/order-mgmt/orders/{id}", tag = "orders", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 204, description = "Soft-deleted")))]
+#[utoipa::path(delete, path = "/api/v1/order-mgmt/orders/{id}", operation_id = "delete_order", tag = "orders", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 204, description = "Soft-deleted")))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn delete(
     orders: web::Data<Orders>,
@@ -196,7 +201,9 @@ pub(crate) async fn transition(
     Ok(ok(&order))
 }
 
-#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/confirm", tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
+#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/confirm", tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")), links(
+    ("process" = (operation_id = "process", parameters(("id" = "$request.path.id")), description = "Start processing the confirmed order")),
+))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn confirm(
     orders: web::Data<Orders>,
@@ -206,7 +213,9 @@ pub(crate) async fn confirm(
     transition(orders, &id, &req, |o, id, v| o.confirm(id, v)).await
 }
 
-#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/process", tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
+#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/process", tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")), links(
+    ("fulfill" = (operation_id = "fulfill", parameters(("id" = "$request.path.id")), description = "Mark the order fulfilled")),
+))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn process(
     orders: web::Data<Orders>,
@@ -238,7 +247,11 @@ pub(crate) async fn cancel(
     transition(orders, &id, &req, move |o, id, v| o.cancel(id, reason, v)).await
 }
 
-#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/lines", tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = AddLineRequest, responses((status = 201, description = "The order with the line; Location names the line", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created resource")))))]
+#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/lines", tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = AddLineRequest, responses((status = 201, description = "The order with the line; Location names the line", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created resource")), links(
+    ("update_line" = (operation_id = "update_line", parameters(("id" = "$request.path.id"), ("line_id" = "$response.body#/data/lines/0/id")), description = "Change the quantity of a line")),
+    ("remove_line" = (operation_id = "remove_line", parameters(("id" = "$request.path.id"), ("line_id" = "$response.body#/data/lines/0/id")), description = "Remove a line")),
+    ("confirm" = (operation_id = "confirm", parameters(("id" = "$request.path.id")), description = "Confirm the order")),
+))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn add_line(
     orders: web::Data<Orders>,
