@@ -160,6 +160,64 @@ async fn the_described_complete_order_flow_works_end_to_end() {
         (status, body["code"].as_str()),
         (422, Some("customer_not_found"))
     );
+
+    // `/metrics` counted every route the flow used, by template and status.
+    let metrics = api
+        .http
+        .get(format!("{}/metrics", api.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let series = |name: &str, labels: &str| -> u64 {
+        let prefix = format!("{name}{{{labels}}} ");
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .map_or(0, |value| value.trim().parse().unwrap())
+    };
+    let order = "/api/v1/order-mgmt/orders/{id}";
+    let used = [
+        ("POST", "/api/v1/customer-mgmt/customers".to_owned(), 201),
+        ("POST", ORDERS.to_owned(), 201),
+        ("POST", ORDERS.to_owned(), 422),
+        ("POST", format!("{order}/lines"), 201),
+        ("POST", format!("{order}/lines"), 409),
+        ("POST", format!("{order}/confirm"), 200),
+        ("POST", format!("{order}/confirm"), 409),
+        ("POST", format!("{order}/process"), 200),
+        ("POST", format!("{order}/process"), 409),
+        ("POST", format!("{order}/fulfill"), 200),
+        ("POST", format!("{order}/cancel"), 409),
+        ("GET", order.to_owned(), 200),
+        ("GET", order.to_owned(), 404),
+        ("GET", ORDERS.to_owned(), 200),
+        ("GET", format!("{ORDERS}/number/{{order_number}}"), 200),
+        ("GET", format!("{ORDERS}/customer/{{customer_id}}"), 200),
+        ("GET", format!("{ORDERS}/status/{{status}}"), 200),
+    ];
+    for (method, route, status) in used {
+        let labels = format!("method=\"{method}\",route=\"{route}\"");
+        assert!(
+            series(
+                "http_requests_total",
+                &format!("{labels},status=\"{status}\"")
+            ) > 0,
+            "no request counted for {method} {route} {status}:\n{metrics}"
+        );
+        assert!(
+            series("http_request_duration_seconds_count", &labels) > 0,
+            "no latency observed for {method} {route}"
+        );
+    }
+    for kind in ["create", "confirm", "process", "fulfill"] {
+        assert!(
+            series("order_transitions_total", &format!("kind=\"{kind}\"")) > 0,
+            "no {kind} transition counted:\n{metrics}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
