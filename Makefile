@@ -15,7 +15,8 @@ build:
 	$(CARGO) build --release -p order-server
 
 
-## Run every test of the workspace (unit, property, use case, repository, HTTP, end to end).
+## Run every test of the workspace (unit, property, use case, repository, HTTP, end to end),
+## then the black-box checks of the running server (`make api-check`).
 test:
 	@if $(CARGO) nextest --version >/dev/null 2>&1; then \
 		$(CARGO) nextest run --workspace --all-targets --no-fail-fast; \
@@ -23,6 +24,15 @@ test:
 		$(CARGO) test --workspace --all-targets --no-fail-fast; \
 	fi
 	$(CARGO) test --workspace --doc
+	@$(MAKE) --no-print-directory api-check
+
+## The debug server on a fresh database, checked from outside: Schemathesis over its OpenAPI
+## document (scripts/schemathesis.sh) and Swagger UI rendered by headless Chromium with every
+## route on the page (scripts/docs-ui-check.sh; screenshot in target/docs-ui/).
+.PHONY: api-check
+api-check:
+	CARGO="$(CARGO)" scripts/schemathesis.sh
+	CARGO="$(CARGO)" scripts/docs-ui-check.sh
 
 fmt:
 	$(CARGO) fmt --all
