@@ -1036,6 +1036,18 @@ async fn health_is_always_ok_and_ready_follows_the_database() {
     let (status, headers, body) = call(mocks, test::TestRequest::get().uri("/ready")).await;
     assert_eq!(status, 503);
     problem(503, &headers, &body, "service_unavailable");
+
+    // A schema behind this build's migrations is not ready either.
+    let mut mocks = Mocks::new();
+    mocks.health.expect_check().returning(|| {
+        Err(RepositoryError::Unexpected(
+            "3 of 4 migrations applied".into(),
+        ))
+    });
+    let (status, headers, body) = call(mocks, test::TestRequest::get().uri("/ready")).await;
+    assert_eq!(status, 503);
+    problem(503, &headers, &body, "service_unavailable");
+    assert!(!body.to_string().contains("migrations"), "{body}");
 }
 
 #[actix_web::test]

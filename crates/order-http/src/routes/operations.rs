@@ -33,11 +33,19 @@ pub(crate) async fn health() -> HttpResponse {
 }
 
 /// The database answers and its schema is migrated: send traffic.
+///
+/// Either failing is "not ready" (503, the cause in the log), so a load
+/// balancer needs to tell only 200 from the rest.
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses((status = 200, description = "Ready for traffic", body = HealthStatus)))]
 pub(crate) async fn ready(health: web::Data<Health>) -> Result<HttpResponse, ApiError> {
     let health = health.get_ref().clone();
-    crate::extract::blocking(move || health.check().map_err(order_app::AppError::from)).await?;
+    crate::extract::blocking(move || {
+        health
+            .check()
+            .map_err(|e| order_app::AppError::Unavailable(format!("not ready: {e}")))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(HealthStatus {
         status: "ready".to_owned(),
     }))
