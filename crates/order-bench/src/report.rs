@@ -200,6 +200,8 @@ pub struct SummaryRow {
     pub half_of_raw_met: Option<bool>,
     /// What the service description claims.
     pub seed_claim: &'static str,
+    /// Failed operations of both sides (in every round).
+    pub errors: u64,
 }
 
 /// The machine and the database a run happened on.
@@ -292,8 +294,8 @@ pub struct Report {
 }
 
 /// The median run (by throughput; the lower one of an even count) of each
-/// scenario and side, carrying the spread of all its runs. A failed run makes
-/// the median a failed run, so failures are never hidden.
+/// scenario and side, carrying the spread of all its runs and the errors of
+/// all of them, so a failure in any round is never hidden by the median.
 pub fn medians(measurements: &[Measurement]) -> Vec<Measurement> {
     let mut keys: Vec<(Scenario, Side)> =
         measurements.iter().map(|m| (m.scenario, m.side)).collect();
@@ -305,9 +307,8 @@ pub fn medians(measurements: &[Measurement]) -> Vec<Measurement> {
                 .iter()
                 .filter(|m| m.scenario == scenario && m.side == side)
                 .collect();
-            if let Some(failed) = runs.iter().find(|m| !m.passed()) {
-                return Some((*failed).clone());
-            }
+            let errors = runs.iter().map(|m| m.errors).sum();
+            let first_error = runs.iter().find_map(|m| m.first_error.clone());
             runs.sort_by(|a, b| a.per_sec.total_cmp(&b.per_sec));
             let median = (*runs.get(runs.len().saturating_sub(1) / 2)?).clone();
             let p99s = runs.iter().map(|m| m.latency_ms.p99);
@@ -320,6 +321,8 @@ pub fn medians(measurements: &[Measurement]) -> Vec<Measurement> {
             };
             Some(Measurement {
                 spread: (runs.len() > 1).then_some(spread),
+                errors,
+                first_error,
                 ..median
             })
         })
@@ -337,7 +340,7 @@ pub fn summarize(measurements: &[Measurement]) -> Vec<SummaryRow> {
             let find = |side| {
                 measurements
                     .iter()
-                    .find(|m| m.scenario == scenario && m.side == side && m.passed())
+                    .find(|m| m.scenario == scenario && m.side == side && m.ops > 0)
             };
             let http = find(Side::Http);
             let raw = find(Side::Raw);
@@ -356,6 +359,7 @@ pub fn summarize(measurements: &[Measurement]) -> Vec<SummaryRow> {
                 target_met: http.map(|m| target.met(m.per_sec, m.latency_ms.p99)),
                 half_of_raw_met: ratio.map(|r| r >= 0.5),
                 seed_claim: scenario.seed_claim(),
+                errors: http.map_or(0, |m| m.errors) + raw.map_or(0, |m| m.errors),
             }
         })
         .collect()
@@ -416,13 +420,22 @@ pub fn summary_table(summary: &[SummaryRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<15} {:<9} {:>10} {:>10} {:>8} {:>8}  {:<24} {:<7} {:<8} seed claims",
-        "scenario", "unit", "http", "raw", "http/raw", "p99 ms", "target", "target", ">=50%raw",
+        "{:<15} {:<9} {:>10} {:>10} {:>8} {:>8} {:>6}  {:<24} {:<7} {:<8} seed claims",
+        "scenario",
+        "unit",
+        "http",
+        "raw",
+        "http/raw",
+        "p99 ms",
+        "errors",
+        "target",
+        "target",
+        ">=50%raw",
     );
     for row in summary {
         let _ = writeln!(
             out,
-            "{:<15} {:<9} {:>10} {:>10} {:>8} {:>8}  {:<24} {:<7} {:<8} {}",
+            "{:<15} {:<9} {:>10} {:>10} {:>8} {:>8} {:>6}  {:<24} {:<7} {:<8} {}",
             row.scenario.name(),
             row.unit,
             opt(row.http_per_sec, 0),
@@ -430,6 +443,7 @@ pub fn summary_table(summary: &[SummaryRow]) -> String {
             row.ratio_to_raw
                 .map_or_else(|| "-".to_owned(), |r| format!("{:.0}%", r * 100.0)),
             opt(row.http_p99_ms, 2),
+            row.errors,
             row.target,
             verdict(row.target_met),
             verdict(row.half_of_raw_met),
@@ -526,11 +540,11 @@ mod tests {
         );
 
         runs[0].errors = 1;
-        assert_eq!(
-            super::medians(&runs)[0].errors,
-            1,
-            "a failed run is never hidden"
-        );
+        runs[0].first_error = Some("503".to_owned());
+        let medians = super::medians(&runs);
+        assert_eq!(medians[0].errors, 1, "a failed run is never hidden");
+        assert_eq!(medians[0].first_error.as_deref(), Some("503"));
+        assert_eq!(summarize(&medians)[0].errors, 1);
     }
 
     #[test]
