@@ -31,7 +31,9 @@ use crate::load::{drive, Load, Operation};
 use crate::probe::ResourceProbe;
 use crate::raw::RawDb;
 use crate::report::{Machine, Measurement, Report, Side};
-use crate::scenario::{HttpCreate, HttpGet, HttpLifecycle, HttpList, Scenario, LIFECYCLE_REQUESTS};
+use crate::scenario::{
+    HttpCreate, HttpGet, HttpLifecycle, HttpList, ListTarget, Scenario, LIFECYCLE_REQUESTS,
+};
 
 /// Customers registered through the API for the write scenarios.
 const WRITE_CUSTOMERS: usize = 64;
@@ -296,18 +298,25 @@ async fn run_one(
     };
     let conc = plan.concurrency;
     let page_size = plan.page_size;
-    let list = |customer: bool, deep: bool| {
-        let page = match (customer, deep) {
-            (_, false) => 1,
-            (false, true) => fx.deep_pages.0,
-            (true, true) => fx.deep_pages.1,
+    // A list scenario's path, page and (for the customer list) customer.
+    let list = |target: ListTarget| {
+        let page = match target {
+            ListTarget { deep: false, .. } => 1,
+            ListTarget {
+                customer: false,
+                deep: true,
+            } => fx.deep_pages.0,
+            ListTarget {
+                customer: true,
+                deep: true,
+            } => fx.deep_pages.1,
         };
-        let path = if customer {
+        let path = if target.customer {
             api::customer_orders_path(fx.busiest_customer)
         } else {
             api::all_orders_path()
         };
-        (path, page, customer.then_some(fx.busiest_customer))
+        (path, page, target.customer.then_some(fx.busiest_customer))
     };
     let detail = match scenario {
         Scenario::Lifecycle => format!("{LIFECYCLE_REQUESTS} requests per order"),
@@ -317,11 +326,7 @@ async fn run_one(
         | Scenario::ListDeep
         | Scenario::CustomerFirst
         | Scenario::CustomerDeep => {
-            let customer = matches!(scenario, Scenario::CustomerFirst | Scenario::CustomerDeep);
-            let (_, page, _) = list(
-                customer,
-                matches!(scenario, Scenario::ListDeep | Scenario::CustomerDeep),
-            );
+            let page = scenario.list_target().map_or(1, |target| list(target).1);
             format!("page {page} x {page_size}")
         }
     };
@@ -404,12 +409,10 @@ async fn run_one(
             .await?
         }
         (list_scenario, side) => {
-            let customer = matches!(
-                list_scenario,
-                Scenario::CustomerFirst | Scenario::CustomerDeep
-            );
-            let deep = matches!(list_scenario, Scenario::ListDeep | Scenario::CustomerDeep);
-            let (path, page, customer) = list(customer, deep);
+            let target = list_scenario
+                .list_target()
+                .ok_or_else(|| anyhow::anyhow!("{} is not a list", list_scenario.name()))?;
+            let (path, page, customer) = list(target);
             match side {
                 Side::Http => {
                     measure(

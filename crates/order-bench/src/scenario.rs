@@ -129,6 +129,29 @@ impl Scenario {
     }
 }
 
+/// Which list a list scenario reads, and which page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListTarget {
+    /// The busiest customer's orders rather than all orders.
+    pub customer: bool,
+    /// The last page rather than the first.
+    pub deep: bool,
+}
+
+impl Scenario {
+    /// The list a list scenario reads (`None` for the others).
+    pub fn list_target(self) -> Option<ListTarget> {
+        let (customer, deep) = match self {
+            Self::ListFirst => (false, false),
+            Self::ListDeep => (false, true),
+            Self::CustomerFirst => (true, false),
+            Self::CustomerDeep => (true, true),
+            Self::Lifecycle | Self::Create | Self::Get => return None,
+        };
+        Some(ListTarget { customer, deep })
+    }
+}
+
 /// A performance target from the issue.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Target {
