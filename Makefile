@@ -46,6 +46,9 @@ lint:
 doc:
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps
 
+## Benchmark (issue 6): release build, fresh database, server on a free loopback port,
+## every scenario beside its raw-SQL baseline, table on stdout and JSON in target/bench/.
+## BENCH_QUICK=1 for the under-a-minute smoke run; see docs/performance.md and scripts/bench.sh.
 .PHONY: bench
 bench:
 	CARGO="$(CARGO)" scripts/bench.sh
