@@ -98,22 +98,26 @@ fn the_read_queries_use_their_indexes() {
     let customer_id = first_id(&mut conn, "SELECT id FROM customer_mgmt_customers LIMIT 1");
     let page = PageRequest::new(2, 20).unwrap();
 
-    let by_id = plan(&mut conn, &queries::by_id(order_id).limit(1), |sql| {
-        diesel::sql_query(sql)
-            .into_boxed()
-            .bind::<diesel::sql_types::Uuid, _>(order_id)
-            .bind::<BigInt, _>(1_i64)
-    });
+    // Loading an order is one statement: the row by primary key, its lines by idx_order_lines_order.
+    let by_id = plan(
+        &mut conn,
+        &queries::order_with_lines!(queries::OrderKey::Id(order_id)),
+        |sql| {
+            diesel::sql_query(sql)
+                .into_boxed()
+                .bind::<diesel::sql_types::Uuid, _>(order_id)
+        },
+    );
     assert!(by_id.contains("order_mgmt_orders_pkey"), "{by_id}");
+    assert!(by_id.contains("idx_order_lines_order"), "{by_id}");
 
     let by_number = plan(
         &mut conn,
-        &queries::by_number("ORD-2025-000042".into()).limit(1),
+        &queries::order_with_lines!(queries::OrderKey::Number("ORD-2025-000042".into())),
         |sql| {
             diesel::sql_query(sql)
                 .into_boxed()
                 .bind::<Text, _>("ORD-2025-000042")
-                .bind::<BigInt, _>(1_i64)
         },
     );
     assert!(by_number.contains("uq_order_number"), "{by_number}");

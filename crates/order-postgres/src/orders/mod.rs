@@ -78,22 +78,25 @@ impl PgOrderRepository {
         Self { db }
     }
 
-    /// The order `query` selects (at most one), with its lines.
+    /// The live order `key` names, with its lines, in one statement.
     fn find_one(
         &self,
         context: &str,
-        query: queries::OrdersQuery,
+        key: queries::OrderKey,
     ) -> Result<Option<Order>, RepositoryError> {
-        let found = self.db.read_consistent(context, |conn| {
-            let Some(row) = query.first::<OrderRow>(conn).optional()? else {
-                return Ok(None);
-            };
-            let lines = queries::lines_of(vec![row.id]).load::<LineRow>(conn)?;
-            Ok(Some((row, lines)))
-        })?;
-        found
-            .map(|(row, lines)| restore_order(row, lines))
-            .transpose()
+        let mut conn = self.db.checkout()?;
+        let rows = queries::order_with_lines!(key)
+            .load::<(OrderRow, Option<LineRow>)>(&mut conn)
+            .map_err(|e| map_diesel_error(context, e))?;
+        let mut rows = rows.into_iter();
+        let Some((row, first_line)) = rows.next() else {
+            return Ok(None);
+        };
+        let lines = first_line
+            .into_iter()
+            .chain(rows.filter_map(|(_, line)| line))
+            .collect();
+        restore_order(row, lines).map(Some)
     }
 }
 
@@ -125,14 +128,14 @@ impl OrderRepository for PgOrderRepository {
 
     #[tracing::instrument(level = "debug", skip(self), err(level = "debug"))]
     fn find_by_id(&self, id: OrderId) -> Result<Option<Order>, RepositoryError> {
-        self.find_one("find order by id", queries::by_id(id.as_uuid()))
+        self.find_one("find order by id", queries::OrderKey::Id(id.as_uuid()))
     }
 
     #[tracing::instrument(level = "debug", skip(self), fields(number = %number), err(level = "debug"))]
     fn find_by_number(&self, number: OrderNumber) -> Result<Option<Order>, RepositoryError> {
         self.find_one(
             "find order by number",
-            queries::by_number(number.to_string()),
+            queries::OrderKey::Number(number.to_string()),
         )
     }
 

@@ -34,19 +34,44 @@ pub(crate) fn matching(filter: &OrderFilter) -> orders::BoxedQuery<'static, Pg> 
     query
 }
 
-/// The live order with this id (uses the primary key).
-pub(crate) fn by_id(id: Uuid) -> OrdersQuery {
-    matching(&OrderFilter::default())
-        .filter(orders::id.eq(id))
-        .select(OrderRow::as_select())
+/// Which order to load.
+#[derive(Debug, Clone)]
+pub(crate) enum OrderKey {
+    /// By primary key.
+    Id(Uuid),
+    /// By `order_number` (unique index).
+    Number(String),
 }
 
-/// The live order with this number (uses the `uq_order_number` index).
-pub(crate) fn by_number(number: String) -> OrdersQuery {
-    matching(&OrderFilter::default())
-        .filter(orders::order_number.eq(number))
-        .select(OrderRow::as_select())
+/// The live order named by `$key` with all its lines, as one statement: the
+/// row `LEFT JOIN` its lines, lines in the order they were added. One
+/// statement is one snapshot, so no transaction is needed to keep the row and
+/// its lines consistent, and reading an order is one round trip.
+///
+/// A macro rather than a function because the joined query's type cannot be
+/// named: the repository runs it and the `EXPLAIN` test prints it.
+macro_rules! order_with_lines {
+    ($key:expr) => {{
+        use crate::schema::{order_mgmt_order_lines as lines, order_mgmt_orders as orders};
+        let query = orders::table
+            .left_join(lines::table)
+            .filter(orders::deleted_at.is_null())
+            .into_boxed();
+        let query = match $key {
+            crate::orders::queries::OrderKey::Id(id) => query.filter(orders::id.eq(id)),
+            crate::orders::queries::OrderKey::Number(number) => {
+                query.filter(orders::order_number.eq(number))
+            }
+        };
+        query
+            .order((lines::created_at.asc(), lines::id.asc()))
+            .select((
+                crate::orders::OrderRow::as_select(),
+                Option::<crate::orders::LineRow>::as_select(),
+            ))
+    }};
 }
+pub(crate) use order_with_lines;
 
 /// One page of live orders matching `filter`, newest first. The sort order
 /// is exactly the one `idx_orders_customer`, `idx_orders_status` and
