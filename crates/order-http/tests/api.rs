@@ -312,7 +312,14 @@ async fn invalid_body_problems_name_the_field() {
 #[actix_web::test]
 async fn create_order_for_an_unknown_customer_is_422() {
     let mut mocks = Mocks::new();
-    mocks.directory.expect_exists().returning(|_| Ok(false));
+    mocks
+        .numbers
+        .expect_next_number()
+        .returning(|y| Ok(OrderNumber::new(y, 1).unwrap()));
+    mocks
+        .orders
+        .expect_insert()
+        .returning(|_, _| Err(RepositoryError::ConstraintViolation("fk_customer".into())));
     let (status, headers, body) = call(
         mocks,
         post_json(
@@ -1233,7 +1240,14 @@ async fn in_flight_and_reused_keys_are_409_and_422() {
 #[actix_web::test]
 async fn a_refusal_is_recorded_and_an_outage_releases_the_claim() {
     let mut mocks = Mocks::new();
-    mocks.directory.expect_exists().returning(|_| Ok(false));
+    mocks
+        .numbers
+        .expect_next_number()
+        .returning(|y| Ok(OrderNumber::new(y, 1).unwrap()));
+    mocks
+        .orders
+        .expect_insert()
+        .returning(|_, _| Err(RepositoryError::ConstraintViolation("fk_customer".into())));
     mocks
         .idempotency
         .expect_begin()
@@ -1253,8 +1267,8 @@ async fn a_refusal_is_recorded_and_an_outage_releases_the_claim() {
 
     let mut mocks = Mocks::new();
     mocks
-        .directory
-        .expect_exists()
+        .numbers
+        .expect_next_number()
         .returning(|_| Err(RepositoryError::Unavailable("down".into())));
     mocks
         .idempotency
