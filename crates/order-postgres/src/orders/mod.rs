@@ -26,7 +26,7 @@ use diesel::upsert::excluded;
 use order_app::idempotency::Receipt;
 use order_app::ports::OrderRepository;
 use order_app::{OrderFilter, Page, PageRequest, RepositoryError};
-use order_domain::{Order, OrderId, OrderNumber};
+use order_domain::{Order, OrderEventKind, OrderId, OrderNumber};
 use uuid::Uuid;
 
 use self::events::NewEventRow;
@@ -216,6 +216,7 @@ impl OrderRepository for PgOrderRepository {
         let lines = NewLineRow::from_order(order)?;
         let line_ids: Vec<Uuid> = lines.iter().map(|line| line.id).collect();
         let events = NewEventRow::from_events(order.pending_events())?;
+        let touched = LinesTouched::by(order);
         let mut conn = self.db.checkout()?;
         conn.transaction::<_, WriteError, _>(|conn| {
             // The compare-and-set. While another update of this order is
@@ -243,14 +244,20 @@ impl OrderRepository for PgOrderRepository {
                 }));
             }
             // Lines: drop the removed ones, then upsert the rest in one
-            // statement that rewrites only lines that actually changed.
-            diesel::delete(
-                l::order_mgmt_order_lines
-                    .filter(l::order_id.eq(id))
-                    .filter(l::id.ne_all(line_ids)),
-            )
-            .execute(conn)?;
-            upsert_changed_lines(conn, &lines)?;
+            // statement that rewrites only lines that actually changed. The
+            // pending events say whether any line changed at all, so a
+            // confirm or a cancel sends neither statement.
+            if touched.removed {
+                diesel::delete(
+                    l::order_mgmt_order_lines
+                        .filter(l::order_id.eq(id))
+                        .filter(l::id.ne_all(line_ids)),
+                )
+                .execute(conn)?;
+            }
+            if touched.written {
+                upsert_changed_lines(conn, &lines)?;
+            }
             if !events.is_empty() {
                 diesel::insert_into(order_mgmt_order_events::table)
                     .values(&events)
@@ -259,6 +266,38 @@ impl OrderRepository for PgOrderRepository {
             complete_receipt(conn, receipt)
         })
         .map_err(|e| e.into_repository_error("update order"))
+    }
+}
+
+/// Which line statements an update needs, read off the order's pending events.
+struct LinesTouched {
+    /// Some line was removed: delete the lines no longer on the order.
+    removed: bool,
+    /// Some line was added or changed: upsert the changed lines.
+    written: bool,
+}
+
+impl LinesTouched {
+    fn by(order: &Order) -> Self {
+        let events = order.pending_events();
+        if events.is_empty() {
+            // A caller that took the events leaves us nothing to go by:
+            // synchronise every line, as correctness needs no more.
+            return Self {
+                removed: true,
+                written: true,
+            };
+        }
+        let any = |f: fn(&OrderEventKind) -> bool| events.iter().any(|e| f(&e.kind));
+        Self {
+            removed: any(|k| matches!(k, OrderEventKind::LineRemoved { .. })),
+            written: any(|k| {
+                matches!(
+                    k,
+                    OrderEventKind::LineAdded { .. } | OrderEventKind::LineUpdated { .. }
+                )
+            }),
+        }
     }
 }
 

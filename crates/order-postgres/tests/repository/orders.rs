@@ -542,3 +542,38 @@ pub fn events_of(db: &TestDatabase, order_id: OrderId) -> Vec<StoredEvent> {
     .load::<StoredEvent>(&mut db.connection())
     .unwrap()
 }
+
+#[test]
+fn an_update_without_pending_events_still_writes_every_line_change() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    let original = stored_order(&store, customer_id, 0);
+    let mut changed = original.clone();
+    changed.add_line(line(2, 300), at(1)).unwrap();
+    let first = changed.lines()[0].id();
+    changed.remove_line(first, at(2)).unwrap();
+    // A caller that took the events leaves the adapter nothing to go by.
+    changed.take_events();
+    store
+        .orders()
+        .update(&changed, original.version(), None)
+        .unwrap();
+    assert_eq!(
+        store.orders().find_by_id(changed.id()).unwrap(),
+        Some(changed)
+    );
+}
+
+#[test]
+fn a_transition_leaves_the_stored_lines_untouched() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    let original = stored_order(&store, customer_id, 0);
+    let confirmed = change(&store, &original, |o| o.confirm(at(1)).unwrap());
+    assert_eq!(
+        store.orders().find_by_id(original.id()).unwrap(),
+        Some(confirmed)
+    );
+}
