@@ -51,4 +51,4 @@ pub mod ports;
 pub use customers::Customers;
 pub use error::{AppError, RepositoryError};
 pub use orders::{AddLine, CreateOrder, OrderPorts, Orders, Write};
-pub use paging::{OrderFilter, Page, PageRequest};
+pub use paging::{ListCursor, OrderFilter, Page, PageRequest};

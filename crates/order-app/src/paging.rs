@@ -1,14 +1,58 @@
 //! Pagination and list filters shared by the list use cases and repositories.
 
+use chrono::{DateTime, Utc};
 use order_domain::{CustomerId, OrderStatus};
+use uuid::Uuid;
 
 use crate::AppError;
 
-/// A validated page request: `page >= 1`, `1 <= page_size <= MAX_PAGE_SIZE`.
+/// Where a list stopped: the sort key `(created_at, id)` of the last item a
+/// client has seen. Lists are newest first, so the next page holds the items
+/// strictly before it; reading it costs the same at any depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListCursor {
+    /// Creation time of the last item seen.
+    pub created_at: DateTime<Utc>,
+    /// Id of the last item seen (breaks ties within one microsecond).
+    pub id: Uuid,
+}
+
+impl ListCursor {
+    /// The cursor's text form for API clients (`<microseconds>.<uuid>`); treat it as opaque.
+    #[must_use]
+    pub fn encode(&self) -> String {
+        format!(
+            "{}.{}",
+            self.created_at.timestamp_micros(),
+            self.id.simple()
+        )
+    }
+
+    /// Reads a cursor made by [`ListCursor::encode`].
+    ///
+    /// # Errors
+    /// [`AppError::Validation`] on field `after`.
+    pub fn decode(text: &str) -> Result<Self, AppError> {
+        let invalid = || AppError::validation("after", "is not a cursor this API handed out");
+        let (micros, id) = text.split_once('.').ok_or_else(invalid)?;
+        let created_at = micros
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_micros)
+            .ok_or_else(invalid)?;
+        let id = Uuid::try_parse(id).map_err(|_| invalid())?;
+        Ok(Self { created_at, id })
+    }
+}
+
+/// A validated page request: `page >= 1`, `1 <= page_size <= MAX_PAGE_SIZE`,
+/// at most [`PageRequest::MAX_OFFSET`] items skipped; or the page after a
+/// [`ListCursor`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     page: u32,
     page_size: u32,
+    after: Option<ListCursor>,
 }
 
 impl PageRequest {
@@ -16,9 +60,12 @@ impl PageRequest {
     pub const MAX_PAGE_SIZE: u32 = 100;
     /// Page size when the client gives none.
     pub const DEFAULT_PAGE_SIZE: u32 = 20;
-    /// The deepest page served; deeper requests are refused rather than
-    /// letting a client make the database skip billions of rows.
-    pub const MAX_PAGE: u32 = 1_000_000;
+    /// The largest page number accepted at all (with one item per page: see [`Self::MAX_OFFSET`]).
+    pub const MAX_PAGE: u32 = 10_001;
+    /// The most items a numbered page may skip. Skipping is a walk over every
+    /// skipped row (a million rows cost a quarter of a second); deeper lists
+    /// are read with the `after` cursor, which costs the same at any depth.
+    pub const MAX_OFFSET: u64 = 10_000;
 
     /// Validates a page request.
     ///
@@ -37,7 +84,38 @@ impl PageRequest {
                 format!("must be between 1 and {}", Self::MAX_PAGE_SIZE),
             ));
         }
-        Ok(Self { page, page_size })
+        let request = Self {
+            page,
+            page_size,
+            after: None,
+        };
+        if request.offset() > Self::MAX_OFFSET {
+            return Err(AppError::validation(
+                "page",
+                format!(
+                    "may skip at most {} items; continue deeper lists with the `after` cursor of the previous page",
+                    Self::MAX_OFFSET
+                ),
+            ));
+        }
+        Ok(request)
+    }
+
+    /// The page of `page_size` items after `cursor`.
+    ///
+    /// # Errors
+    /// [`AppError::Validation`] naming `page_size`.
+    pub fn after(cursor: ListCursor, page_size: u32) -> Result<Self, AppError> {
+        Ok(Self {
+            after: Some(cursor),
+            ..Self::new(1, page_size)?
+        })
+    }
+
+    /// The cursor this page starts after, if it is a cursor page.
+    #[must_use]
+    pub const fn cursor(&self) -> Option<ListCursor> {
+        self.after
     }
 
     /// 1-based page number.
@@ -64,6 +142,7 @@ impl Default for PageRequest {
         Self {
             page: 1,
             page_size: Self::DEFAULT_PAGE_SIZE,
+            after: None,
         }
     }
 }
@@ -75,8 +154,28 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// The request that produced it.
     pub request: PageRequest,
-    /// Items across all pages.
+    /// Items across all pages (from the cursor on, for a cursor page), exact
+    /// or estimated as `total_exact` says.
     pub total_items: u64,
+    /// Whether `total_items` was counted; large totals are estimated, because
+    /// counting a million rows on every page costs more than the page.
+    pub total_exact: bool,
+    /// Where the next page starts, if there is one.
+    pub next_cursor: Option<ListCursor>,
+}
+
+impl<T> Page<T> {
+    /// A page whose total was counted exactly and that has no next cursor.
+    #[must_use]
+    pub const fn exact(items: Vec<T>, request: PageRequest, total_items: u64) -> Self {
+        Self {
+            items,
+            request,
+            total_items,
+            total_exact: true,
+            next_cursor: None,
+        }
+    }
 }
 
 impl<T> Page<T> {
@@ -92,6 +191,8 @@ impl<T> Page<T> {
             items: self.items.into_iter().map(f).collect(),
             request: self.request,
             total_items: self.total_items,
+            total_exact: self.total_exact,
+            next_cursor: self.next_cursor,
         }
     }
 }
@@ -138,14 +239,50 @@ mod tests {
     }
 
     #[test]
+    fn numbered_pages_may_skip_at_most_max_offset_items() {
+        assert!(PageRequest::new(501, 20).is_ok());
+        assert!(matches!(
+            PageRequest::new(502, 20),
+            Err(AppError::Validation { field: "page", .. })
+        ));
+        assert!(PageRequest::new(101, 100).is_ok());
+        assert!(PageRequest::new(102, 100).is_err());
+    }
+
+    #[test]
+    fn cursors_round_trip_and_garbage_is_refused() {
+        let cursor = ListCursor {
+            created_at: DateTime::from_timestamp_micros(1_767_225_600_123_456).unwrap(),
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(ListCursor::decode(&cursor.encode()), Ok(cursor));
+        for bad in [
+            "",
+            "x",
+            "1.2",
+            "abc.0193b6ec4774c70e09c2c7ba19630289",
+            "99999999999999999999.0193b6ec4774c70e09c2c7ba19630289",
+        ] {
+            assert!(
+                matches!(
+                    ListCursor::decode(bad),
+                    Err(AppError::Validation { field: "after", .. })
+                ),
+                "{bad}"
+            );
+        }
+        let page = PageRequest::after(cursor, 50).unwrap();
+        assert_eq!(
+            (page.cursor(), page.offset(), page.page_size()),
+            (Some(cursor), 0, 50)
+        );
+    }
+
+    #[test]
     fn total_pages_rounds_up_and_offset_skips_earlier_pages() {
         let request = PageRequest::new(3, 20).unwrap();
         assert_eq!(request.offset(), 40);
-        let page = |total_items| Page::<()> {
-            items: vec![],
-            request,
-            total_items,
-        };
+        let page = |total_items| Page::<()>::exact(vec![], request, total_items);
         assert_eq!(page(0).total_pages(), 0);
         assert_eq!(page(20).total_pages(), 1);
         assert_eq!(page(41).total_pages(), 3);

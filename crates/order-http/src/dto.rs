@@ -176,24 +176,30 @@ pub struct ListEnvelope<T> {
 /// Paging information of a list.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Pagination {
-    /// 1-based page number.
-    pub page: u32,
+    /// 1-based page number; `null` for a page read with `after`.
+    pub page: Option<u32>,
     /// Items per page.
     pub page_size: u32,
-    /// Items across all pages.
+    /// Items in the whole list: counted up to 10,000, estimated beyond (see `total_items_exact`).
     pub total_items: u64,
-    /// Number of pages.
+    /// Whether `total_items` was counted (`false`: a planner estimate).
+    pub total_items_exact: bool,
+    /// Number of pages of `page_size` in `total_items`.
     pub total_pages: u64,
+    /// Pass as `after` to read the next page (any depth at the same cost); `null` on the last page.
+    pub next_cursor: Option<String>,
 }
 
 impl<T> ListEnvelope<T> {
     /// Converts a page of domain values.
     pub fn from_page<D>(page: Page<D>, f: impl FnMut(D) -> T) -> Self {
         let pagination = Pagination {
-            page: page.request.page(),
+            page: page.request.cursor().is_none().then(|| page.request.page()),
             page_size: page.request.page_size(),
             total_items: page.total_items,
+            total_items_exact: page.total_exact,
             total_pages: page.total_pages(),
+            next_cursor: page.next_cursor.map(|c| c.encode()),
         };
         Self {
             data: page.items.into_iter().map(f).collect(),

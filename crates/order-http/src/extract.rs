@@ -141,6 +141,7 @@ pub fn path_uuid(name: &str, raw: &str) -> Result<Uuid, ApiError> {
 pub struct PageQuery {
     page: Option<String>,
     page_size: Option<String>,
+    after: Option<String>,
 }
 
 impl PageQuery {
@@ -158,9 +159,19 @@ impl PageQuery {
                 )
             }),
         };
-        let page = number("page", self.page, 1)?;
         let page_size = number("page_size", self.page_size, PageRequest::DEFAULT_PAGE_SIZE)?;
-        PageRequest::new(page, page_size).map_err(|e| match e {
+        let request = match (self.after, self.page) {
+            (Some(_), Some(_)) => {
+                return Err(ApiError::bad_parameter(
+                    "after",
+                    "give either page or after (the cursor of the previous page), not both",
+                ))
+            }
+            (Some(after), None) => order_app::ListCursor::decode(&after)
+                .and_then(|cursor| PageRequest::after(cursor, page_size)),
+            (None, page) => PageRequest::new(number("page", page, 1)?, page_size),
+        };
+        request.map_err(|e| match e {
             order_app::AppError::Validation { field, message } => {
                 ApiError::bad_parameter(field, format!("{field} {message}"))
             }
@@ -259,6 +270,12 @@ mod tests {
         let default = q("").unwrap();
         assert_eq!((default.page(), default.page_size()), (1, 20));
         assert_eq!(q("page=3&page_size=100&utm=1").unwrap().page(), 3);
+        let cursor = order_app::ListCursor {
+            created_at: chrono::DateTime::from_timestamp_micros(1).unwrap(),
+            id: uuid::Uuid::nil(),
+        };
+        let after = q(&format!("after={}&page_size=5", cursor.encode())).unwrap();
+        assert_eq!((after.cursor(), after.page_size()), (Some(cursor), 5));
         for bad in [
             "page=0",
             "page=-1",
@@ -266,6 +283,9 @@ mod tests {
             "page_size=0",
             "page_size=101",
             "page=1.5",
+            "page=600",
+            "after=x",
+            "after=1.00000000000000000000000000000000&page=1",
         ] {
             assert!(matches!(q(bad), Err(ApiError::BadRequest { .. })), "{bad}");
         }

@@ -416,13 +416,7 @@ async fn list_orders_is_paginated() {
         .withf(|f, p| {
             f.customer_id.is_none() && f.status.is_none() && p.page() == 2 && p.page_size() == 1
         })
-        .returning(move |_, p| {
-            Ok(Page {
-                items: vec![order.clone()],
-                request: p,
-                total_items: 3,
-            })
-        });
+        .returning(move |_, p| Ok(Page::exact(vec![order.clone()], p, 3)));
     let (status, _, body) = call(
         mocks,
         test::TestRequest::get().uri(&format!("{ORDERS}?page=2&page_size=1")),
@@ -432,7 +426,7 @@ async fn list_orders_is_paginated() {
     assert_eq!(body["data"].as_array().unwrap().len(), 1);
     assert_eq!(
         body["pagination"],
-        json!({"page": 2, "page_size": 1, "total_items": 3, "total_pages": 3})
+        json!({"page": 2, "page_size": 1, "total_items": 3, "total_items_exact": true, "total_pages": 3, "next_cursor": null})
     );
 }
 
@@ -466,13 +460,7 @@ async fn list_by_customer_and_by_status() {
         .orders
         .expect_list()
         .withf(move |f, _| f.customer_id == Some(CustomerId::from_uuid(customer)))
-        .returning(|_, p| {
-            Ok(Page {
-                items: vec![],
-                request: p,
-                total_items: 0,
-            })
-        });
+        .returning(|_, p| Ok(Page::exact(vec![], p, 0)));
     let (status, _, body) = call(
         mocks,
         test::TestRequest::get().uri(&format!("{ORDERS}/customer/{customer}")),
@@ -496,13 +484,7 @@ async fn list_by_customer_and_by_status() {
         .orders
         .expect_list()
         .withf(|f, _| f.status == Some(OrderStatus::Fulfilled))
-        .returning(|_, p| {
-            Ok(Page {
-                items: vec![],
-                request: p,
-                total_items: 0,
-            })
-        });
+        .returning(|_, p| Ok(Page::exact(vec![], p, 0)));
     let (status, _, _) = call(
         mocks,
         test::TestRequest::get().uri(&format!("{ORDERS}/status/fulfilled")),
@@ -1006,13 +988,10 @@ async fn get_and_list_customers() {
     problem(404, &headers, &body, "customer_not_found");
 
     let mut mocks = Mocks::new();
-    mocks.customers.expect_list().returning(move |p| {
-        Ok(Page {
-            items: vec![customer.clone()],
-            request: p,
-            total_items: 1,
-        })
-    });
+    mocks
+        .customers
+        .expect_list()
+        .returning(move |p| Ok(Page::exact(vec![customer.clone()], p, 1)));
     let (status, _, body) = call(
         mocks,
         test::TestRequest::get().uri(&format!("{CUSTOMERS}?page=1&page_size=10")),

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use order_app::customers::{Customer, CustomerSnapshot};
 use order_app::idempotency::Receipt;
 use order_app::ports::{CustomerDirectory, CustomerRepository};
-use order_app::{Page, PageRequest, RepositoryError};
+use order_app::{ListCursor, Page, PageRequest, RepositoryError};
 use order_domain::CustomerId;
 use uuid::Uuid;
 
@@ -124,16 +124,36 @@ impl CustomerRepository for PgCustomerRepository {
     #[tracing::instrument(level = "debug", skip(self), err(level = "debug"))]
     fn list(&self, page: PageRequest) -> Result<Page<Customer>, RepositoryError> {
         let offset = i64::try_from(page.offset()).map_err(unexpected)?;
-        let (rows, total) = self.db.read_consistent("list customers", |conn| {
-            let rows = customers::table
+        let page_size = usize::try_from(page.page_size()).unwrap_or(usize::MAX);
+        let (mut rows, total) = self.db.read_consistent("list customers", |conn| {
+            let mut query = customers::table.into_boxed();
+            if let Some(cursor) = page.cursor() {
+                query = query.filter(
+                    customers::created_at
+                        .lt(cursor.created_at)
+                        .or(customers::created_at
+                            .eq(cursor.created_at)
+                            .and(customers::id.lt(cursor.id))),
+                );
+            }
+            let rows = query
                 .select(CustomerRow::as_select())
                 .order((customers::created_at.desc(), customers::id.desc()))
-                .limit(i64::from(page.page_size()))
+                .limit(i64::from(page.page_size()) + 1)
                 .offset(offset)
                 .load::<CustomerRow>(conn)?;
             let total = customers::table.count().get_result::<i64>(conn)?;
             Ok((rows, total))
         })?;
+        let next_cursor = if rows.len() > page_size {
+            rows.truncate(page_size);
+            rows.last().map(|last| ListCursor {
+                created_at: last.created_at,
+                id: last.id,
+            })
+        } else {
+            None
+        };
         Ok(Page {
             items: rows
                 .into_iter()
@@ -141,6 +161,8 @@ impl CustomerRepository for PgCustomerRepository {
                 .collect::<Result<_, _>>()?,
             request: page,
             total_items: u64::try_from(total).map_err(unexpected)?,
+            total_exact: true,
+            next_cursor,
         })
     }
 }

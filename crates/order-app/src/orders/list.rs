@@ -58,13 +58,7 @@ mod tests {
             .orders
             .expect_list()
             .withf(move |f, p| *f == filter && *p == page)
-            .returning(move |_, p| {
-                Ok(Page {
-                    items: vec![order.clone()],
-                    request: p,
-                    total_items: 6,
-                })
-            });
+            .returning(move |_, p| Ok(Page::exact(vec![order.clone()], p, 6)));
         let result = ports.build().list(filter, page).unwrap();
         assert_eq!(result.items.len(), 1);
         assert_eq!(result.total_pages(), 2);
@@ -91,13 +85,7 @@ mod tests {
             .orders
             .expect_list()
             .withf(move |f, _| f.customer_id == Some(c) && f.status.is_none())
-            .returning(|_, p| {
-                Ok(Page {
-                    items: vec![],
-                    request: p,
-                    total_items: 0,
-                })
-            });
+            .returning(|_, p| Ok(Page::exact(vec![], p, 0)));
         assert_eq!(
             ports
                 .build()

@@ -54,7 +54,7 @@ pub(crate) async fn get(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/customer-mgmt/customers", operation_id = "list_customers", tag = "customers", params(("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page (default 1)"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)")), responses((status = 200, description = "One page of customers, newest first", body = ListEnvelope<CustomerDto>)))]
+#[utoipa::path(get, path = "/api/v1/customer-mgmt/customers", operation_id = "list_customers", tag = "customers", params(("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of customers, newest first", body = ListEnvelope<CustomerDto>)))]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     customers: web::Data<Customers>,

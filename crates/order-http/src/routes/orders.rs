@@ -121,7 +121,7 @@ pub(crate) async fn get_by_number(
     Ok(ok(&order))
 }
 
-#[utoipa::path(get, path = "/api/v1/order-mgmt/orders", operation_id = "list_orders", tag = "orders", params(("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page (default 1)"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
+#[utoipa::path(get, path = "/api/v1/order-mgmt/orders", operation_id = "list_orders", tag = "orders", params(("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(
     orders: web::Data<Orders>,
@@ -134,7 +134,7 @@ pub(crate) async fn list(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/customer/{customer_id}", tag = "orders", params(("customer_id" = Uuid, Path, description = "Customer id"), ("page" = Option<u32>, Query, minimum = 1, maximum = 1000000, description = "1-based page (default 1)"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
+#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/customer/{customer_id}", tag = "orders", params(("customer_id" = Uuid, Path, description = "Customer id"), ("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 pub(crate) async fn list_for_customer(
     orders: web::Data<Orders>,
@@ -149,7 +149,7 @@ pub(crate) async fn list_for_customer(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/status/{status}", tag = "orders", params(("status" = StatusParam, Path, description = "Order status")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
+#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/status/{status}", tag = "orders", params(("status" = StatusParam, Path, description = "Order status"), ("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
 #[tracing::instrument(skip_all, fields(status = %status))]
 pub(crate) async fn list_by_status(
     orders: web::Data<Orders>,

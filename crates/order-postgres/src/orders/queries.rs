@@ -81,10 +81,23 @@ pub(crate) fn page(
     page: PageRequest,
 ) -> Result<OrdersQuery, RepositoryError> {
     let offset = i64::try_from(page.offset()).map_err(unexpected)?;
-    Ok(matching(filter)
+    let mut query = matching(filter);
+    if let Some(cursor) = page.cursor() {
+        // Keyset: the rows strictly after the cursor in (created_at DESC, id
+        // DESC) order, a range scan of the same indexes whatever the depth.
+        query = query.filter(
+            orders::created_at
+                .lt(cursor.created_at)
+                .or(orders::created_at
+                    .eq(cursor.created_at)
+                    .and(orders::id.lt(cursor.id))),
+        );
+    }
+    // One row more than the page, to know whether a next page exists.
+    Ok(query
         .select(OrderRow::as_select())
         .order((orders::created_at.desc(), orders::id.desc()))
-        .limit(i64::from(page.page_size()))
+        .limit(i64::from(page.page_size()) + 1)
         .offset(offset))
 }
 

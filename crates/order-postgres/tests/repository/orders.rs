@@ -262,9 +262,10 @@ fn pages_are_first_middle_last_and_empty_beyond_with_the_total_on_each() {
     }
     assert_eq!(ids(&seen), ids(&orders), "pages neither overlap nor skip");
 
+    // The deepest numbered page a client may ask for (10,000 items skipped).
     let far = store
         .orders()
-        .list(&filter, PageRequest::new(1_000, 100).unwrap())
+        .list(&filter, PageRequest::new(101, 100).unwrap())
         .unwrap();
     assert!(far.items.is_empty());
     assert_eq!(far.total_items, 25);
@@ -575,5 +576,89 @@ fn a_transition_leaves_the_stored_lines_untouched() {
     assert_eq!(
         store.orders().find_by_id(original.id()).unwrap(),
         Some(confirmed)
+    );
+}
+
+#[test]
+fn cursor_pages_walk_the_whole_list_in_order_without_overlap() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    // 23 orders; four share one creation time, so the id must break the tie.
+    let mut orders: Vec<Order> = (0..23)
+        .map(|i| stored_order(&store, customer_id, if (5..9).contains(&i) { 5 } else { i }))
+        .collect();
+    orders.sort_by_key(|o| std::cmp::Reverse((o.created_at(), o.id())));
+
+    let first = store
+        .orders()
+        .list(&OrderFilter::default(), PageRequest::new(1, 10).unwrap())
+        .unwrap();
+    assert_eq!(first.items.len(), 10);
+    let mut seen = first.items;
+    let mut cursor = first.next_cursor;
+    let mut pages = 1;
+    while let Some(after) = cursor {
+        let page = store
+            .orders()
+            .list(
+                &OrderFilter::default(),
+                PageRequest::after(after, 10).unwrap(),
+            )
+            .unwrap();
+        assert_eq!(page.total_items, 23, "the total is the whole list's");
+        assert!(page.total_exact);
+        seen.extend(page.items);
+        cursor = page.next_cursor;
+        pages += 1;
+        assert!(pages <= 3, "the walk ends");
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(
+        ids(&seen),
+        ids(&orders),
+        "cursor pages neither overlap nor skip"
+    );
+}
+
+#[test]
+fn totals_are_counted_up_to_ten_thousand_and_estimated_beyond() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let customer_id = customer(&store);
+    db.execute(&format!(
+        "INSERT INTO order_mgmt_orders (id, order_number, customer_id, status, currency, subtotal, tax,
+             discount, total, version, created_at, updated_at)
+         SELECT gen_random_uuid(), 'ORD-2020-' || lpad(g::text, 6, '0'), '{}', 'pending', 'USD', 0, 0, 0, 0, 1,
+                now() - g * interval '1 second', now()
+         FROM generate_series(1, 10050) AS g",
+        customer_id.as_uuid()
+    ))
+    .unwrap();
+    db.execute("ANALYZE order_mgmt_orders").unwrap();
+    let page = store
+        .orders()
+        .list(&OrderFilter::default(), PageRequest::new(1, 20).unwrap())
+        .unwrap();
+    assert!(!page.total_exact, "10,050 rows are estimated, not counted");
+    assert!(
+        page.total_items > 10_000,
+        "never less than what was counted: {}",
+        page.total_items
+    );
+    assert_eq!(page.items.len(), 20);
+    assert!(page.next_cursor.is_some());
+
+    let pending = OrderFilter {
+        customer_id: Some(customer_id),
+        status: Some(OrderStatus::Confirmed),
+    };
+    let none = store
+        .orders()
+        .list(&pending, PageRequest::new(1, 20).unwrap())
+        .unwrap();
+    assert_eq!(
+        (none.total_items, none.total_exact, none.next_cursor),
+        (0, true, None)
     );
 }

@@ -102,6 +102,8 @@ async fn every_hostile_request_gets_its_documented_4xx_and_changes_nothing() {
         case("page 0", M::GET, format!("{ORDERS}?page=0"), Body::None, 400, "invalid_parameter"),
         case("page_size 1000", M::GET, format!("{ORDERS}?page_size=1000"), Body::None, 400, "invalid_parameter"),
         case("page not a number", M::GET, format!("{ORDERS}?page=abc"), Body::None, 400, "invalid_parameter"),
+        case("page deeper than 10,000 items", M::GET, format!("{ORDERS}?page=600"), Body::None, 400, "invalid_parameter"),
+        case("garbled cursor", M::GET, format!("{ORDERS}?after=zzz"), Body::None, 400, "invalid_parameter"),
         case("unknown status", M::GET, format!("{ORDERS}/status/shipped"), Body::None, 400, "invalid_parameter"),
         case("customer id not a UUID", M::GET, format!("{ORDERS}/customer/xyz"), Body::None, 400, "invalid_parameter"),
         case("unknown customer's orders", M::GET, format!("{ORDERS}/customer/{unknown}"), Body::None, 404, "customer_not_found"),
