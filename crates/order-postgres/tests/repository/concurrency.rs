@@ -104,3 +104,23 @@ fn eight_threads_allocating_500_numbers_each_get_4000_distinct_numbers() {
     assert_eq!(distinct.len(), THREADS * EACH);
     assert!(all.iter().all(|n| n.year() == 2025));
 }
+
+#[test]
+fn two_servers_reserving_blocks_never_hand_out_the_same_number() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    // Two allocators stand for two servers, each reserving its own blocks.
+    let (first, second) = (store.numbers(), store.numbers());
+    let mut seen = HashSet::new();
+    let mut last_of_first = 0;
+    for _ in 0..100 {
+        let a = first.next_number(2025).unwrap();
+        let b = second.next_number(2025).unwrap();
+        assert!(a.counter() > last_of_first, "one allocator's numbers rise");
+        last_of_first = a.counter();
+        assert!(
+            seen.insert(a) && seen.insert(b),
+            "{a} or {b} handed out twice"
+        );
+    }
+}
