@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use order_app::customers::{Customer, CustomerSnapshot};
 use order_app::idempotency::Receipt;
 use order_app::ports::{CustomerDirectory, CustomerRepository};
-use order_app::{ListCursor, Page, PageRequest, RepositoryError};
+use order_app::{Page, PageRequest, RepositoryError};
 use order_domain::CustomerId;
 use uuid::Uuid;
 
@@ -145,15 +145,8 @@ impl CustomerRepository for PgCustomerRepository {
             let total = customers::table.count().get_result::<i64>(conn)?;
             Ok((rows, total))
         })?;
-        let next_cursor = if rows.len() > page_size {
-            rows.truncate(page_size);
-            rows.last().map(|last| ListCursor {
-                created_at: last.created_at,
-                id: last.id,
-            })
-        } else {
-            None
-        };
+        let next_cursor =
+            crate::store::split_next_cursor(&mut rows, page_size, |r| (r.created_at, r.id));
         Ok(Page {
             items: rows
                 .into_iter()

@@ -410,6 +410,23 @@ impl HandleError<diesel::r2d2::Error> for LogConnectionErrors {
     }
 }
 
+/// Lists load one row more than the page; if it came, the page is trimmed to
+/// `page_size` and the cursor of its last row says where the next page starts.
+pub(crate) fn split_next_cursor<R>(
+    rows: &mut Vec<R>,
+    page_size: usize,
+    key: impl Fn(&R) -> (chrono::DateTime<chrono::Utc>, uuid::Uuid),
+) -> Option<order_app::ListCursor> {
+    if rows.len() <= page_size {
+        return None;
+    }
+    rows.truncate(page_size);
+    rows.last().map(|last| {
+        let (created_at, id) = key(last);
+        order_app::ListCursor { created_at, id }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,7 +25,7 @@ use diesel::result::Error as DieselError;
 use diesel::upsert::excluded;
 use order_app::idempotency::Receipt;
 use order_app::ports::OrderRepository;
-use order_app::{ListCursor, OrderFilter, Page, PageRequest, RepositoryError};
+use order_app::{OrderFilter, Page, PageRequest, RepositoryError};
 use order_domain::{Order, OrderEventKind, OrderId, OrderNumber};
 use uuid::Uuid;
 
@@ -168,15 +168,8 @@ impl OrderRepository for PgOrderRepository {
             };
             Ok((rows, lines, total))
         })?;
-        let next_cursor = if rows.len() > page_size {
-            rows.truncate(page_size);
-            rows.last().map(|last| ListCursor {
-                created_at: last.created_at,
-                id: last.id,
-            })
-        } else {
-            None
-        };
+        let next_cursor =
+            crate::store::split_next_cursor(&mut rows, page_size, |r| (r.created_at, r.id));
         let mut lines_by_order: HashMap<Uuid, Vec<LineRow>> = HashMap::new();
         for line in lines {
             lines_by_order.entry(line.order_id).or_default().push(line);
