@@ -41,6 +41,8 @@
 //! # }
 //! ```
 
+#![deny(missing_docs)]
+
 pub mod customers;
 mod error;
 pub mod idempotency;

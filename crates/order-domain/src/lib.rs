@@ -45,6 +45,8 @@
 //! # Ok::<(), DomainError>(())
 //! ```
 
+#![deny(missing_docs)]
+
 mod error;
 mod event;
 mod ids;

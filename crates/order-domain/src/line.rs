@@ -131,16 +131,24 @@ pub struct OrderLine {
 
 /// Every stored field of a line, for adapters that rebuild one with [`OrderLine::restore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct LineSnapshot {
+    /// Identifier.
     pub id: LineId,
+    /// The product.
     pub product_id: ProductId,
+    /// Units, as stored (validated on restore).
     pub quantity: i64,
+    /// Price of one unit.
     pub unit_price: Money,
+    /// Sum of the line subtotals (for a line: quantity × unit price).
     pub subtotal: Money,
+    /// Description snapshot.
     pub description: Option<String>,
+    /// SKU snapshot.
     pub sku: Option<String>,
+    /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// Time of the last change.
     pub updated_at: DateTime<Utc>,
 }
 

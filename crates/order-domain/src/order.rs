@@ -31,27 +31,46 @@ pub struct NewOrder {
 
 /// Every stored field of an order, for adapters that rebuild one with [`Order::restore`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct OrderSnapshot {
+    /// Identifier.
     pub id: OrderId,
+    /// The order number.
     pub number: OrderNumber,
+    /// The ordering customer.
     pub customer_id: CustomerId,
+    /// The B2B company, if any.
     pub company_id: Option<CompanyId>,
+    /// Lifecycle status.
     pub status: OrderStatus,
+    /// Currency of every amount.
     pub currency: Currency,
+    /// Lines in the order they were added.
     pub lines: Vec<LineSnapshot>,
+    /// Sum of the line subtotals (for a line: quantity × unit price).
     pub subtotal: Money,
+    /// Tax.
     pub tax: Money,
+    /// Discount.
     pub discount: Money,
+    /// subtotal + tax − discount.
     pub total: Money,
+    /// Version, 1 for a new order.
     pub version: u64,
+    /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// Time of the last change.
     pub updated_at: DateTime<Utc>,
+    /// Soft-delete time.
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Confirmation time.
     pub confirmed_at: Option<DateTime<Utc>>,
+    /// Processing start time.
     pub processing_started_at: Option<DateTime<Utc>>,
+    /// Fulfilment time.
     pub fulfilled_at: Option<DateTime<Utc>>,
+    /// Cancellation time.
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Why it was cancelled.
     pub cancellation_reason: Option<String>,
 }
 

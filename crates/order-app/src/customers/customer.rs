@@ -91,12 +91,16 @@ pub struct Customer {
 
 /// Every stored field of a customer, for adapters.
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs)]
 pub struct CustomerSnapshot {
+    /// Identifier.
     pub id: CustomerId,
+    /// Display name.
     pub name: String,
+    /// Contact email, as stored.
     pub email: String,
+    /// Acquisition source.
     pub source: Option<String>,
+    /// Creation time.
     pub created_at: DateTime<Utc>,
 }
 

@@ -71,12 +71,16 @@ impl ChangeOutcome for LineId {
 
 /// The ports the order use cases need.
 #[derive(Clone)]
-#[allow(missing_docs)]
 pub struct OrderPorts {
+    /// Stores orders.
     pub orders: Arc<dyn OrderRepository>,
+    /// Allocates order numbers.
     pub numbers: Arc<dyn OrderNumberAllocator>,
+    /// Answers whether a customer exists.
     pub customers: Arc<dyn CustomerDirectory>,
+    /// The current time.
     pub clock: Arc<dyn Clock>,
+    /// Makes ids.
     pub ids: Arc<dyn IdGenerator>,
 }
 
