@@ -13,6 +13,8 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::paging::PageAt;
+
 /// Path prefix of the order API.
 const ORDERS: &str = "/api/v1/order-mgmt/orders";
 /// Path of the customer collection.
@@ -36,12 +38,14 @@ struct CreatedData {
 }
 
 /// The pagination block of a list answer.
-#[derive(Debug, Clone, Copy, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 pub struct Pagination {
-    /// Items in the whole list.
+    /// Items in the whole list: counted up to 10,000, estimated beyond.
     pub total_items: u64,
-    /// Pages in the whole list.
-    pub total_pages: u64,
+    /// Whether `total_items` was counted rather than estimated.
+    pub total_items_exact: bool,
+    /// Where the next page starts (`None` on the last page).
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -206,32 +210,33 @@ impl Api {
         expect_status(answer, StatusCode::OK).await
     }
 
-    /// `GET {path}?page=&page_size=`, body read but not parsed.
+    /// `GET {path}?page=&page_size=` or `?after=&page_size=`, body read but
+    /// not parsed.
     ///
     /// # Errors
     /// Unless the server answers 200.
-    pub async fn get_page(&self, path: &str, page: u64, page_size: u32) -> anyhow::Result<()> {
+    pub async fn get_page(&self, path: &str, at: &PageAt, page_size: u32) -> anyhow::Result<()> {
         let answer = self
             .client
-            .get(self.url(&page_query(path, page, page_size)))
+            .get(self.url(&page_query(path, at, page_size)))
             .send()
             .await?;
         expect_status(answer, StatusCode::OK).await
     }
 
-    /// `GET {path}?page=&page_size=`, parsed: its pagination and item count.
+    /// Like [`Api::get_page`], parsed: its pagination and item count.
     ///
     /// # Errors
     /// Unless the server answers 200 with a list body.
     pub async fn inspect_page(
         &self,
         path: &str,
-        page: u64,
+        at: &PageAt,
         page_size: u32,
     ) -> anyhow::Result<(Pagination, usize)> {
         let answer = self
             .client
-            .get(self.url(&page_query(path, page, page_size)))
+            .get(self.url(&page_query(path, at, page_size)))
             .send()
             .await?;
         let list = expect_json::<ListAnswer>(answer, StatusCode::OK).await?;
@@ -249,8 +254,8 @@ pub fn customer_orders_path(customer: Uuid) -> String {
     format!("{ORDERS}/customer/{customer}")
 }
 
-fn page_query(path: &str, page: u64, page_size: u32) -> String {
-    format!("{path}?page={page}&page_size={page_size}")
+fn page_query(path: &str, at: &PageAt, page_size: u32) -> String {
+    format!("{path}?{}&page_size={page_size}", at.query())
 }
 
 async fn expect_status(answer: reqwest::Response, expected: StatusCode) -> anyhow::Result<()> {
@@ -284,15 +289,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn list_paths_carry_the_page() {
+    fn list_paths_carry_the_page_or_the_cursor() {
         let customer = Uuid::nil();
         assert_eq!(
-            page_query(&customer_orders_path(customer), 7, 20),
+            page_query(&customer_orders_path(customer), &PageAt::Number(7), 20),
             format!("/api/v1/order-mgmt/orders/customer/{customer}?page=7&page_size=20")
         );
         assert_eq!(
-            page_query(&all_orders_path(), 1, 5),
+            page_query(&all_orders_path(), &PageAt::Number(1), 5),
             "/api/v1/order-mgmt/orders?page=1&page_size=5"
+        );
+        let cursor = crate::paging::ListCursor {
+            created_at: chrono::DateTime::from_timestamp_micros(1_000_001).unwrap(),
+            id: Uuid::from_u128(0xab),
+        };
+        assert_eq!(
+            page_query(&all_orders_path(), &PageAt::After { cursor, depth: 1 }, 20),
+            "/api/v1/order-mgmt/orders?after=1000001.000000000000000000000000000000ab&page_size=20"
         );
     }
 

@@ -7,9 +7,19 @@
 //! server on a fresh database and runs this against it; see
 //! `docs/performance.md` for the figures and what limits them.
 
+/// Tags the harness's own SQL (seed, fixtures, probes) with a comment, so
+/// that `scripts/bench-sql-audit.sh` can tell it from the raw baseline's
+/// statements, which must be exactly the server's.
+macro_rules! harness_sql {
+    ($sql:literal) => {
+        concat!("/* order-bench harness */ ", $sql)
+    };
+}
+
 mod api;
 mod cli;
 mod load;
+mod paging;
 mod probe;
 mod raw;
 mod report;
@@ -28,6 +38,7 @@ use uuid::Uuid;
 use crate::api::Api;
 use crate::cli::{Args, Plan};
 use crate::load::{drive, Load, Operation};
+use crate::paging::{last_page_depth, PageAt};
 use crate::probe::ResourceProbe;
 use crate::raw::RawDb;
 use crate::report::{Machine, Measurement, Report, Side};
@@ -68,8 +79,10 @@ struct Fixtures {
     write_customers: Arc<Vec<Uuid>>,
     read_orders: Arc<Vec<Uuid>>,
     busiest_customer: Uuid,
-    /// Last page of `/orders` and of the busiest customer's orders.
-    deep_pages: (u64, u64),
+    /// The deep page of `/orders` and of the busiest customer's orders: the
+    /// page after the cursor at the depth of the last page (`None` when no
+    /// deep scenario of that list runs).
+    deep_pages: (Option<PageAt>, Option<PageAt>),
 }
 
 async fn run(args: Args) -> anyhow::Result<bool> {
@@ -83,7 +96,10 @@ async fn run(args: Args) -> anyhow::Result<bool> {
 
     let control = raw::connect(&args.database_url).await?;
     let seeder = raw::connect(&args.database_url).await?;
-    machine.postgres = control.query_one("SELECT version()", &[]).await?.get(0);
+    machine.postgres = control
+        .query_one(harness_sql!("SELECT version()"), &[])
+        .await?
+        .get(0);
     for setting in [
         "shared_buffers",
         "synchronous_commit",
@@ -91,7 +107,9 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         "wal_level",
         "max_wal_size",
     ] {
-        let row = control.query_one(&format!("SHOW {setting}"), &[]).await?;
+        let row = control
+            .query_one(&format!(harness_sql!("SHOW {}"), setting), &[])
+            .await?;
         machine
             .postgres_settings
             .push((setting.to_owned(), row.get(0)));
@@ -113,7 +131,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     );
     // Write the seed out now rather than during the first measured runs.
     // Needs superuser (or pg_checkpoint); without it the runs just start.
-    if let Err(error) = control.batch_execute("CHECKPOINT").await {
+    if let Err(error) = control.batch_execute(harness_sql!("CHECKPOINT")).await {
         eprintln!("order-bench: no CHECKPOINT after seeding ({error}); continuing");
     }
 
@@ -245,29 +263,7 @@ async fn prepare(
     }
     let sample = if plan.quick { 2_000 } else { 10_000 };
     let read_orders = seed::sample_order_ids(control, sample).await?;
-    let page_size = u64::from(plan.page_size);
-    let deep_pages = (
-        seeded.orders.div_ceil(page_size).max(1),
-        seeded.busiest_customer_orders.div_ceil(page_size).max(1),
-    );
-    if plan.http {
-        // The deep pages must hold orders, or we would time an empty answer.
-        for (path, page) in [
-            (api::all_orders_path(), deep_pages.0),
-            (
-                api::customer_orders_path(seeded.busiest_customer),
-                deep_pages.1,
-            ),
-        ] {
-            let (pagination, items) = api.inspect_page(&path, page, plan.page_size).await?;
-            anyhow::ensure!(
-                items > 0,
-                "page {page} of {path} is empty ({} items in {} pages)",
-                pagination.total_items,
-                pagination.total_pages
-            );
-        }
-    }
+    let deep_pages = deep_pages(plan, &api, control, seeded).await?;
     let raw = if plan.raw {
         Some(RawDb::connect(&args.database_url, plan.concurrency).await?)
     } else {
@@ -281,6 +277,96 @@ async fn prepare(
         busiest_customer: seeded.busiest_customer,
         deep_pages,
     })
+}
+
+/// The deep page of each list a deep scenario reads: the page after the
+/// cursor of the row where the list's last page starts (row 999,980 of a
+/// million orders), the way a client reads deep since keyset pagination. The
+/// cursor comes from the seeded rows by SQL; against a server, the bench
+/// first checks that the server encodes cursors as it does and that the page
+/// holds the orders it should.
+async fn deep_pages(
+    plan: &Plan,
+    api: &Api,
+    control: &tokio_postgres::Client,
+    seeded: &seed::Seeded,
+) -> anyhow::Result<(Option<PageAt>, Option<PageAt>)> {
+    let mut pages = [None, None];
+    let lists = [
+        (None, seeded.orders),
+        (
+            Some(seeded.busiest_customer),
+            seeded.busiest_customer_orders,
+        ),
+    ];
+    for (slot, (customer, rows)) in pages.iter_mut().zip(lists) {
+        let target = ListTarget {
+            customer: customer.is_some(),
+            deep: true,
+        };
+        if !plan
+            .scenarios
+            .iter()
+            .any(|s| s.list_target() == Some(target))
+        {
+            continue;
+        }
+        let path = customer.map_or_else(api::all_orders_path, api::customer_orders_path);
+        let depth = last_page_depth(rows, plan.page_size);
+        let cursor = seed::cursor_at_depth(control, customer, depth)
+            .await?
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{path} holds {rows} orders, a single page of {}: nothing to read deep \
+                     (seed more orders)",
+                    plan.page_size
+                )
+            })?;
+        let page = PageAt::After { cursor, depth };
+        if plan.http {
+            check_cursor_encoding(api, control, &path, customer).await?;
+            let expected = usize::try_from((rows - depth).min(u64::from(plan.page_size)))?;
+            let (pagination, items) = api.inspect_page(&path, &page, plan.page_size).await?;
+            anyhow::ensure!(
+                items == expected,
+                "{path}?{} answered {items} orders, not the {expected} after depth {depth} \
+                 (its total: {} orders, {})",
+                page.query(),
+                pagination.total_items,
+                if pagination.total_items_exact {
+                    "counted"
+                } else {
+                    "estimated"
+                }
+            );
+        }
+        *slot = Some(page);
+    }
+    let [all, customer] = pages;
+    Ok((all, customer))
+}
+
+/// The server's `next_cursor` after the first row of a list must be the
+/// bench's encoding of that row's cursor, or the deep scenarios would read
+/// from somewhere else than they say (or get 400).
+async fn check_cursor_encoding(
+    api: &Api,
+    control: &tokio_postgres::Client,
+    path: &str,
+    customer: Option<Uuid>,
+) -> anyhow::Result<()> {
+    let (pagination, _) = api.inspect_page(path, &PageAt::Number(1), 1).await?;
+    let ours = seed::cursor_at_depth(control, customer, 1)
+        .await?
+        .map(|cursor| cursor.encode());
+    anyhow::ensure!(
+        pagination.next_cursor.is_some() && pagination.next_cursor == ours,
+        "{path}?page=1&page_size=1 hands out next_cursor {:?}, the bench encodes that row as {:?}: \
+         update crates/order-bench/src/paging.rs to the server's ListCursor::encode",
+        pagination.next_cursor,
+        ours
+    );
+    Ok(())
 }
 
 async fn run_one(
@@ -301,7 +387,7 @@ async fn run_one(
     // A list scenario's path, page and (for the customer list) customer.
     let list = |target: ListTarget| {
         let page = match target {
-            ListTarget { deep: false, .. } => 1,
+            ListTarget { deep: false, .. } => Some(PageAt::Number(1)),
             ListTarget {
                 customer: false,
                 deep: true,
@@ -310,13 +396,14 @@ async fn run_one(
                 customer: true,
                 deep: true,
             } => fx.deep_pages.1,
-        };
+        }
+        .ok_or_else(|| anyhow::anyhow!("no deep page was prepared for {target:?}"))?;
         let path = if target.customer {
             api::customer_orders_path(fx.busiest_customer)
         } else {
             api::all_orders_path()
         };
-        (path, page, target.customer.then_some(fx.busiest_customer))
+        anyhow::Ok((path, page, target.customer.then_some(fx.busiest_customer)))
     };
     let detail = match scenario {
         Scenario::Lifecycle => format!("{LIFECYCLE_REQUESTS} requests per order"),
@@ -325,10 +412,10 @@ async fn run_one(
         Scenario::ListFirst
         | Scenario::ListDeep
         | Scenario::CustomerFirst
-        | Scenario::CustomerDeep => {
-            let page = scenario.list_target().map_or(1, |target| list(target).1);
-            format!("page {page} x {page_size}")
-        }
+        | Scenario::CustomerDeep => match scenario.list_target() {
+            Some(target) => list(target)?.1.describe(page_size),
+            None => String::new(),
+        },
     };
     let raw = || {
         fx.raw
@@ -412,7 +499,7 @@ async fn run_one(
             let target = list_scenario
                 .list_target()
                 .ok_or_else(|| anyhow::anyhow!("{} is not a list", list_scenario.name()))?;
-            let (path, page, customer) = list(target);
+            let (path, page, customer) = list(target)?;
             match side {
                 Side::Http => {
                     measure(

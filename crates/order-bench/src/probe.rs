@@ -75,7 +75,7 @@ impl<'a> ResourceProbe<'a> {
         let row = self
             .db
             .query_one(
-                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint",
+                harness_sql!("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"),
                 &[],
             )
             .await

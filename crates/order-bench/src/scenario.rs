@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::api::{Api, Transition};
 use crate::load::Operation;
+use crate::paging::PageAt;
 
 /// A benchmark scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum, Serialize)]
@@ -26,11 +27,14 @@ pub enum Scenario {
     Get,
     /// `GET /orders`, first page.
     ListFirst,
-    /// `GET /orders`, last page.
+    /// `GET /orders?after=<cursor>`: the page after the cursor of the row
+    /// where the last page starts (depth 999,980 of a million orders), read
+    /// the way a client must read deep pages since keyset pagination.
     ListDeep,
     /// `GET /orders/customer/{id}` of the busiest customer, first page.
     CustomerFirst,
-    /// `GET /orders/customer/{id}` of the busiest customer, last page.
+    /// `GET /orders/customer/{id}?after=<cursor>` of the busiest customer,
+    /// at the depth of its last page (99,980 of its 100,000 orders).
     CustomerDeep,
 }
 
@@ -129,12 +133,13 @@ impl Scenario {
     }
 }
 
-/// Which list a list scenario reads, and which page.
+/// Which list a list scenario reads, and where in it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ListTarget {
     /// The busiest customer's orders rather than all orders.
     pub customer: bool,
-    /// The last page rather than the first.
+    /// The page after the cursor at the depth of the last page, rather than
+    /// the first page.
     pub deep: bool,
 }
 
@@ -287,8 +292,8 @@ pub struct HttpList {
     pub api: Api,
     /// The list's path.
     pub path: String,
-    /// The 1-based page.
-    pub page: u64,
+    /// The page read.
+    pub page: PageAt,
     /// Orders per page.
     pub page_size: u32,
 }
@@ -296,7 +301,7 @@ pub struct HttpList {
 impl Operation for HttpList {
     async fn call(&self, _worker: usize, _iteration: u64) -> anyhow::Result<()> {
         self.api
-            .get_page(&self.path, self.page, self.page_size)
+            .get_page(&self.path, &self.page, self.page_size)
             .await
     }
 }

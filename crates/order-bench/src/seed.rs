@@ -13,9 +13,12 @@
 use std::time::Instant;
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio_postgres::Client;
 use uuid::Uuid;
+
+use crate::paging::ListCursor;
 
 /// Orders per `INSERT` statement: big enough to be fast, small enough that
 /// the two seeding connections share the work evenly.
@@ -58,7 +61,8 @@ pub async fn seed(connections: [&Client; 2], orders: u64, lines: u32) -> anyhow:
         for db in connections {
             // Session settings of the seeding connections only; losing the
             // last seconds of a seed in a crash is fine.
-            db.batch_execute("SET synchronous_commit = off").await?;
+            db.batch_execute(harness_sql!("SET synchronous_commit = off"))
+                .await?;
         }
         insert_customers(first, customers_for(orders)).await?;
         let chunks: Vec<(u64, u64)> = (0..orders.div_ceil(CHUNK))
@@ -73,13 +77,13 @@ pub async fn seed(connections: [&Client; 2], orders: u64, lines: u32) -> anyhow:
         a?;
         b?;
         let (a, b) = tokio::join!(
-            first.batch_execute("VACUUM (ANALYZE) order_mgmt_orders"),
-            second.batch_execute("VACUUM (ANALYZE) order_mgmt_order_lines"),
+            first.batch_execute(harness_sql!("VACUUM (ANALYZE) order_mgmt_orders")),
+            second.batch_execute(harness_sql!("VACUUM (ANALYZE) order_mgmt_order_lines")),
         );
         a.context("vacuum orders")?;
         b.context("vacuum lines")?;
         first
-            .batch_execute("VACUUM (ANALYZE) customer_mgmt_customers")
+            .batch_execute(harness_sql!("VACUUM (ANALYZE) customer_mgmt_customers"))
             .await
             .context("vacuum customers")?;
         seconds = started.elapsed().as_secs_f64();
@@ -111,7 +115,10 @@ async fn insert_chunks(
 
 async fn count(db: &Client, table: &str) -> anyhow::Result<u64> {
     let row = db
-        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .query_one(
+            &format!(harness_sql!("SELECT count(*) FROM {}"), table),
+            &[],
+        )
         .await
         .with_context(|| format!("counting {table} (is the schema migrated?)"))?;
     Ok(u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
@@ -119,13 +126,15 @@ async fn count(db: &Client, table: &str) -> anyhow::Result<u64> {
 
 async fn insert_customers(db: &Client, customers: u64) -> anyhow::Result<()> {
     db.execute(
-        "INSERT INTO customer_mgmt_customers (id, name, email, source, created_at)
+        harness_sql!(
+            "INSERT INTO customer_mgmt_customers (id, name, email, source, created_at)
          SELECT md5('bench-customer-' || g)::uuid,
                 'Bench Customer ' || g,
                 'bench-customer-' || g || '@bench.example',
                 'bench',
                 now() - interval '400 days'
-           FROM generate_series(1, $1::bigint) AS g",
+           FROM generate_series(1, $1::bigint) AS g"
+        ),
         &[&i64::try_from(customers)?],
     )
     .await
@@ -157,7 +166,8 @@ async fn insert_orders(
         i64::from(lines),
     );
     db.execute(
-        "INSERT INTO order_mgmt_orders (
+        harness_sql!(
+            "INSERT INTO order_mgmt_orders (
              id, order_number, customer_id, company_id, status, currency,
              subtotal, tax, discount, total, version,
              created_at, updated_at, deleted_at, confirmed_at,
@@ -189,12 +199,14 @@ async fn insert_orders(
                     (SELECT sum((1 + (g + i) % 5) * (1000 + (7 * g + 13 * i) % 9000))
                        FROM generate_series(1, $5::bigint) AS i)::bigint AS amount
                FROM generate_series($1::bigint, $2::bigint) AS g
-           ) AS seed",
+           ) AS seed"
+        ),
         &[&from, &to, &total, &customers, &lines],
     )
     .await?;
     db.execute(
-        "INSERT INTO order_mgmt_order_lines (
+        harness_sql!(
+            "INSERT INTO order_mgmt_order_lines (
              id, order_id, product_id, quantity, unit_price, subtotal,
              description, sku, created_at, updated_at)
          SELECT md5('bench-line-' || g || '-' || i)::uuid,
@@ -209,7 +221,8 @@ async fn insert_orders(
                 created + make_interval(secs => i)
            FROM (SELECT g, now() - make_interval(secs => 30 * ($3::bigint - g)) AS created
                    FROM generate_series($1::bigint, $2::bigint) AS g) AS o,
-                generate_series(1, $4::bigint) AS i",
+                generate_series(1, $4::bigint) AS i"
+        ),
         &[&from, &to, &total, &lines],
     )
     .await?;
@@ -219,9 +232,11 @@ async fn insert_orders(
 async fn busiest_customer(db: &Client) -> anyhow::Result<(Uuid, u64)> {
     let row = db
         .query_opt(
-            "SELECT customer_id, count(*) FROM order_mgmt_orders
+            harness_sql!(
+                "SELECT customer_id, count(*) FROM order_mgmt_orders
               WHERE deleted_at IS NULL
-              GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1",
+              GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1"
+            ),
             &[],
         )
         .await
@@ -239,7 +254,9 @@ async fn busiest_customer(db: &Client) -> anyhow::Result<(Uuid, u64)> {
 pub async fn sample_order_ids(db: &Client, n: u32) -> anyhow::Result<Vec<Uuid>> {
     let rows = db
         .query(
-            "SELECT id FROM order_mgmt_orders WHERE deleted_at IS NULL ORDER BY random() LIMIT $1",
+            harness_sql!(
+                "SELECT id FROM order_mgmt_orders WHERE deleted_at IS NULL ORDER BY random() LIMIT $1"
+            ),
             &[&i64::from(n)],
         )
         .await
@@ -254,10 +271,59 @@ pub async fn sample_order_ids(db: &Client, n: u32) -> anyhow::Result<Vec<Uuid>> 
 pub async fn insert_customer(db: &Client, name: &str, email: &str) -> anyhow::Result<Uuid> {
     let id = Uuid::now_v7();
     db.execute(
-        "INSERT INTO customer_mgmt_customers (id, name, email, source, created_at)
-         VALUES ($1, $2, $3, 'bench', now())",
+        harness_sql!(
+            "INSERT INTO customer_mgmt_customers (id, name, email, source, created_at)
+         VALUES ($1, $2, $3, 'bench', now())"
+        ),
         &[&id, &name, &email],
     )
     .await?;
     Ok(id)
+}
+
+/// The cursor of the row `depth` rows into a list (1-based: depth 1 is its
+/// first row), in the list's own order (`created_at DESC, id DESC`): all
+/// live orders, or one customer's. `None` when the list is shorter. Reads
+/// every row up to that depth once, before anything is measured.
+///
+/// # Errors
+/// On SQL failure.
+pub async fn cursor_at_depth(
+    db: &Client,
+    customer: Option<Uuid>,
+    depth: u64,
+) -> anyhow::Result<Option<ListCursor>> {
+    let Some(offset) = depth.checked_sub(1) else {
+        return Ok(None);
+    };
+    let offset = i64::try_from(offset)?;
+    let row = match customer {
+        Some(customer) => {
+            db.query_opt(
+                harness_sql!(
+                    "SELECT created_at, id FROM order_mgmt_orders
+                      WHERE deleted_at IS NULL AND customer_id = $1
+                      ORDER BY created_at DESC, id DESC OFFSET $2 LIMIT 1"
+                ),
+                &[&customer, &offset],
+            )
+            .await
+        }
+        None => {
+            db.query_opt(
+                harness_sql!(
+                    "SELECT created_at, id FROM order_mgmt_orders
+                      WHERE deleted_at IS NULL
+                      ORDER BY created_at DESC, id DESC OFFSET $1 LIMIT 1"
+                ),
+                &[&offset],
+            )
+            .await
+        }
+    }
+    .context("finding the cursor of the deep page")?;
+    Ok(row.map(|row| ListCursor {
+        created_at: row.get::<_, DateTime<Utc>>(0),
+        id: row.get(1),
+    }))
 }
