@@ -157,7 +157,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
 
     machine.load_at_end = report::load_average();
     let medians = report::medians(&measurements);
-    let summary = report::summarize(&medians);
+    let summary = report::summarize(&medians, &measurements);
     let passed = measurements.iter().all(Measurement::passed);
     let report = Report {
         started_at,

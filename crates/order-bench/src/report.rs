@@ -190,8 +190,12 @@ pub struct SummaryRow {
     pub http_p99_ms: Option<f64>,
     /// Raw-SQL throughput.
     pub raw_per_sec: Option<f64>,
-    /// HTTP throughput / raw throughput.
+    /// HTTP throughput / raw throughput, taken within each round (the two
+    /// sides run back to back, so a ratio never mixes two moments of a
+    /// shared machine); the median of the rounds.
     pub ratio_to_raw: Option<f64>,
+    /// The lowest and highest of those per-round ratios.
+    pub ratio_range: Option<(f64, f64)>,
     /// The target.
     pub target: String,
     /// Whether HTTP met it.
@@ -329,8 +333,32 @@ pub fn medians(measurements: &[Measurement]) -> Vec<Measurement> {
         .collect()
 }
 
-/// Pairs each scenario's HTTP and raw runs and checks them against targets.
-pub fn summarize(measurements: &[Measurement]) -> Vec<SummaryRow> {
+/// HTTP throughput over raw throughput in each round that ran both sides of
+/// `scenario`, sorted.
+fn round_ratios(scenario: Scenario, runs: &[Measurement]) -> Vec<f64> {
+    let mut ratios: Vec<f64> = runs
+        .iter()
+        .filter(|h| h.scenario == scenario && h.side == Side::Http && h.ops > 0)
+        .filter_map(|h| {
+            runs.iter()
+                .find(|r| {
+                    r.scenario == scenario
+                        && r.side == Side::Raw
+                        && r.round == h.round
+                        && r.per_sec > 0.0
+                })
+                .map(|r| h.per_sec / r.per_sec)
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    ratios
+}
+
+/// Pairs each scenario's HTTP and raw runs and checks them against targets:
+/// throughput and p99 from the median runs (`medians`), the ratio to raw
+/// from the rounds of `runs`.
+pub fn summarize(medians: &[Measurement], runs: &[Measurement]) -> Vec<SummaryRow> {
+    let measurements = medians;
     let mut scenarios: Vec<Scenario> = measurements.iter().map(|m| m.scenario).collect();
     scenarios.sort_by_key(|s| s.report_rank());
     scenarios.dedup();
@@ -344,9 +372,9 @@ pub fn summarize(measurements: &[Measurement]) -> Vec<SummaryRow> {
             };
             let http = find(Side::Http);
             let raw = find(Side::Raw);
-            let ratio = http
-                .zip(raw)
-                .and_then(|(h, r)| (r.per_sec > 0.0).then(|| h.per_sec / r.per_sec));
+            let ratios = round_ratios(scenario, runs);
+            let ratio = ratios.get(ratios.len().saturating_sub(1) / 2).copied();
+            let ratio_range = ratios.first().copied().zip(ratios.last().copied());
             let target = scenario.target();
             SummaryRow {
                 scenario,
@@ -355,6 +383,7 @@ pub fn summarize(measurements: &[Measurement]) -> Vec<SummaryRow> {
                 http_p99_ms: http.map(|m| m.latency_ms.p99),
                 raw_per_sec: raw.map(|m| m.per_sec),
                 ratio_to_raw: ratio,
+                ratio_range: ratio_range.filter(|_| ratios.len() > 1),
                 target: target.describe(),
                 target_met: http.map(|m| target.met(m.per_sec, m.latency_ms.p99)),
                 half_of_raw_met: ratio.map(|r| r >= 0.5),
@@ -367,6 +396,22 @@ pub fn summarize(measurements: &[Measurement]) -> Vec<SummaryRow> {
 
 fn opt(value: Option<f64>, digits: usize) -> String {
     value.map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
+}
+
+/// `70%`, or `70% [65-75]` with the range of the rounds.
+fn percent(ratio: Option<f64>, range: Option<(f64, f64)>) -> String {
+    let Some(ratio) = ratio else {
+        return "-".to_owned();
+    };
+    match range {
+        Some((low, high)) => format!(
+            "{:.0}% [{:.0}-{:.0}]",
+            ratio * 100.0,
+            low * 100.0,
+            high * 100.0
+        ),
+        None => format!("{:.0}%", ratio * 100.0),
+    }
 }
 
 fn verdict(met: Option<bool>) -> &'static str {
@@ -420,7 +465,7 @@ pub fn summary_table(summary: &[SummaryRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<15} {:<9} {:>10} {:>10} {:>8} {:>8} {:>6}  {:<24} {:<7} {:<8} seed claims",
+        "{:<15} {:<9} {:>10} {:>10} {:>14} {:>8} {:>6}  {:<24} {:<7} {:<8} seed claims",
         "scenario",
         "unit",
         "http",
@@ -435,13 +480,12 @@ pub fn summary_table(summary: &[SummaryRow]) -> String {
     for row in summary {
         let _ = writeln!(
             out,
-            "{:<15} {:<9} {:>10} {:>10} {:>8} {:>8} {:>6}  {:<24} {:<7} {:<8} {}",
+            "{:<15} {:<9} {:>10} {:>10} {:>14} {:>8} {:>6}  {:<24} {:<7} {:<8} {}",
             row.scenario.name(),
             row.unit,
             opt(row.http_per_sec, 0),
             opt(row.raw_per_sec, 0),
-            row.ratio_to_raw
-                .map_or_else(|| "-".to_owned(), |r| format!("{:.0}%", r * 100.0)),
+            percent(row.ratio_to_raw, row.ratio_range),
             opt(row.http_p99_ms, 2),
             row.errors,
             row.target,
@@ -504,7 +548,7 @@ mod tests {
             measurement(Scenario::Get, Side::Raw, 200_000, 1_000),
             measurement(Scenario::Create, Side::Http, 10_000, 9_000),
         ];
-        let summary = summarize(&runs);
+        let summary = summarize(&runs, &runs);
         assert_eq!(summary.len(), 2);
         let create = &summary[0];
         assert_eq!(create.scenario, Scenario::Create);
@@ -544,7 +588,28 @@ mod tests {
         let medians = super::medians(&runs);
         assert_eq!(medians[0].errors, 1, "a failed run is never hidden");
         assert_eq!(medians[0].first_error.as_deref(), Some("503"));
-        assert_eq!(summarize(&medians)[0].errors, 1);
+        assert_eq!(summarize(&medians, &runs)[0].errors, 1);
+    }
+
+    #[test]
+    fn the_ratio_to_raw_is_taken_within_each_round() {
+        // Round 1 ran on a quiet machine, round 2 on a busy one: both sides
+        // of a round move together, and the ratio is the median of the
+        // rounds' ratios, not one round's HTTP over another's raw.
+        let mut runs = Vec::new();
+        for (round, http, raw) in [(1, 8_000, 10_000), (2, 3_000, 5_000), (3, 7_000, 10_000)] {
+            for (side, ops) in [(Side::Http, http), (Side::Raw, raw)] {
+                let mut m = measurement(Scenario::Get, side, ops, 1_000);
+                m.round = round;
+                runs.push(m);
+            }
+        }
+        let summary = summarize(&medians(&runs), &runs);
+        let row = &summary[0];
+        assert!((row.ratio_to_raw.unwrap() - 0.7).abs() < 1e-9);
+        let (low, high) = row.ratio_range.unwrap();
+        assert!((low - 0.6).abs() < 1e-9 && (high - 0.8).abs() < 1e-9);
+        assert!(summary_table(&summary).contains("70% [60-80]"));
     }
 
     #[test]
