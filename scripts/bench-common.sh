@@ -14,13 +14,29 @@ DB_CREATED=""
 
 say() { echo "${BENCH_TAG:-bench}: $*" >&2; }
 
+# bench_require COMMAND PACKAGE: installs PACKAGE with apt-get when COMMAND is
+# missing and we are root on a Debian-like system (a fresh CI machine), else
+# stops with a message naming the package. Never skips the benchmark.
+bench_require() {
+  command -v "$1" >/dev/null && return 0
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    say "$1 is missing: installing $2"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2"; } >/dev/null \
+      || { say "could not install $2 (needed for $1)"; exit 2; }
+    command -v "$1" >/dev/null || { say "$2 is installed but $1 is still not on PATH"; exit 2; }
+  else
+    say "$1 is needed: install $2 (e.g. apt-get install $2)"
+    exit 2
+  fi
+}
+
 # bench_init PREFIX: names the database and the log, checks the tools.
 bench_init() {
   DB="${1}_$(date +%Y%m%d%H%M%S)_$$"
   DB_URL="$PG_URL/$DB?sslmode=${BENCH_PG_SSLMODE:-disable}"
   SERVER_LOG="$OUT/server-$DB.log"
   mkdir -p "$OUT"
-  command -v psql >/dev/null || { say "psql is needed (apt-get install postgresql-client)"; exit 2; }
+  bench_require psql postgresql-client
   psql -X -q "$PG_URL/postgres" -c 'SELECT 1' >/dev/null 2>&1 \
     || { say "PostgreSQL does not answer at $PG_URL"; exit 2; }
   TARGET_DIR=$($CARGO metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')

@@ -29,7 +29,7 @@ BENCH_TAG=sql-audit
 # shellcheck source=scripts/bench-common.sh
 source scripts/bench-common.sh
 
-command -v curl >/dev/null || { say "curl is needed"; exit 2; }
+bench_require curl curl
 bench_init order_bench_audit
 trap bench_cleanup EXIT
 trap 'exit 130' INT
