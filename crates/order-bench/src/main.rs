@@ -227,7 +227,8 @@ fn print_report(report: &Report) {
     print!("{}", report::measurements_table(&report.medians));
     println!(
         "(srv/pg/cli ms: CPU milliseconds per operation in the server, in PostgreSQL (whole cluster), \
-         in this client; idle: idle cores; WAL: whole cluster)"
+         in this client; idle: idle cores; other: cores busy in any other process, i.e. \
+         a noisy neighbour; WAL: whole cluster)"
     );
     println!();
     print!("{}", report::summary_table(&report.summary));

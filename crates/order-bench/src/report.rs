@@ -427,9 +427,9 @@ pub fn measurements_table(measurements: &[Measurement]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<15} {:<4} {:>4} {:>10} {:<15} {:<9} {:>7} {:>7} {:>7} {:>8} {:>6}  {:>6} {:>6} {:>6} {:>5}  {:>8}  detail",
+        "{:<15} {:<4} {:>4} {:>10} {:<15} {:<9} {:>7} {:>7} {:>7} {:>8} {:>6}  {:>6} {:>6} {:>6} {:>5} {:>5}  {:>8}  detail",
         "scenario", "side", "conn", "ops/s", "[range]", "unit", "p50 ms", "p90 ms", "p99 ms", "max ms",
-        "errors", "srv ms", "pg ms", "cli ms", "idle", "WAL B/op"
+        "errors", "srv ms", "pg ms", "cli ms", "idle", "other", "WAL B/op"
     );
     let mut sorted: Vec<&Measurement> = measurements.iter().collect();
     sorted.sort_by_key(|m| (m.scenario.report_rank(), m.side == Side::Raw));
@@ -437,7 +437,7 @@ pub fn measurements_table(measurements: &[Measurement]) -> String {
         let cpu = m.cpu_per_op;
         let _ = writeln!(
             out,
-            "{:<15} {:<4} {:>4} {:>10.0} {:<15} {:<9} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>6}  {:>6} {:>6} {:>6} {:>5}  {:>8}  {}",
+            "{:<15} {:<4} {:>4} {:>10.0} {:<15} {:<9} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>6}  {:>6} {:>6} {:>6} {:>5} {:>5}  {:>8}  {}",
             m.scenario.name(),
             m.side.name(),
             m.concurrency,
@@ -453,6 +453,7 @@ pub fn measurements_table(measurements: &[Measurement]) -> String {
             opt(cpu.map(|c| c.postgres_ms), 3),
             opt(cpu.and_then(|c| c.bench_ms), 3),
             opt(m.usage.cpu.map(|c| c.idle), 2),
+            opt(m.usage.cpu.map(|c| c.other), 2),
             opt(m.wal_bytes_per_op, 0),
             m.detail,
         );
