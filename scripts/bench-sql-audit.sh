@@ -137,27 +137,35 @@ raw_bench --scenarios get
 order=$(sql "SELECT id FROM order_mgmt_orders WHERE deleted_at IS NULL ORDER BY created_at DESC LIMIT 1")
 busiest=$(sql "SELECT customer_id FROM order_mgmt_orders WHERE deleted_at IS NULL
                GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1")
-# The deep page: after the cursor of the row where the last page starts,
-# encoded as the server encodes cursors (unix microseconds . uuid hex).
-cursor_at_last_page() {
+# The cursor pages: after the row half-way down the list, and after the row
+# where the last page starts; encoded as the server encodes cursors (unix
+# microseconds . uuid hex). cursor_at FILTER DEPTH (DEPTH in SQL, over n rows).
+cursor_at() {
   sql "WITH l AS (SELECT created_at, id FROM order_mgmt_orders WHERE deleted_at IS NULL $1)
        SELECT (extract(epoch FROM created_at) * 1000000)::bigint || '.' || replace(id::text, '-', '')
          FROM l ORDER BY created_at DESC, id DESC
-       OFFSET GREATEST((SELECT (count(*) + $PAGE_SIZE - 1) / $PAGE_SIZE - 1 FROM l), 1) * $PAGE_SIZE - 1
-       LIMIT 1"
+       OFFSET (SELECT GREATEST($2, $PAGE_SIZE) - 1 FROM (SELECT count(*) AS n FROM l) AS c) LIMIT 1"
 }
-deep_all=$(cursor_at_last_page "")
-deep_customer=$(cursor_at_last_page "AND customer_id = '$busiest'")
+LAST="(n + $PAGE_SIZE - 1) / $PAGE_SIZE * $PAGE_SIZE - $PAGE_SIZE"
+MIDDLE="n / 2 / $PAGE_SIZE * $PAGE_SIZE"
+deep_all=$(cursor_at "" "$LAST")
+middle_all=$(cursor_at "" "$MIDDLE")
+deep_customer=$(cursor_at "AND customer_id = '$busiest'" "$LAST")
+middle_customer=$(cursor_at "AND customer_id = '$busiest'" "$MIDDLE")
 fetch() { curl -fsS -o /dev/null "$@"; }
 
 server get fetch "$ORDERS/$order"
 raw get
 server list-first fetch "$ORDERS?page=1&page_size=$PAGE_SIZE"
 raw list-first
+server list-middle fetch "$ORDERS?after=$middle_all&page_size=$PAGE_SIZE"
+raw list-middle
 server list-deep fetch "$ORDERS?after=$deep_all&page_size=$PAGE_SIZE"
 raw list-deep
 server customer-first fetch "$ORDERS/customer/$busiest?page=1&page_size=$PAGE_SIZE"
 raw customer-first
+server customer-middle fetch "$ORDERS/customer/$busiest?after=$middle_customer&page_size=$PAGE_SIZE"
+raw customer-middle
 server customer-deep fetch "$ORDERS/customer/$busiest?after=$deep_customer&page_size=$PAGE_SIZE"
 raw customer-deep
 
@@ -177,7 +185,8 @@ raw create
 server lifecycle lifecycle
 raw lifecycle
 
-for scenario in get list-first list-deep customer-first customer-deep create lifecycle; do
+for scenario in get list-first list-middle list-deep customer-first customer-middle customer-deep \
+  create lifecycle; do
   compare "$scenario"
 done
 echo

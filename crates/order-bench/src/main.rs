@@ -38,12 +38,13 @@ use uuid::Uuid;
 use crate::api::Api;
 use crate::cli::{Args, Plan};
 use crate::load::{drive, Load, Operation};
-use crate::paging::{last_page_depth, PageAt};
+use crate::paging::PageAt;
 use crate::probe::ResourceProbe;
 use crate::raw::RawDb;
 use crate::report::{Machine, Measurement, Report, Side};
 use crate::scenario::{
-    HttpCreate, HttpGet, HttpLifecycle, HttpList, ListTarget, Scenario, LIFECYCLE_REQUESTS,
+    HttpCreate, HttpGet, HttpLifecycle, HttpList, ListDepth, ListTarget, Scenario,
+    LIFECYCLE_REQUESTS,
 };
 
 /// Customers registered through the API for the write scenarios.
@@ -79,10 +80,10 @@ struct Fixtures {
     write_customers: Arc<Vec<Uuid>>,
     read_orders: Arc<Vec<Uuid>>,
     busiest_customer: Uuid,
-    /// The deep page of `/orders` and of the busiest customer's orders: the
-    /// page after the cursor at the depth of the last page (`None` when no
-    /// deep scenario of that list runs).
-    deep_pages: (Option<PageAt>, Option<PageAt>),
+    /// The page each cursor scenario reads (`after` the cursor half-way
+    /// down, or at the depth of the last page, of `/orders` or of the
+    /// busiest customer's orders).
+    cursor_pages: Vec<(ListTarget, PageAt)>,
 }
 
 async fn run(args: Args) -> anyhow::Result<bool> {
@@ -264,7 +265,7 @@ async fn prepare(
     }
     let sample = if plan.quick { 2_000 } else { 10_000 };
     let read_orders = seed::sample_order_ids(control, sample).await?;
-    let deep_pages = deep_pages(plan, &api, control, seeded).await?;
+    let cursor_pages = cursor_pages(plan, &api, control, seeded).await?;
     let raw = if plan.raw {
         Some(RawDb::connect(&args.database_url, plan.concurrency).await?)
     } else {
@@ -276,56 +277,56 @@ async fn prepare(
         write_customers: Arc::new(write_customers),
         read_orders: Arc::new(read_orders),
         busiest_customer: seeded.busiest_customer,
-        deep_pages,
+        cursor_pages,
     })
 }
 
-/// The deep page of each list a deep scenario reads: the page after the
-/// cursor of the row where the list's last page starts (row 999,980 of a
-/// million orders), the way a client reads deep since keyset pagination. The
-/// cursor comes from the seeded rows by SQL; against a server, the bench
-/// first checks that the server encodes cursors as it does and that the page
-/// holds the orders it should.
-async fn deep_pages(
+/// The page each cursor scenario reads: the page after the cursor of the
+/// row half-way down its list, or of the row where its last page starts
+/// (row 999,980 of a million orders), the way a client reads deep since
+/// keyset pagination. The cursor comes from the seeded rows by SQL; against
+/// a server, the bench first checks that the server encodes cursors as it
+/// does and that the page holds the orders it should.
+async fn cursor_pages(
     plan: &Plan,
     api: &Api,
     control: &tokio_postgres::Client,
     seeded: &seed::Seeded,
-) -> anyhow::Result<(Option<PageAt>, Option<PageAt>)> {
-    let mut pages = [None, None];
-    let lists = [
-        (None, seeded.orders),
-        (
-            Some(seeded.busiest_customer),
-            seeded.busiest_customer_orders,
-        ),
-    ];
-    for (slot, (customer, rows)) in pages.iter_mut().zip(lists) {
-        let target = ListTarget {
-            customer: customer.is_some(),
-            deep: true,
+) -> anyhow::Result<Vec<(ListTarget, PageAt)>> {
+    let mut pages = Vec::new();
+    let mut checked = Vec::new();
+    for scenario in &plan.scenarios {
+        let Some(target) = scenario.list_target() else {
+            continue;
         };
-        if !plan
-            .scenarios
-            .iter()
-            .any(|s| s.list_target() == Some(target))
-        {
+        if target.depth == ListDepth::First {
             continue;
         }
+        let (customer, rows) = if target.customer {
+            (
+                Some(seeded.busiest_customer),
+                seeded.busiest_customer_orders,
+            )
+        } else {
+            (None, seeded.orders)
+        };
         let path = customer.map_or_else(api::all_orders_path, api::customer_orders_path);
-        let depth = last_page_depth(rows, plan.page_size);
+        let depth = target.depth.rows_before(rows, plan.page_size);
         let cursor = seed::cursor_at_depth(control, customer, depth)
             .await?
             .ok_or_else(|| {
                 anyhow::anyhow!(
-                    "{path} holds {rows} orders, a single page of {}: nothing to read deep \
-                     (seed more orders)",
-                    plan.page_size
+                    "{path} holds {rows} orders, too few for {}: nothing to read after a \
+                     cursor (seed more orders)",
+                    scenario.name()
                 )
             })?;
         let page = PageAt::After { cursor, depth };
         if plan.http {
-            check_cursor_encoding(api, control, &path, customer).await?;
+            if !checked.contains(&target.customer) {
+                check_cursor_encoding(api, control, &path, customer).await?;
+                checked.push(target.customer);
+            }
             let expected = usize::try_from((rows - depth).min(u64::from(plan.page_size)))?;
             let (pagination, items) = api.inspect_page(&path, &page, plan.page_size).await?;
             anyhow::ensure!(
@@ -341,10 +342,9 @@ async fn deep_pages(
                 }
             );
         }
-        *slot = Some(page);
+        pages.push((target, page));
     }
-    let [all, customer] = pages;
-    Ok((all, customer))
+    Ok(pages)
 }
 
 /// The server's `next_cursor` after the first row of a list must be the
@@ -387,18 +387,14 @@ async fn run_one(
     let page_size = plan.page_size;
     // A list scenario's path, page and (for the customer list) customer.
     let list = |target: ListTarget| {
-        let page = match target {
-            ListTarget { deep: false, .. } => Some(PageAt::Number(1)),
-            ListTarget {
-                customer: false,
-                deep: true,
-            } => fx.deep_pages.0,
-            ListTarget {
-                customer: true,
-                deep: true,
-            } => fx.deep_pages.1,
+        let page = if target.depth == ListDepth::First {
+            Some(PageAt::Number(1))
+        } else {
+            fx.cursor_pages
+                .iter()
+                .find_map(|(t, page)| (*t == target).then_some(*page))
         }
-        .ok_or_else(|| anyhow::anyhow!("no deep page was prepared for {target:?}"))?;
+        .ok_or_else(|| anyhow::anyhow!("no cursor page was prepared for {target:?}"))?;
         let path = if target.customer {
             api::customer_orders_path(fx.busiest_customer)
         } else {
@@ -411,8 +407,10 @@ async fn run_one(
         Scenario::Create => "POST /orders".to_owned(),
         Scenario::Get => format!("{} orders sampled", fx.read_orders.len()),
         Scenario::ListFirst
+        | Scenario::ListMiddle
         | Scenario::ListDeep
         | Scenario::CustomerFirst
+        | Scenario::CustomerMiddle
         | Scenario::CustomerDeep => match scenario.list_target() {
             Some(target) => list(target)?.1.describe(page_size),
             None => String::new(),

@@ -3,9 +3,10 @@
 //! Since keyset pagination a client reads deep into a list with `after`, the
 //! `next_cursor` of the page before; numbered pages may skip at most 10,000
 //! items. The deep scenarios therefore start from the cursor of the row at
-//! the depth the old numbered deep page skipped to, computed by SQL from the
-//! seeded rows ([`crate::seed::cursor_at_depth`]), and encoded the way the
-//! server encodes it (`ListCursor::encode` in `crates/order-app/src/paging.rs`).
+//! the depth the old numbered deep page skipped to (the middle scenarios:
+//! half-way down), computed by SQL from the seeded rows
+//! ([`crate::seed::cursor_at_depth`]), and encoded the way the server
+//! encodes it (`ListCursor::encode` in `crates/order-app/src/paging.rs`).
 //! The bench checks its encoding against a cursor the server hands out before
 //! it measures anything.
 

@@ -28,11 +28,18 @@ pub enum Scenario {
     /// `GET /orders`, first page.
     ListFirst,
     /// `GET /orders?after=<cursor>`: the page after the cursor of the row
+    /// half-way down the list (depth 500,000 of a million orders), where a
+    /// client walking the list with cursors spends most of its pages.
+    ListMiddle,
+    /// `GET /orders?after=<cursor>`: the page after the cursor of the row
     /// where the last page starts (depth 999,980 of a million orders), read
     /// the way a client must read deep pages since keyset pagination.
     ListDeep,
     /// `GET /orders/customer/{id}` of the busiest customer, first page.
     CustomerFirst,
+    /// `GET /orders/customer/{id}?after=<cursor>` of the busiest customer,
+    /// half-way down its list (depth 50,000 of its 100,000 orders).
+    CustomerMiddle,
     /// `GET /orders/customer/{id}?after=<cursor>` of the busiest customer,
     /// at the depth of its last page (99,980 of its 100,000 orders).
     CustomerDeep,
@@ -46,13 +53,15 @@ pub const LIFECYCLE_LINES: i64 = 3;
 
 impl Scenario {
     /// Every scenario, in report order.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 9] = [
         Self::Lifecycle,
         Self::Create,
         Self::Get,
         Self::ListFirst,
+        Self::ListMiddle,
         Self::ListDeep,
         Self::CustomerFirst,
+        Self::CustomerMiddle,
         Self::CustomerDeep,
     ];
 
@@ -62,11 +71,13 @@ impl Scenario {
         match self {
             Self::Get => 0,
             Self::ListFirst => 1,
-            Self::ListDeep => 2,
-            Self::CustomerFirst => 3,
-            Self::CustomerDeep => 4,
-            Self::Create => 5,
-            Self::Lifecycle => 6,
+            Self::ListMiddle => 2,
+            Self::ListDeep => 3,
+            Self::CustomerFirst => 4,
+            Self::CustomerMiddle => 5,
+            Self::CustomerDeep => 6,
+            Self::Create => 7,
+            Self::Lifecycle => 8,
         }
     }
 
@@ -85,8 +96,10 @@ impl Scenario {
             Self::Create => "create",
             Self::Get => "get",
             Self::ListFirst => "list-first",
+            Self::ListMiddle => "list-middle",
             Self::ListDeep => "list-deep",
             Self::CustomerFirst => "customer-first",
+            Self::CustomerMiddle => "customer-middle",
             Self::CustomerDeep => "customer-deep",
         }
     }
@@ -138,22 +151,47 @@ impl Scenario {
 pub struct ListTarget {
     /// The busiest customer's orders rather than all orders.
     pub customer: bool,
-    /// The page after the cursor at the depth of the last page, rather than
-    /// the first page.
-    pub deep: bool,
+    /// Where in the list the page is.
+    pub depth: ListDepth,
+}
+
+/// Where in a list a list scenario reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListDepth {
+    /// `?page=1`.
+    First,
+    /// `?after=` the cursor of the row half-way down the list.
+    Middle,
+    /// `?after=` the cursor of the row where the last page starts.
+    Last,
+}
+
+impl ListDepth {
+    /// Rows of a list of `rows` before the page read, in pages of
+    /// `page_size`: 0, half the list (rounded down to a page), or all but
+    /// the last page.
+    pub fn rows_before(self, rows: u64, page_size: u32) -> u64 {
+        match self {
+            Self::First => 0,
+            Self::Middle => rows / 2 / u64::from(page_size.max(1)) * u64::from(page_size.max(1)),
+            Self::Last => crate::paging::last_page_depth(rows, page_size),
+        }
+    }
 }
 
 impl Scenario {
     /// The list a list scenario reads (`None` for the others).
     pub fn list_target(self) -> Option<ListTarget> {
-        let (customer, deep) = match self {
-            Self::ListFirst => (false, false),
-            Self::ListDeep => (false, true),
-            Self::CustomerFirst => (true, false),
-            Self::CustomerDeep => (true, true),
+        let (customer, depth) = match self {
+            Self::ListFirst => (false, ListDepth::First),
+            Self::ListMiddle => (false, ListDepth::Middle),
+            Self::ListDeep => (false, ListDepth::Last),
+            Self::CustomerFirst => (true, ListDepth::First),
+            Self::CustomerMiddle => (true, ListDepth::Middle),
+            Self::CustomerDeep => (true, ListDepth::Last),
             Self::Lifecycle | Self::Create | Self::Get => return None,
         };
-        Some(ListTarget { customer, deep })
+        Some(ListTarget { customer, depth })
     }
 }
 
@@ -342,6 +380,23 @@ mod tests {
         assert!(!get.met(9_000.0, 1.0));
         assert_eq!(get.describe(), ">= 10000/s, p99 <= 5 ms");
         assert!(Scenario::ListDeep.target().met(1.0, 19.0));
+    }
+
+    #[test]
+    fn list_pages_sit_at_the_start_the_middle_and_the_last_page() {
+        assert_eq!(ListDepth::First.rows_before(1_000_000, 20), 0);
+        assert_eq!(ListDepth::Middle.rows_before(1_000_000, 20), 500_000);
+        assert_eq!(ListDepth::Middle.rows_before(100_001, 20), 50_000);
+        assert_eq!(ListDepth::Last.rows_before(1_000_000, 20), 999_980);
+        assert_eq!(ListDepth::Last.rows_before(100_000, 20), 99_980);
+        assert_eq!(
+            Scenario::CustomerMiddle.list_target(),
+            Some(ListTarget {
+                customer: true,
+                depth: ListDepth::Middle
+            })
+        );
+        assert_eq!(Scenario::Get.list_target(), None);
     }
 
     #[test]
