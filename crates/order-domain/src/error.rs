@@ -4,7 +4,7 @@
 //! and every variant has a stable snake_case [`DomainError::code`] that API
 //! clients may match on: renaming a code is a breaking change.
 
-use crate::{Currency, LineId, OrderStatus};
+use crate::{Currency, DiscountId, LineId, Money, OrderStatus};
 
 /// Which operation on an order was attempted, used to explain a refused transition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,7 +71,7 @@ pub enum DomainError {
     /// Confirming needs at least one line.
     #[error("an order needs at least one line to be confirmed")]
     OrderEmpty,
-    /// Lines, tax and discount can only be changed while the order is `pending`.
+    /// Lines and discounts can only be changed while the order is `pending`.
     #[error("order is {status} and can no longer be edited")]
     OrderNotEditable {
         /// The status that forbids the edit.
@@ -111,7 +111,8 @@ pub enum DomainError {
     /// An amount would leave the `i64` range of minor units.
     #[error("amount overflow: the result does not fit in 64-bit minor units")]
     AmountOverflow,
-    /// The order total would fall below zero (discount larger than subtotal + tax).
+    /// The order total would fall below zero. No longer raised since discounts
+    /// are allocated to lines and never exceed them; the code stays reserved.
     #[error("order total cannot be negative")]
     NegativeTotal,
     /// An order may carry at most [`crate::Order::MAX_LINES`] lines.
@@ -120,7 +121,9 @@ pub enum DomainError {
         /// The limit.
         max: usize,
     },
-    /// Tax and discount amounts cannot be negative.
+    /// Tax and discount amounts cannot be negative. No longer raised since tax
+    /// comes from line rates and discounts are validated as
+    /// [`DomainError::InvalidDiscount`]; the code stays reserved.
     #[error("{field} cannot be negative")]
     NegativeAdjustment {
         /// `tax` or `discount`.
@@ -150,6 +153,37 @@ pub enum DomainError {
         field: &'static str,
         /// Why it was rejected.
         reason: String,
+    },
+    /// A tax rate is not a decimal percentage from 0 to 100 with at most 4 fraction digits.
+    #[error("invalid tax rate {input:?}: {reason}")]
+    InvalidTaxRate {
+        /// The rejected text.
+        input: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// A discount's amount or percentage is not acceptable.
+    #[error("invalid discount: {0}")]
+    InvalidDiscount(String),
+    /// A discount would take more than what it applies to.
+    #[error("discount of {discount} exceeds the {available} it applies to")]
+    DiscountExceedsAmount {
+        /// The discount.
+        discount: Money,
+        /// What is left to discount.
+        available: Money,
+    },
+    /// The order has no discount with this id.
+    #[error("discount {0} not found")]
+    DiscountNotFound(DiscountId),
+    /// A discount with this code is already on the order.
+    #[error("discount code {0:?} is already applied to this order")]
+    DiscountCodeAlreadyApplied(String),
+    /// An order may carry at most [`crate::Order::MAX_DISCOUNTS`] discounts.
+    #[error("an order may have at most {max} discounts")]
+    TooManyDiscounts {
+        /// The limit.
+        max: usize,
     },
     /// Stored data does not satisfy the aggregate's invariants.
     #[error("stored order is inconsistent: {0}")]
@@ -182,6 +216,12 @@ impl DomainError {
             Self::UnknownStatus(_) => "unknown_status",
             Self::InvalidOrderNumber(_) => "invalid_order_number",
             Self::InvalidText { .. } => "invalid_text",
+            Self::InvalidTaxRate { .. } => "invalid_tax_rate",
+            Self::InvalidDiscount(_) => "invalid_discount",
+            Self::DiscountExceedsAmount { .. } => "discount_exceeds_amount",
+            Self::DiscountNotFound(_) => "discount_not_found",
+            Self::DiscountCodeAlreadyApplied(_) => "discount_code_already_applied",
+            Self::TooManyDiscounts { .. } => "too_many_discounts",
             Self::CorruptOrder(_) => "corrupt_order",
         }
     }

@@ -3,7 +3,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{Currency, CustomerId, LineId, Money, OrderId, OrderNumber, ProductId, Quantity};
+use crate::{
+    Currency, CustomerId, DiscountId, DiscountValue, LineId, Money, OrderId, OrderNumber,
+    OrderTotals, ProductId, Quantity,
+};
 
 /// One fact about one order. `version` is the order's version right after the
 /// change, so a consumer can order events and spot gaps.
@@ -56,12 +59,33 @@ pub enum OrderEventKind {
         /// The removed line.
         line_id: LineId,
     },
-    /// `OrderAdjusted`: tax or discount changed.
-    Adjusted {
-        /// Tax after the change.
-        tax: Money,
-        /// Discount after the change.
-        discount: Money,
+    /// `OrderDiscountAdded`.
+    DiscountAdded {
+        /// The new discount.
+        discount_id: DiscountId,
+        /// A fixed amount or a percentage.
+        value: DiscountValue,
+        /// Its code, if any.
+        code: Option<String>,
+        /// What it took off the order.
+        amount: Money,
+        /// The order's totals before.
+        before: OrderTotals,
+        /// The order's totals after.
+        after: OrderTotals,
+    },
+    /// `OrderDiscountRemoved`.
+    DiscountRemoved {
+        /// The removed discount.
+        discount_id: DiscountId,
+        /// Its code, if any.
+        code: Option<String>,
+        /// What it took off the order until it was removed.
+        amount: Money,
+        /// The order's totals before.
+        before: OrderTotals,
+        /// The order's totals after.
+        after: OrderTotals,
     },
     /// `OrderConfirmed`.
     Confirmed {
@@ -90,7 +114,8 @@ impl OrderEventKind {
             Self::LineAdded { .. } => "OrderLineAdded",
             Self::LineUpdated { .. } => "OrderLineUpdated",
             Self::LineRemoved { .. } => "OrderLineRemoved",
-            Self::Adjusted { .. } => "OrderAdjusted",
+            Self::DiscountAdded { .. } => "OrderDiscountAdded",
+            Self::DiscountRemoved { .. } => "OrderDiscountRemoved",
             Self::Confirmed { .. } => "OrderConfirmed",
             Self::ProcessingStarted => "OrderProcessingStarted",
             Self::Fulfilled => "OrderFulfilled",

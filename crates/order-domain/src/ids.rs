@@ -64,3 +64,7 @@ id_type!(
     /// Identifies a product of the catalogue (owned by another context).
     ProductId
 );
+id_type!(
+    /// Identifies a [`crate::Discount`] within its order.
+    DiscountId
+);

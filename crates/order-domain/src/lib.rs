@@ -21,6 +21,7 @@
 //!         customer_id: CustomerId::from_uuid(Uuid::now_v7()),
 //!         company_id: None,
 //!         currency: Currency::USD,
+//!         tax_mode: TaxMode::default(), // prices exclude tax
 //!     },
 //!     now,
 //! );
@@ -32,6 +33,7 @@
 //!             quantity: Quantity::new(quantity)?,
 //!             unit_price: Money::new(cents, Currency::USD),
 //!             snapshot: ProductSnapshot::default(),
+//!             tax: LineTax::default(), // untaxed
 //!         },
 //!         now,
 //!     )?;
@@ -47,6 +49,7 @@
 
 #![deny(missing_docs)]
 
+mod discount;
 mod error;
 mod event;
 mod ids;
@@ -54,13 +57,19 @@ mod line;
 mod money;
 mod number;
 mod order;
+mod pricing;
 mod status;
 
+pub use discount::{Discount, DiscountSnapshot, NewDiscount};
 pub use error::{DomainError, OrderAction};
 pub use event::{OrderEvent, OrderEventKind};
-pub use ids::{CompanyId, CustomerId, LineId, OrderId, ProductId};
-pub use line::{LineSnapshot, NewLine, OrderLine, ProductSnapshot, Quantity};
+pub use ids::{CompanyId, CustomerId, DiscountId, LineId, OrderId, ProductId};
+pub use line::{LineSnapshot, LineTax, NewLine, OrderLine, ProductSnapshot, Quantity};
 pub use money::{Currency, Money};
 pub use number::OrderNumber;
 pub use order::{NewOrder, Order, OrderSnapshot};
+pub use pricing::{
+    allocate_largest_remainder, price_order, DiscountValue, LinePrice, OrderTotals, Percentage,
+    Pricing, PricingLine, TaxMode, TaxRate,
+};
 pub use status::OrderStatus;

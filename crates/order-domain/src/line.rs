@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::{DomainError, LineId, Money, ProductId};
+use crate::{DomainError, LineId, LinePrice, Money, ProductId, TaxRate};
 
 /// How many units of a product a line holds: 1 to [`Quantity::MAX`].
 ///
@@ -101,6 +101,42 @@ pub(crate) fn clean_text(
     Ok(Some(trimmed.to_owned()))
 }
 
+/// How a line is taxed: its rate and an optional category label
+/// (`"standard"`, `"reduced"`, ...). The default is untaxed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct LineTax {
+    rate: TaxRate,
+    category: Option<String>,
+}
+
+impl LineTax {
+    /// Longest accepted category label, in characters.
+    pub const MAX_CATEGORY_CHARS: usize = 64;
+
+    /// A rate and a category label; a blank label is stored as absent.
+    ///
+    /// # Errors
+    /// [`DomainError::InvalidText`] when the label is too long or holds control characters.
+    pub fn new(rate: TaxRate, category: Option<String>) -> Result<Self, DomainError> {
+        Ok(Self {
+            rate,
+            category: clean_text("tax_category", category, Self::MAX_CATEGORY_CHARS)?,
+        })
+    }
+
+    /// The tax rate.
+    #[must_use]
+    pub const fn rate(&self) -> TaxRate {
+        self.rate
+    }
+
+    /// The category label, if any.
+    #[must_use]
+    pub fn category(&self) -> Option<&str> {
+        self.category.as_deref()
+    }
+}
+
 /// What a caller supplies to add a line to an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewLine {
@@ -114,9 +150,13 @@ pub struct NewLine {
     pub unit_price: Money,
     /// Description and SKU at the time of ordering.
     pub snapshot: ProductSnapshot,
+    /// Tax rate and category (untaxed by default).
+    pub tax: LineTax,
 }
 
-/// One product on an order. Its subtotal is always `quantity × unit_price`.
+/// One product on an order. Its subtotal (gross amount) is always
+/// `quantity × unit_price`; its discount share, tax and total are set by the
+/// order whenever anything that prices it changes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderLine {
     id: LineId,
@@ -125,6 +165,8 @@ pub struct OrderLine {
     unit_price: Money,
     subtotal: Money,
     snapshot: ProductSnapshot,
+    tax: LineTax,
+    price: LinePrice,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -146,6 +188,16 @@ pub struct LineSnapshot {
     pub description: Option<String>,
     /// SKU snapshot.
     pub sku: Option<String>,
+    /// Tax rate.
+    pub tax_rate: TaxRate,
+    /// Tax category label.
+    pub tax_category: Option<String>,
+    /// The line's share of the order's discounts (checked on restore).
+    pub discount: Money,
+    /// The line's tax (checked on restore).
+    pub tax: Money,
+    /// What the customer pays for the line (checked on restore).
+    pub total: Money,
     /// Creation time.
     pub created_at: DateTime<Utc>,
     /// Time of the last change.
@@ -170,19 +222,29 @@ impl OrderLine {
                 amount: line.unit_price.amount(),
             });
         }
+        let subtotal = line.unit_price.checked_mul(line.quantity.get())?;
+        let zero = Money::zero(subtotal.currency());
         Ok(Self {
             id: line.line_id,
             product_id: line.product_id,
             quantity: line.quantity,
-            subtotal: line.unit_price.checked_mul(line.quantity.get())?,
+            subtotal,
             unit_price: line.unit_price,
             snapshot: line.snapshot,
+            tax: line.tax,
+            // Untaxed and undiscounted until the order prices it.
+            price: LinePrice {
+                discount: zero,
+                tax: zero,
+                total: subtotal,
+            },
             created_at: now,
             updated_at: now,
         })
     }
 
-    /// Rebuilds a stored line, checking every invariant a new line has.
+    /// Rebuilds a stored line, checking every invariant a new line has; its
+    /// discount share, tax and total are checked by [`crate::Order::restore`].
     ///
     /// # Errors
     /// [`DomainError::CorruptOrder`] when the stored values break a rule.
@@ -191,6 +253,8 @@ impl OrderLine {
         let quantity = Quantity::new(s.quantity).map_err(|e| corrupt(&e.to_string()))?;
         let snapshot = ProductSnapshot::new(s.description.clone(), s.sku.clone())
             .map_err(|e| corrupt(&e.to_string()))?;
+        let tax = LineTax::new(s.tax_rate, s.tax_category.clone())
+            .map_err(|e| corrupt(&e.to_string()))?;
         let line = Self::new(
             NewLine {
                 line_id: s.id,
@@ -198,6 +262,7 @@ impl OrderLine {
                 quantity,
                 unit_price: s.unit_price,
                 snapshot,
+                tax,
             },
             s.created_at,
         )
@@ -207,6 +272,11 @@ impl OrderLine {
         }
         Ok(Self {
             updated_at: s.updated_at,
+            price: LinePrice {
+                discount: s.discount,
+                tax: s.tax,
+                total: s.total,
+            },
             ..line
         })
     }
@@ -222,6 +292,11 @@ impl OrderLine {
             subtotal: self.subtotal,
             description: self.snapshot.description.clone(),
             sku: self.snapshot.sku.clone(),
+            tax_rate: self.tax.rate,
+            tax_category: self.tax.category.clone(),
+            discount: self.price.discount,
+            tax: self.price.tax,
+            total: self.price.total,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -239,6 +314,15 @@ impl OrderLine {
             updated_at: now,
             ..self.clone()
         })
+    }
+
+    /// Same line with new priced amounts (pricing never changes `updated_at`:
+    /// the line itself did not change, the order around it did).
+    pub(crate) fn with_price(&self, price: LinePrice) -> Self {
+        Self {
+            price,
+            ..self.clone()
+        }
     }
 
     /// The line id.
@@ -269,6 +353,43 @@ impl OrderLine {
     #[must_use]
     pub const fn subtotal(&self) -> Money {
         self.subtotal
+    }
+
+    /// The gross amount, `quantity × unit_price` (the same as [`Self::subtotal`]).
+    #[must_use]
+    pub const fn gross(&self) -> Money {
+        self.subtotal
+    }
+
+    /// How the line is taxed.
+    #[must_use]
+    pub const fn line_tax(&self) -> &LineTax {
+        &self.tax
+    }
+
+    /// The line's tax rate.
+    #[must_use]
+    pub const fn tax_rate(&self) -> TaxRate {
+        self.tax.rate
+    }
+
+    /// The line's share of the order's discounts.
+    #[must_use]
+    pub const fn discount(&self) -> Money {
+        self.price.discount
+    }
+
+    /// Tax on the discounted amount (contained in it when prices include tax).
+    #[must_use]
+    pub const fn tax(&self) -> Money {
+        self.price.tax
+    }
+
+    /// What the customer pays for the line: `gross − discount (+ tax when
+    /// prices exclude tax)`.
+    #[must_use]
+    pub const fn total(&self) -> Money {
+        self.price.total
     }
 
     /// Product description at the time of ordering.

@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 
 use crate::line::clean_text;
 use crate::{
-    CompanyId, Currency, CustomerId, DomainError, LineId, LineSnapshot, Money, NewLine,
-    OrderAction, OrderEvent, OrderEventKind, OrderId, OrderLine, OrderNumber, OrderStatus,
-    Quantity,
+    price_order, CompanyId, Currency, CustomerId, Discount, DiscountId, DiscountSnapshot,
+    DiscountValue, DomainError, LineId, LineSnapshot, Money, NewDiscount, NewLine, OrderAction,
+    OrderEvent, OrderEventKind, OrderId, OrderLine, OrderNumber, OrderStatus, OrderTotals,
+    PricingLine, Quantity, TaxMode,
 };
 
 /// What is needed to open a new order.
@@ -27,6 +28,8 @@ pub struct NewOrder {
     pub company_id: Option<CompanyId>,
     /// Every amount on the order is in this currency.
     pub currency: Currency,
+    /// Whether its prices include tax ([`TaxMode::Exclusive`] by default).
+    pub tax_mode: TaxMode,
 }
 
 /// Every stored field of an order, for adapters that rebuild one with [`Order::restore`].
@@ -44,15 +47,19 @@ pub struct OrderSnapshot {
     pub status: OrderStatus,
     /// Currency of every amount.
     pub currency: Currency,
+    /// Whether prices include tax.
+    pub tax_mode: TaxMode,
     /// Lines in the order they were added.
     pub lines: Vec<LineSnapshot>,
+    /// Discounts in the order they were added (the order they apply in).
+    pub discounts: Vec<DiscountSnapshot>,
     /// Sum of the line subtotals (for a line: quantity × unit price).
     pub subtotal: Money,
-    /// Tax.
+    /// Sum of the lines' tax.
     pub tax: Money,
-    /// Discount.
+    /// Sum of the discounts.
     pub discount: Money,
-    /// subtotal + tax − discount.
+    /// Sum of the lines' totals.
     pub total: Money,
     /// Version, 1 for a new order.
     pub version: u64,
@@ -80,6 +87,12 @@ pub struct OrderSnapshot {
 /// increases that line's quantity (one line per product and price, the way a
 /// basket behaves); the same product at a different price becomes a separate
 /// line, because merging would rewrite the price the customer agreed to.
+/// (The same holds for the tax rate and category: a line merges only when
+/// they match too.)
+///
+/// Tax and discounts are priced by [`crate::price_order`] after every change,
+/// so each line's discount share, tax and total, and the order's totals, are
+/// always exactly what the lines and discounts make them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
     id: OrderId,
@@ -88,7 +101,9 @@ pub struct Order {
     company_id: Option<CompanyId>,
     status: OrderStatus,
     currency: Currency,
+    tax_mode: TaxMode,
     lines: Vec<OrderLine>,
+    discounts: Vec<Discount>,
     subtotal: Money,
     tax: Money,
     discount: Money,
@@ -105,25 +120,43 @@ pub struct Order {
     events: Vec<OrderEvent>,
 }
 
-/// Subtotal and total computed together so they can never disagree.
-struct Totals {
-    subtotal: Money,
-    total: Money,
+/// Lines, discounts and totals priced together so they can never disagree.
+struct Priced {
+    lines: Vec<OrderLine>,
+    discounts: Vec<Discount>,
+    totals: OrderTotals,
 }
 
-impl Totals {
+impl Priced {
     fn compute(
         currency: Currency,
+        mode: TaxMode,
         lines: &[OrderLine],
-        tax: Money,
-        discount: Money,
+        discounts: &[Discount],
     ) -> Result<Self, DomainError> {
-        let subtotal = Money::checked_sum(currency, lines.iter().map(OrderLine::subtotal))?;
-        let total = subtotal.checked_add(tax)?.checked_sub(discount)?;
-        if total.is_negative() {
-            return Err(DomainError::NegativeTotal);
-        }
-        Ok(Self { subtotal, total })
+        let inputs: Vec<PricingLine> = lines
+            .iter()
+            .map(|l| PricingLine {
+                id: l.id(),
+                gross: l.subtotal().amount(),
+                tax_rate: l.tax_rate(),
+            })
+            .collect();
+        let values: Vec<_> = discounts.iter().map(Discount::value).collect();
+        let pricing = price_order(currency, mode, &inputs, &values)?;
+        Ok(Self {
+            lines: lines
+                .iter()
+                .zip(&pricing.lines)
+                .map(|(line, price)| line.with_price(*price))
+                .collect(),
+            discounts: discounts
+                .iter()
+                .zip(&pricing.discounts)
+                .map(|(discount, amount)| discount.with_amount(*amount))
+                .collect(),
+            totals: pricing.totals,
+        })
     }
 }
 
@@ -132,6 +165,8 @@ impl Order {
     pub const MAX_LINES: usize = 500;
     /// Longest accepted cancellation reason, in characters.
     pub const MAX_REASON_CHARS: usize = 500;
+    /// The most discounts one order may carry.
+    pub const MAX_DISCOUNTS: usize = 20;
 
     /// Opens a `pending` order with no lines and zero totals, at version 1.
     #[must_use]
@@ -144,7 +179,9 @@ impl Order {
             company_id: new.company_id,
             status: OrderStatus::Pending,
             currency: new.currency,
+            tax_mode: new.tax_mode,
             lines: Vec::new(),
+            discounts: Vec::new(),
             subtotal: zero,
             tax: zero,
             discount: zero,
@@ -183,10 +220,25 @@ impl Order {
             .into_iter()
             .map(OrderLine::restore)
             .collect::<Result<Vec<_>, _>>()?;
+        let discounts = s
+            .discounts
+            .into_iter()
+            .map(|d| {
+                let id = d.id;
+                Discount::restore(d)
+                    .map_err(|e| DomainError::CorruptOrder(format!("discount {id}: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let fixed = discounts.iter().filter_map(|d| match d.value() {
+            DiscountValue::Fixed(m) => Some(m),
+            DiscountValue::Percentage(_) => None,
+        });
         for money in lines
             .iter()
-            .map(OrderLine::unit_price)
-            .chain([s.tax, s.discount])
+            .flat_map(|l| [l.unit_price(), l.discount(), l.tax(), l.total()])
+            .chain(discounts.iter().map(Discount::amount))
+            .chain(fixed)
+            .chain([s.subtotal, s.tax, s.discount, s.total])
         {
             if money.currency() != s.currency {
                 return Err(corrupt(format!(
@@ -196,13 +248,26 @@ impl Order {
                 )));
             }
         }
-        if s.tax.is_negative() || s.discount.is_negative() {
-            return Err(corrupt("negative tax or discount".into()));
-        }
-        let totals = Totals::compute(s.currency, &lines, s.tax, s.discount)
+        let priced = Priced::compute(s.currency, s.tax_mode, &lines, &discounts)
             .map_err(|e| corrupt(e.to_string()))?;
-        if totals.subtotal != s.subtotal || totals.total != s.total {
+        let stored = OrderTotals {
+            subtotal: s.subtotal,
+            discount: s.discount,
+            tax: s.tax,
+            total: s.total,
+        };
+        if priced.totals != stored {
             return Err(corrupt("stored totals do not match the lines".into()));
+        }
+        if priced.lines != lines {
+            return Err(corrupt(
+                "a line's stored discount, tax or total is not what its price makes it".into(),
+            ));
+        }
+        if priced.discounts != discounts {
+            return Err(corrupt(
+                "a discount's stored amount is not what the order makes it".into(),
+            ));
         }
         if s.version == 0 {
             return Err(corrupt("version 0 was never stored".into()));
@@ -233,11 +298,13 @@ impl Order {
             company_id: s.company_id,
             status: s.status,
             currency: s.currency,
-            lines,
-            subtotal: totals.subtotal,
-            tax: s.tax,
-            discount: s.discount,
-            total: totals.total,
+            tax_mode: s.tax_mode,
+            lines: priced.lines,
+            discounts: priced.discounts,
+            subtotal: priced.totals.subtotal,
+            tax: priced.totals.tax,
+            discount: priced.totals.discount,
+            total: priced.totals.total,
             version: s.version,
             created_at: s.created_at,
             updated_at: s.updated_at,
@@ -262,7 +329,9 @@ impl Order {
             company_id: self.company_id,
             status: self.status,
             currency: self.currency,
+            tax_mode: self.tax_mode,
             lines: self.lines.iter().map(OrderLine::snapshot).collect(),
+            discounts: self.discounts.iter().map(Discount::snapshot).collect(),
             subtotal: self.subtotal,
             tax: self.tax,
             discount: self.discount,
@@ -296,10 +365,11 @@ impl Order {
                 amount: line.unit_price.amount(),
             });
         }
-        let existing = self
-            .lines
-            .iter()
-            .position(|l| l.product_id() == line.product_id && l.unit_price() == line.unit_price);
+        let existing = self.lines.iter().position(|l| {
+            l.product_id() == line.product_id
+                && l.unit_price() == line.unit_price
+                && *l.line_tax() == line.tax
+        });
         if let Some(index) = existing {
             let current = &self.lines[index];
             let merged = i64::from(current.quantity().get()) + i64::from(line.quantity.get());
@@ -316,9 +386,8 @@ impl Order {
         let new_line = OrderLine::new(line, now)?;
         let mut lines = self.lines.clone();
         lines.push(new_line.clone());
-        let totals = Totals::compute(self.currency, &lines, self.tax, self.discount)?;
-        self.lines = lines;
-        self.apply_totals(totals);
+        let priced = Priced::compute(self.currency, self.tax_mode, &lines, &self.discounts)?;
+        self.apply(priced);
         self.record(
             now,
             OrderEventKind::LineAdded {
@@ -352,35 +421,109 @@ impl Order {
     /// Removes a line.
     ///
     /// # Errors
-    /// `OrderNotEditable` unless pending; `LineNotFound`; `NegativeTotal` when the
-    /// discount would then exceed what is left.
+    /// `OrderNotEditable` unless pending; `LineNotFound`; `DiscountExceedsAmount`
+    /// when a fixed discount would then exceed what is left.
     pub fn remove_line(&mut self, line_id: LineId, now: DateTime<Utc>) -> Result<(), DomainError> {
         self.ensure_editable()?;
         let index = self.line_index(line_id)?;
         let mut lines = self.lines.clone();
         lines.remove(index);
-        let totals = Totals::compute(self.currency, &lines, self.tax, self.discount)?;
-        self.lines = lines;
-        self.apply_totals(totals);
+        let priced = Priced::compute(self.currency, self.tax_mode, &lines, &self.discounts)?;
+        self.apply(priced);
         self.record(now, OrderEventKind::LineRemoved { line_id });
         Ok(())
     }
 
-    /// Sets the tax amount (computed by a tax service outside this context).
+    /// Adds a discount, applied after the ones already on the order, and
+    /// allocates it to the lines. Returns its id.
     ///
     /// # Errors
-    /// `OrderNotEditable` unless pending; `CurrencyMismatch`; `NegativeAdjustment`; `AmountOverflow`.
-    pub fn set_tax(&mut self, tax: Money, now: DateTime<Utc>) -> Result<(), DomainError> {
-        self.adjust(tax, self.discount, now)
+    /// `OrderNotEditable` unless pending; `InvalidDiscount` for a zero or
+    /// negative amount or a percentage outside (0, 100]; `CurrencyMismatch`;
+    /// `InvalidText` for a code or description that is too long;
+    /// `DiscountCodeAlreadyApplied` when the order has a discount with the same
+    /// code (case-insensitively); `TooManyDiscounts`; `DiscountExceedsAmount`
+    /// when a fixed amount exceeds what the earlier discounts left.
+    pub fn add_discount(
+        &mut self,
+        discount: NewDiscount,
+        now: DateTime<Utc>,
+    ) -> Result<DiscountId, DomainError> {
+        self.ensure_editable()?;
+        if let DiscountValue::Fixed(amount) = discount.value {
+            self.ensure_currency(amount)?;
+        }
+        let discount = Discount::new(discount, self.currency, now)?;
+        if let Some(code) = discount.code() {
+            let lower = code.to_lowercase();
+            if self
+                .discounts
+                .iter()
+                .filter_map(Discount::code)
+                .any(|c| c.to_lowercase() == lower)
+            {
+                return Err(DomainError::DiscountCodeAlreadyApplied(code.to_owned()));
+            }
+        }
+        if self.discounts.len() >= Self::MAX_DISCOUNTS {
+            return Err(DomainError::TooManyDiscounts {
+                max: Self::MAX_DISCOUNTS,
+            });
+        }
+        let id = discount.id();
+        let mut discounts = self.discounts.clone();
+        discounts.push(discount);
+        let priced = Priced::compute(self.currency, self.tax_mode, &self.lines, &discounts)?;
+        let before = self.totals();
+        self.apply(priced);
+        let added = self.discounts[self.discounts.len() - 1].clone();
+        self.record(
+            now,
+            OrderEventKind::DiscountAdded {
+                discount_id: id,
+                value: added.value(),
+                code: added.code().map(str::to_owned),
+                amount: added.amount(),
+                before,
+                after: self.totals(),
+            },
+        );
+        Ok(id)
     }
 
-    /// Sets the discount amount.
+    /// Removes a discount; the ones after it are priced again on what is left.
     ///
     /// # Errors
-    /// `OrderNotEditable` unless pending; `CurrencyMismatch`; `NegativeAdjustment`;
-    /// `NegativeTotal` when the discount exceeds subtotal + tax.
-    pub fn set_discount(&mut self, discount: Money, now: DateTime<Utc>) -> Result<(), DomainError> {
-        self.adjust(self.tax, discount, now)
+    /// `OrderNotEditable` unless pending; `DiscountNotFound`.
+    pub fn remove_discount(
+        &mut self,
+        discount_id: DiscountId,
+        now: DateTime<Utc>,
+    ) -> Result<(), DomainError> {
+        self.ensure_editable()?;
+        let index = self
+            .discounts
+            .iter()
+            .position(|d| d.id() == discount_id)
+            .ok_or(DomainError::DiscountNotFound(discount_id))?;
+        let mut discounts = self.discounts.clone();
+        let removed = discounts.remove(index);
+        // Removing a discount only leaves more for the later ones to take
+        // from, so they still fit; pricing checks it all the same.
+        let priced = Priced::compute(self.currency, self.tax_mode, &self.lines, &discounts)?;
+        let before = self.totals();
+        self.apply(priced);
+        self.record(
+            now,
+            OrderEventKind::DiscountRemoved {
+                discount_id,
+                code: removed.code().map(str::to_owned),
+                amount: removed.amount(),
+                before,
+                after: self.totals(),
+            },
+        );
+        Ok(())
     }
 
     // ----- lifecycle -----
@@ -465,7 +608,7 @@ impl Order {
         Ok(())
     }
 
-    /// Lines, tax and discount may change: the order is pending and not deleted.
+    /// Lines and discounts may change: the order is pending and not deleted.
     #[must_use]
     pub fn is_editable(&self) -> bool {
         self.status == OrderStatus::Pending && self.deleted_at.is_none()
@@ -525,6 +668,31 @@ impl Order {
     pub fn lines(&self) -> &[OrderLine] {
         &self.lines
     }
+    /// Discounts in the order they were added, which is the order they apply in.
+    #[must_use]
+    pub fn discounts(&self) -> &[Discount] {
+        &self.discounts
+    }
+    /// The discount with this id, if any.
+    #[must_use]
+    pub fn discount_by_id(&self, discount_id: DiscountId) -> Option<&Discount> {
+        self.discounts.iter().find(|d| d.id() == discount_id)
+    }
+    /// Whether prices include tax.
+    #[must_use]
+    pub const fn tax_mode(&self) -> TaxMode {
+        self.tax_mode
+    }
+    /// Subtotal, discount, tax and total together.
+    #[must_use]
+    pub const fn totals(&self) -> OrderTotals {
+        OrderTotals {
+            subtotal: self.subtotal,
+            discount: self.discount,
+            tax: self.tax,
+            total: self.total,
+        }
+    }
     /// The line with this id, if any.
     #[must_use]
     pub fn line(&self, line_id: LineId) -> Option<&OrderLine> {
@@ -535,17 +703,18 @@ impl Order {
     pub const fn subtotal(&self) -> Money {
         self.subtotal
     }
-    /// Tax.
+    /// Sum of the lines' tax.
     #[must_use]
     pub const fn tax(&self) -> Money {
         self.tax
     }
-    /// Discount.
+    /// Sum of the discounts (and of the lines' discount shares).
     #[must_use]
     pub const fn discount(&self) -> Money {
         self.discount
     }
-    /// `subtotal + tax - discount`, never negative.
+    /// Sum of the lines' totals: `subtotal − discount + tax` when prices
+    /// exclude tax, `subtotal − discount` when they include it; never negative.
     #[must_use]
     pub const fn total(&self) -> Money {
         self.total
@@ -598,27 +767,6 @@ impl Order {
 
     // ----- internals -----
 
-    fn adjust(
-        &mut self,
-        tax: Money,
-        discount: Money,
-        now: DateTime<Utc>,
-    ) -> Result<(), DomainError> {
-        self.ensure_editable()?;
-        for (field, money) in [("tax", tax), ("discount", discount)] {
-            self.ensure_currency(money)?;
-            if money.is_negative() {
-                return Err(DomainError::NegativeAdjustment { field });
-            }
-        }
-        let totals = Totals::compute(self.currency, &self.lines, tax, discount)?;
-        self.tax = tax;
-        self.discount = discount;
-        self.apply_totals(totals);
-        self.record(now, OrderEventKind::Adjusted { tax, discount });
-        Ok(())
-    }
-
     fn replace_line(
         &mut self,
         index: usize,
@@ -630,9 +778,8 @@ impl Order {
         let line_id = updated.id();
         let mut lines = self.lines.clone();
         lines[index] = updated;
-        let totals = Totals::compute(self.currency, &lines, self.tax, self.discount)?;
-        self.lines = lines;
-        self.apply_totals(totals);
+        let priced = Priced::compute(self.currency, self.tax_mode, &lines, &self.discounts)?;
+        self.apply(priced);
         self.record(
             now,
             OrderEventKind::LineUpdated {
@@ -651,9 +798,13 @@ impl Order {
             .ok_or(DomainError::LineNotFound(line_id))
     }
 
-    fn apply_totals(&mut self, totals: Totals) {
-        self.subtotal = totals.subtotal;
-        self.total = totals.total;
+    fn apply(&mut self, priced: Priced) {
+        self.lines = priced.lines;
+        self.discounts = priced.discounts;
+        self.subtotal = priced.totals.subtotal;
+        self.discount = priced.totals.discount;
+        self.tax = priced.totals.tax;
+        self.total = priced.totals.total;
     }
 
     fn ensure_not_deleted(&self) -> Result<(), DomainError> {

@@ -90,8 +90,10 @@ fn apply(
             let id = line_id(line);
             order.remove_line(id, now)
         }
-        Op::Tax(c) => order.set_tax(usd(c), now),
-        Op::Discount(c) => order.set_discount(usd(c), now),
+        Op::Tax(c) => order
+            .add_line(taxed_line(products[0], 1, c, "19"), now)
+            .map(|_| ()),
+        Op::Discount(c) => order.add_discount(fixed(c), now).map(|_| ()),
         Op::Confirm => order.confirm(now),
         Op::Process => order.start_processing(now),
         Op::Fulfil => order.mark_fulfilled(now),

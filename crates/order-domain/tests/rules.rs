@@ -19,6 +19,7 @@ fn a_new_order_is_pending_empty_zero_and_at_version_one() {
             customer_id: CustomerId::from_uuid(uuid::Uuid::now_v7()),
             company_id: Some(CompanyId::from_uuid(uuid::Uuid::now_v7())),
             currency: Currency::EUR,
+            tax_mode: TaxMode::default(),
         },
         t(0),
     );
@@ -269,7 +270,7 @@ fn lines_are_editable_only_while_pending() {
             expected
         );
         assert_eq!(order.remove_line(id, t(9)), expected);
-        assert_eq!(order.set_tax(usd(1), t(9)), expected);
+        assert_eq!(order.add_discount(fixed(1), t(9)).map(|_| ()), expected);
         assert!(!order.is_editable());
         assert_eq!(order, before);
     }
@@ -278,42 +279,62 @@ fn lines_are_editable_only_while_pending() {
 
 // ----- tax, discount, total -----
 
+// Before issue 15 tax and discount were order-level amounts set by
+// `set_tax`/`set_discount`; they are now the sums of per-line tax and of
+// discounts allocated to lines, so these tests set them that way.
+
 #[test]
 fn total_is_subtotal_plus_tax_minus_discount() {
-    let (mut order, _) = order_with_line();
-    order.set_tax(usd(800), t(2)).unwrap();
-    order.set_discount(usd(1_000), t(3)).unwrap();
+    let mut order = new_order();
+    order
+        .add_line(taxed_line(product(), 2, 5_000, "8"), t(1))
+        .unwrap();
+    order.add_discount(fixed(1_000), t(3)).unwrap();
     assert_eq!(order.subtotal(), usd(10_000));
-    assert_eq!(order.total(), usd(9_800));
+    assert_eq!(order.discount(), usd(1_000));
+    assert_eq!(order.tax(), usd(720)); // 8 % of 90.00, after the discount
+    assert_eq!(order.total(), usd(9_720));
 }
 
 #[test]
 fn total_is_never_negative() {
     let (mut order, id) = order_with_line();
     assert_eq!(
-        order.set_discount(usd(10_001), t(2)),
-        Err(DomainError::NegativeTotal)
+        order.add_discount(fixed(10_001), t(2)),
+        Err(DomainError::DiscountExceedsAmount {
+            discount: usd(10_001),
+            available: usd(10_000)
+        })
     );
-    order.set_discount(usd(10_000), t(2)).unwrap();
+    order.add_discount(fixed(10_000), t(2)).unwrap();
     assert_eq!(order.total(), usd(0));
     let before = order.clone();
-    assert_eq!(order.remove_line(id, t(3)), Err(DomainError::NegativeTotal));
+    assert!(matches!(
+        order.remove_line(id, t(3)),
+        Err(DomainError::DiscountExceedsAmount { .. })
+    ));
     assert_eq!(order, before);
 }
 
 #[test]
 fn tax_and_discount_cannot_be_negative_or_in_another_currency() {
     let (mut order, _) = order_with_line();
-    assert_eq!(
-        order.set_tax(usd(-1), t(2)),
-        Err(DomainError::NegativeAdjustment { field: "tax" })
-    );
-    assert_eq!(
-        order.set_discount(usd(-1), t(2)),
-        Err(DomainError::NegativeAdjustment { field: "discount" })
-    );
     assert!(matches!(
-        order.set_tax(Money::new(1, Currency::EUR), t(2)),
+        TaxRate::parse("-1"),
+        Err(DomainError::InvalidTaxRate { .. })
+    ));
+    assert!(matches!(
+        order.add_discount(fixed(-1), t(2)),
+        Err(DomainError::InvalidDiscount(_))
+    ));
+    assert!(matches!(
+        order.add_discount(
+            NewDiscount {
+                value: DiscountValue::Fixed(Money::new(1, Currency::EUR)),
+                ..fixed(1)
+            },
+            t(2)
+        ),
         Err(DomainError::CurrencyMismatch { .. })
     ));
 }
@@ -638,6 +659,18 @@ fn every_error_has_a_distinct_snake_case_code() {
             field: "f",
             reason: "r".into(),
         },
+        DomainError::InvalidTaxRate {
+            input: "x".into(),
+            reason: "r",
+        },
+        DomainError::InvalidDiscount("x".into()),
+        DomainError::DiscountExceedsAmount {
+            discount: usd(2),
+            available: usd(1),
+        },
+        DomainError::DiscountNotFound(DiscountId::from_uuid(uuid::Uuid::nil())),
+        DomainError::DiscountCodeAlreadyApplied("x".into()),
+        DomainError::TooManyDiscounts { max: 1 },
         DomainError::CorruptOrder("x".into()),
     ];
     let mut codes: Vec<_> = errors.iter().map(DomainError::code).collect();

@@ -37,6 +37,7 @@ fn pending_order() -> Order {
             customer_id: CustomerId::from_uuid(Uuid::now_v7()),
             company_id: None,
             currency: Currency::USD,
+            tax_mode: order_domain::TaxMode::default(),
         },
         now(),
     );
@@ -56,6 +57,7 @@ fn order_with_lines() -> Order {
                     unit_price: Money::new(cents, Currency::USD),
                     snapshot: ProductSnapshot::new(Some("Widget".into()), Some("W-1".into()))
                         .unwrap(),
+                    tax: order_domain::LineTax::default(),
                 },
                 now(),
             )

@@ -1,6 +1,8 @@
 //! Add a product line to a pending order.
 
-use order_domain::{LineId, Money, NewLine, Order, OrderId, ProductId, ProductSnapshot, Quantity};
+use order_domain::{
+    LineId, LineTax, Money, NewLine, Order, OrderId, ProductId, ProductSnapshot, Quantity,
+};
 
 use super::{Orders, Write};
 use crate::AppError;
@@ -41,6 +43,7 @@ impl Orders {
                     quantity: cmd.quantity,
                     unit_price: cmd.unit_price,
                     snapshot: cmd.snapshot.clone(),
+                    tax: LineTax::default(),
                 },
                 now,
             )

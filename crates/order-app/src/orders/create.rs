@@ -1,7 +1,7 @@
 //! Create an order for an existing customer.
 
 use chrono::Datelike;
-use order_domain::{CompanyId, Currency, CustomerId, NewOrder, Order, OrderId};
+use order_domain::{CompanyId, Currency, CustomerId, NewOrder, Order, OrderId, TaxMode};
 
 use super::Orders;
 use crate::idempotency::{Idempotent, OrderRender};
@@ -50,6 +50,7 @@ impl Orders {
                 customer_id: cmd.customer_id,
                 company_id: cmd.company_id,
                 currency: cmd.currency,
+                tax_mode: TaxMode::default(),
             },
             now,
         );

@@ -42,6 +42,7 @@ pub fn pending_order() -> Order {
             customer_id: customer(),
             company_id: None,
             currency: Currency::USD,
+            tax_mode: order_domain::TaxMode::default(),
         },
         now(),
     );
@@ -60,6 +61,7 @@ pub fn pending_order_with_line() -> Order {
                 quantity: Quantity::new(2).unwrap(),
                 unit_price: Money::new(5_000, Currency::USD),
                 snapshot: ProductSnapshot::default(),
+                tax: order_domain::LineTax::default(),
             },
             now(),
         )

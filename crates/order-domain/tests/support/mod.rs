@@ -21,6 +21,7 @@ pub fn new_order() -> Order {
             customer_id: CustomerId::from_uuid(Uuid::now_v7()),
             company_id: None,
             currency: Currency::USD,
+            tax_mode: TaxMode::Exclusive,
         },
         t(0),
     );
@@ -35,6 +36,35 @@ pub fn line(product: ProductId, quantity: i64, cents: i64) -> NewLine {
         quantity: Quantity::new(quantity).unwrap(),
         unit_price: usd(cents),
         snapshot: ProductSnapshot::default(),
+        tax: LineTax::default(),
+    }
+}
+
+/// A line taxed at `rate` (a percentage such as "19").
+pub fn taxed_line(product: ProductId, quantity: i64, cents: i64, rate: &str) -> NewLine {
+    NewLine {
+        tax: LineTax::new(TaxRate::parse(rate).unwrap(), None).unwrap(),
+        ..line(product, quantity, cents)
+    }
+}
+
+/// A fixed discount of `cents` USD.
+pub fn fixed(cents: i64) -> NewDiscount {
+    NewDiscount {
+        id: DiscountId::from_uuid(Uuid::now_v7()),
+        value: DiscountValue::Fixed(usd(cents)),
+        code: None,
+        description: None,
+    }
+}
+
+/// A percentage discount (`"10"` for 10 %).
+pub fn percent_off(percent: &str) -> NewDiscount {
+    NewDiscount {
+        id: DiscountId::from_uuid(Uuid::now_v7()),
+        value: DiscountValue::Percentage(Percentage::parse(percent).unwrap()),
+        code: None,
+        description: None,
     }
 }
 

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use order_app::RepositoryError;
-use order_domain::{Money, OrderEvent, OrderEventKind};
+use order_domain::{DiscountValue, Money, OrderEvent, OrderEventKind, OrderTotals};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -47,6 +47,15 @@ fn money(value: Money) -> Value {
     json!({ "amount": value.amount(), "currency": value.currency().code() })
 }
 
+fn totals(totals: &OrderTotals) -> Value {
+    json!({
+        "subtotal": money(totals.subtotal),
+        "discount": money(totals.discount),
+        "tax": money(totals.tax),
+        "total": money(totals.total),
+    })
+}
+
 fn payload(kind: &OrderEventKind) -> Value {
     match kind {
         OrderEventKind::Created {
@@ -79,9 +88,42 @@ fn payload(kind: &OrderEventKind) -> Value {
             "new_quantity": new_quantity.get(),
         }),
         OrderEventKind::LineRemoved { line_id } => json!({ "line_id": line_id.as_uuid() }),
-        OrderEventKind::Adjusted { tax, discount } => {
-            json!({ "tax": money(*tax), "discount": money(*discount) })
+        OrderEventKind::DiscountAdded {
+            discount_id,
+            value,
+            code,
+            amount,
+            before,
+            after,
+        } => {
+            let (kind, fixed, percent) = match value {
+                DiscountValue::Fixed(m) => ("fixed", Some(money(*m)), None),
+                DiscountValue::Percentage(p) => ("percentage", None, Some(p.to_string())),
+            };
+            json!({
+                "discount_id": discount_id.as_uuid(),
+                "kind": kind,
+                "fixed_amount": fixed,
+                "percent": percent,
+                "code": code,
+                "amount": money(*amount),
+                "before": totals(before),
+                "after": totals(after),
+            })
         }
+        OrderEventKind::DiscountRemoved {
+            discount_id,
+            code,
+            amount,
+            before,
+            after,
+        } => json!({
+            "discount_id": discount_id.as_uuid(),
+            "code": code,
+            "amount": money(*amount),
+            "before": totals(before),
+            "after": totals(after),
+        }),
         OrderEventKind::Confirmed { total } => json!({ "total": money(*total) }),
         OrderEventKind::Cancelled { reason } => json!({ "reason": reason }),
         OrderEventKind::ProcessingStarted | OrderEventKind::Fulfilled | OrderEventKind::Deleted => {

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use order_app::RepositoryError;
 use order_domain::{
     CompanyId, Currency, CustomerId, LineId, LineSnapshot, Money, Order, OrderId, OrderLine,
-    OrderSnapshot, OrderStatus, ProductId,
+    OrderSnapshot, OrderStatus, ProductId, TaxMode, TaxRate,
 };
 use uuid::Uuid;
 
@@ -187,6 +187,8 @@ pub(crate) fn restore_order(row: OrderRow, lines: Vec<LineRow>) -> Result<Order,
             .parse::<OrderStatus>()
             .map_err(|e| corrupt(e.to_string()))?,
         currency,
+        tax_mode: TaxMode::Exclusive,
+        discounts: Vec::new(),
         lines: lines
             .into_iter()
             .map(|line| LineSnapshot {
@@ -197,6 +199,13 @@ pub(crate) fn restore_order(row: OrderRow, lines: Vec<LineRow>) -> Result<Order,
                 subtotal: money(line.subtotal),
                 description: line.description,
                 sku: line.sku,
+                // Until the tax and discount columns exist, every stored line
+                // is untaxed and undiscounted.
+                tax_rate: TaxRate::ZERO,
+                tax_category: None,
+                discount: money(0),
+                tax: money(0),
+                total: money(line.subtotal),
                 created_at: line.created_at,
                 updated_at: line.updated_at,
             })

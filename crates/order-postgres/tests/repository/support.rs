@@ -5,8 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use order_app::customers::{Customer, NewCustomer};
 use order_app::ports::{CustomerRepository, OrderNumberAllocator, OrderRepository};
 use order_domain::{
-    CompanyId, Currency, CustomerId, LineId, Money, NewLine, NewOrder, Order, OrderId, ProductId,
-    ProductSnapshot, Quantity,
+    CompanyId, Currency, CustomerId, LineId, LineTax, Money, NewLine, NewOrder, Order, OrderId,
+    ProductId, ProductSnapshot, Quantity, TaxMode,
 };
 use order_postgres::PgStore;
 use uuid::Uuid;
@@ -43,6 +43,7 @@ pub fn order(store: &PgStore, customer_id: CustomerId, created: i64) -> Order {
             customer_id,
             company_id: None,
             currency: Currency::USD,
+            tax_mode: TaxMode::default(),
         },
         at(created),
     )
@@ -56,6 +57,7 @@ pub fn line(quantity: i64, cents: i64) -> NewLine {
         quantity: Quantity::new(quantity).unwrap(),
         unit_price: Money::new(cents, Currency::USD),
         snapshot: ProductSnapshot::new(Some(format!("{quantity} × {cents}")), None).unwrap(),
+        tax: LineTax::default(),
     }
 }
 
@@ -82,7 +84,7 @@ pub fn change(store: &PgStore, order: &Order, change: impl FnOnce(&mut Order)) -
 }
 
 /// An order exercising every stored field: a company, three lines with
-/// snapshots, tax, discount, and the confirm/process/cancel timestamps.
+/// snapshots, and the confirm/process/cancel timestamps.
 pub fn order_with_every_field(store: &PgStore, customer_id: CustomerId) -> Order {
     let mut order = Order::create(
         NewOrder {
@@ -91,6 +93,7 @@ pub fn order_with_every_field(store: &PgStore, customer_id: CustomerId) -> Order
             customer_id,
             company_id: Some(CompanyId::from_uuid(Uuid::now_v7())),
             currency: Currency::EUR,
+            tax_mode: TaxMode::default(),
         },
         at(0),
     );
@@ -115,13 +118,12 @@ pub fn order_with_every_field(store: &PgStore, customer_id: CustomerId) -> Order
                         sku.map(str::to_owned),
                     )
                     .unwrap(),
+                    tax: LineTax::default(),
                 },
                 at(i64::try_from(i).unwrap() + 1),
             )
             .unwrap();
     }
-    order.set_tax(eur(1_234), at(10)).unwrap();
-    order.set_discount(eur(567), at(11)).unwrap();
     order.confirm(at(12)).unwrap();
     order.start_processing(at(13)).unwrap();
     order
