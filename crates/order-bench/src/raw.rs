@@ -101,8 +101,8 @@ fn insert_order_sql() -> String {
 }
 
 fn insert_event_sql() -> String {
-    "INSERT INTO \"order_mgmt_order_events\" (\"order_id\", \"version\", \"event_type\", \
-     \"occurred_at\", \"payload\") VALUES ($1, $2, $3, $4, $5)"
+    "INSERT INTO \"order_mgmt_order_events\" (\"event_id\", \"order_id\", \"version\", \
+     \"event_type\", \"occurred_at\", \"actor_id\", \"payload\") VALUES ($1, $2, $3, $4, $5, $6, $7)"
         .to_owned()
 }
 
@@ -404,7 +404,18 @@ impl RawConnection {
         payload: &Value,
     ) -> anyhow::Result<()> {
         self.client
-            .execute(&self.insert_event, &[&order, &version, &kind, &at, payload])
+            .execute(
+                &self.insert_event,
+                &[
+                    &Uuid::now_v7(),
+                    &order,
+                    &version,
+                    &kind,
+                    &at,
+                    &"anonymous",
+                    payload,
+                ],
+            )
             .await?;
         Ok(())
     }

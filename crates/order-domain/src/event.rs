@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    Currency, CustomerId, DiscountId, DiscountValue, LineId, Money, OrderId, OrderNumber,
-    OrderTotals, ProductId, Quantity,
+    CompanyId, Currency, CustomerId, DiscountId, DiscountValue, LineId, Money, OrderId,
+    OrderNumber, OrderStatus, OrderTotals, ProductId, Quantity,
 };
 
 /// One fact about one order. `version` is the order's version right after the
@@ -31,6 +31,8 @@ pub enum OrderEventKind {
         order_number: OrderNumber,
         /// The ordering customer.
         customer_id: CustomerId,
+        /// The B2B company, if any.
+        company_id: Option<CompanyId>,
         /// The order's currency.
         currency: Currency,
     },
@@ -44,20 +46,50 @@ pub enum OrderEventKind {
         quantity: Quantity,
         /// Unit price.
         unit_price: Money,
+        /// quantity × unit price.
+        line_subtotal: Money,
+        /// The order's totals before.
+        before: OrderTotals,
+        /// The order's totals after.
+        after: OrderTotals,
     },
     /// `OrderLineUpdated`: a line's quantity changed (also when an added product merged into it).
     LineUpdated {
         /// The line.
         line_id: LineId,
+        /// Its product.
+        product_id: ProductId,
+        /// Its unit price (unchanged).
+        unit_price: Money,
         /// Quantity before.
         old_quantity: Quantity,
         /// Quantity after.
         new_quantity: Quantity,
+        /// The line's subtotal before.
+        old_subtotal: Money,
+        /// The line's subtotal after.
+        new_subtotal: Money,
+        /// The order's totals before.
+        before: OrderTotals,
+        /// The order's totals after.
+        after: OrderTotals,
     },
     /// `OrderLineRemoved`.
     LineRemoved {
         /// The removed line.
         line_id: LineId,
+        /// Its product.
+        product_id: ProductId,
+        /// The units it had.
+        quantity: Quantity,
+        /// Its unit price.
+        unit_price: Money,
+        /// Its subtotal.
+        line_subtotal: Money,
+        /// The order's totals before.
+        before: OrderTotals,
+        /// The order's totals after.
+        after: OrderTotals,
     },
     /// `OrderDiscountAdded`.
     DiscountAdded {
@@ -100,9 +132,14 @@ pub enum OrderEventKind {
     Cancelled {
         /// Why, if the caller said.
         reason: Option<String>,
+        /// The status it was cancelled from (pending, confirmed or processing).
+        previous_status: OrderStatus,
     },
     /// `OrderDeleted` (soft delete).
-    Deleted,
+    Deleted {
+        /// The status the order had when it was deleted (pending or cancelled).
+        status: OrderStatus,
+    },
 }
 
 impl OrderEventKind {
@@ -120,7 +157,7 @@ impl OrderEventKind {
             Self::ProcessingStarted => "OrderProcessingStarted",
             Self::Fulfilled => "OrderFulfilled",
             Self::Cancelled { .. } => "OrderCancelled",
-            Self::Deleted => "OrderDeleted",
+            Self::Deleted { .. } => "OrderDeleted",
         }
     }
 }

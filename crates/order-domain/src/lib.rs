@@ -49,6 +49,7 @@
 
 #![deny(missing_docs)]
 
+mod actor;
 mod discount;
 mod error;
 mod event;
@@ -60,6 +61,7 @@ mod order;
 mod pricing;
 mod status;
 
+pub use actor::Actor;
 pub use discount::{Discount, DiscountSnapshot, NewDiscount};
 pub use error::{DomainError, OrderAction};
 pub use event::{OrderEvent, OrderEventKind};

@@ -202,6 +202,7 @@ impl Order {
             OrderEventKind::Created {
                 order_number: new.number,
                 customer_id: new.customer_id,
+                company_id: new.company_id,
                 currency: new.currency,
             },
         );
@@ -387,6 +388,7 @@ impl Order {
         let mut lines = self.lines.clone();
         lines.push(new_line.clone());
         let priced = Priced::compute(self.currency, self.tax_mode, &lines, &self.discounts)?;
+        let before = self.totals();
         self.apply(priced);
         self.record(
             now,
@@ -395,6 +397,9 @@ impl Order {
                 product_id: new_line.product_id(),
                 quantity: new_line.quantity(),
                 unit_price: new_line.unit_price(),
+                line_subtotal: new_line.subtotal(),
+                before,
+                after: self.totals(),
             },
         );
         Ok(new_line.id())
@@ -427,10 +432,22 @@ impl Order {
         self.ensure_editable()?;
         let index = self.line_index(line_id)?;
         let mut lines = self.lines.clone();
-        lines.remove(index);
+        let removed = lines.remove(index);
         let priced = Priced::compute(self.currency, self.tax_mode, &lines, &self.discounts)?;
+        let before = self.totals();
         self.apply(priced);
-        self.record(now, OrderEventKind::LineRemoved { line_id });
+        self.record(
+            now,
+            OrderEventKind::LineRemoved {
+                line_id,
+                product_id: removed.product_id(),
+                quantity: removed.quantity(),
+                unit_price: removed.unit_price(),
+                line_subtotal: removed.subtotal(),
+                before,
+                after: self.totals(),
+            },
+        );
         Ok(())
     }
 
@@ -584,10 +601,17 @@ impl Order {
             OrderStatus::Pending | OrderStatus::Confirmed | OrderStatus::Processing => {}
         }
         let reason = clean_text("reason", reason, Self::MAX_REASON_CHARS)?;
+        let previous_status = self.status;
         self.status = OrderStatus::Cancelled;
         self.cancelled_at = Some(now);
         self.cancellation_reason.clone_from(&reason);
-        self.record(now, OrderEventKind::Cancelled { reason });
+        self.record(
+            now,
+            OrderEventKind::Cancelled {
+                reason,
+                previous_status,
+            },
+        );
         Ok(())
     }
 
@@ -604,7 +628,12 @@ impl Order {
             });
         }
         self.deleted_at = Some(now);
-        self.record(now, OrderEventKind::Deleted);
+        self.record(
+            now,
+            OrderEventKind::Deleted {
+                status: self.status,
+            },
+        );
         Ok(())
     }
 
@@ -774,18 +803,31 @@ impl Order {
         now: DateTime<Utc>,
     ) -> Result<(), DomainError> {
         let old_quantity = self.lines[index].quantity();
+        let old_subtotal = self.lines[index].subtotal();
         let updated = self.lines[index].with_quantity(quantity, now)?;
-        let line_id = updated.id();
+        let (line_id, product_id, unit_price, new_subtotal) = (
+            updated.id(),
+            updated.product_id(),
+            updated.unit_price(),
+            updated.subtotal(),
+        );
         let mut lines = self.lines.clone();
         lines[index] = updated;
         let priced = Priced::compute(self.currency, self.tax_mode, &lines, &self.discounts)?;
+        let before = self.totals();
         self.apply(priced);
         self.record(
             now,
             OrderEventKind::LineUpdated {
                 line_id,
+                product_id,
+                unit_price,
                 old_quantity,
                 new_quantity: quantity,
+                old_subtotal,
+                new_subtotal,
+                before,
+                after: self.totals(),
             },
         );
         Ok(())

@@ -148,3 +148,61 @@ proptest! {
         }
     }
 }
+
+/// The before/after amounts an event carries, if it carries any.
+fn totals_of(kind: &OrderEventKind) -> Option<(OrderTotals, OrderTotals)> {
+    match kind {
+        OrderEventKind::LineAdded { before, after, .. }
+        | OrderEventKind::LineUpdated { before, after, .. }
+        | OrderEventKind::LineRemoved { before, after, .. }
+        | OrderEventKind::DiscountAdded { before, after, .. }
+        | OrderEventKind::DiscountRemoved { before, after, .. } => Some((*before, *after)),
+        _ => None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn every_event_states_the_amounts_and_status_before_and_after_its_change(ops in prop::collection::vec(op(), 1..40)) {
+        let products: Vec<_> = (0..4).map(|_| product()).collect();
+        let mut order = new_order();
+        order.take_events();
+        for (step, op) in ops.iter().enumerate() {
+            let before = order.clone();
+            let now = t(i64::try_from(step).unwrap() + 1);
+            if apply(&mut order, &products, op, now).is_err() {
+                continue;
+            }
+            for event in order.take_events() {
+                match totals_of(&event.kind) {
+                    Some((was, is)) => {
+                        prop_assert_eq!(was, before.totals(), "{:?}", op);
+                        prop_assert_eq!(is, order.totals(), "{:?}", op);
+                    }
+                    // Events without amounts are the ones that change none.
+                    None => prop_assert_eq!(before.totals(), order.totals(), "{:?}", op),
+                }
+                match &event.kind {
+                    OrderEventKind::Cancelled { previous_status, .. } => {
+                        prop_assert_eq!(*previous_status, before.status());
+                    }
+                    OrderEventKind::Deleted { status } => prop_assert_eq!(*status, order.status()),
+                    OrderEventKind::LineUpdated { line_id, old_quantity, new_quantity, old_subtotal, new_subtotal, .. } => {
+                        let was = before.line(*line_id).unwrap();
+                        let now_line = order.line(*line_id).unwrap();
+                        prop_assert_eq!((was.quantity(), now_line.quantity()), (*old_quantity, *new_quantity));
+                        prop_assert_eq!((was.subtotal(), now_line.subtotal()), (*old_subtotal, *new_subtotal));
+                    }
+                    OrderEventKind::LineRemoved { line_id, quantity, line_subtotal, .. } => {
+                        let was = before.line(*line_id).unwrap();
+                        prop_assert_eq!((was.quantity(), was.subtotal()), (*quantity, *line_subtotal));
+                        prop_assert!(order.line(*line_id).is_none());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}

@@ -66,6 +66,9 @@ diesel::table! {
         event_type -> Text,
         occurred_at -> Timestamptz,
         payload -> Jsonb,
+        event_id -> Uuid,
+        actor_id -> Text,
+        published_at -> Nullable<Timestamptz>,
     }
 }
 

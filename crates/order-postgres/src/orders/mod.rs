@@ -26,7 +26,7 @@ use diesel::upsert::excluded;
 use order_app::idempotency::Receipt;
 use order_app::ports::OrderRepository;
 use order_app::{OrderFilter, Page, PageRequest, RepositoryError};
-use order_domain::{Order, OrderEventKind, OrderId, OrderNumber};
+use order_domain::{Actor, Order, OrderEventKind, OrderId, OrderNumber};
 use uuid::Uuid;
 
 use self::events::NewEventRow;
@@ -105,7 +105,7 @@ impl OrderRepository for PgOrderRepository {
     fn insert(&self, order: &Order, receipt: Option<&Receipt>) -> Result<(), RepositoryError> {
         let row = NewOrderRow::from_order(order)?;
         let lines = NewLineRow::from_order(order)?;
-        let events = NewEventRow::from_events(order.pending_events())?;
+        let events = NewEventRow::from_order(order, &Actor::anonymous())?;
         let mut conn = self.db.checkout()?;
         conn.transaction::<_, WriteError, _>(|conn| {
             diesel::insert_into(order_mgmt_orders::table)
@@ -222,7 +222,7 @@ impl OrderRepository for PgOrderRepository {
         let row = NewOrderRow::from_order(order)?;
         let lines = NewLineRow::from_order(order)?;
         let line_ids: Vec<Uuid> = lines.iter().map(|line| line.id).collect();
-        let events = NewEventRow::from_events(order.pending_events())?;
+        let events = NewEventRow::from_order(order, &Actor::anonymous())?;
         let touched = LinesTouched::by(order);
         let mut conn = self.db.checkout()?;
         conn.transaction::<_, WriteError, _>(|conn| {

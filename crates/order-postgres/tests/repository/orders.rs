@@ -475,19 +475,29 @@ fn every_change_writes_its_events_to_the_outbox_in_order() {
     assert_eq!(
         summary,
         [
-            (1, "OrderCreated"),
-            (2, "OrderLineAdded"),
-            (3, "OrderLineAdded"),
-            (4, "OrderConfirmed"),
+            (1, "order.created"),
+            (2, "order.line_added"),
+            (3, "order.line_added"),
+            (4, "order.confirmed"),
         ]
     );
     assert_eq!(
         events[0].payload["order_number"],
         order.number().to_string()
     );
+    // Issue 11: the payload is the published envelope, money in the API's shape.
     assert_eq!(
-        events[3].payload["total"],
-        serde_json::json!({ "amount": 45_000, "currency": "USD" })
+        events[3].payload["data"]["totals"]["total"],
+        serde_json::json!({ "amount": 45_000, "currency": "USD", "formatted": "450.00" })
+    );
+    for (event, sequence) in events.iter().zip(1..) {
+        assert_eq!(event.payload["sequence"], sequence);
+        assert_eq!(event.payload["type"], event.event_type.as_str());
+        assert_eq!(event.payload["actor"]["id"], "anonymous");
+    }
+    assert_eq!(
+        events[2].payload["data"]["totals"]["before"]["total"]["amount"],
+        30_000
     );
 }
 
