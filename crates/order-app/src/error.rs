@@ -2,6 +2,8 @@
 
 use order_domain::DomainError;
 
+use crate::access::{AuthFailure, Scope};
+
 /// What a storage port reports when it cannot do what was asked.
 ///
 /// Adapters map their own errors (SQL states, pool time-outs) to these
@@ -82,6 +84,15 @@ pub enum AppError {
         /// What is wrong with it.
         message: String,
     },
+    /// The request carries no valid API key.
+    #[error("{0}")]
+    Unauthenticated(AuthFailure),
+    /// The caller's key lacks the scope the operation needs.
+    #[error("this API key lacks the scope {needed}")]
+    Forbidden {
+        /// The scope the operation needs.
+        needed: Scope,
+    },
     /// A dependency (the database) is down or too slow; retry later.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -108,6 +119,7 @@ impl AppError {
             Self::NotFound { entity, .. } => match entity.as_bytes() {
                 b"customer" => "customer_not_found",
                 b"line" => "line_not_found",
+                b"api_key" => "api_key_not_found",
                 _ => "order_not_found",
             },
             Self::UnknownReference { entity, .. } => match entity.as_bytes() {
@@ -117,6 +129,8 @@ impl AppError {
             Self::VersionMismatch { .. } => "version_mismatch",
             Self::Conflict(_) => "conflict",
             Self::Validation { .. } => "validation_failed",
+            Self::Unauthenticated(failure) => failure.code(),
+            Self::Forbidden { .. } => "insufficient_scope",
             Self::Unavailable(_) => "service_unavailable",
             Self::Unexpected(_) => "internal_error",
         }

@@ -43,6 +43,7 @@
 
 #![deny(missing_docs)]
 
+pub mod access;
 pub mod customers;
 mod error;
 pub mod idempotency;

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use order_domain::{CustomerId, Order, OrderId, OrderNumber};
 use uuid::Uuid;
 
+use crate::access::{ApiKey, KeyId};
 use crate::customers::Customer;
 use crate::idempotency::Receipt;
 use crate::{OrderFilter, Page, PageRequest, RepositoryError};
@@ -189,5 +190,56 @@ pub struct UuidV7Generator;
 impl IdGenerator for UuidV7Generator {
     fn new_id(&self) -> Uuid {
         Uuid::now_v7()
+    }
+}
+
+/// Stores API keys (their digests, never their secrets).
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait ApiKeyStore: Send + Sync + 'static {
+    /// Stores a new key.
+    ///
+    /// # Errors
+    /// MUST return `Duplicate` if the id or prefix exists already,
+    /// `ConstraintViolation` if the bound customer does not exist, `Unavailable`.
+    fn insert(&self, key: &ApiKey) -> Result<(), RepositoryError>;
+
+    /// The key with this public prefix, revoked or not.
+    ///
+    /// # Errors
+    /// `Unavailable`/`Unexpected` only; an unknown prefix is `Ok(None)`.
+    fn find_by_prefix(&self, prefix: &str) -> Result<Option<ApiKey>, RepositoryError>;
+
+    /// Every key, revoked ones included, oldest first.
+    ///
+    /// # Errors
+    /// `Unavailable`/`Unexpected` only.
+    fn list(&self) -> Result<Vec<ApiKey>, RepositoryError>;
+
+    /// Marks the key revoked at `at` unless it already is (the first
+    /// revocation time stays), and returns it as stored afterwards.
+    ///
+    /// # Errors
+    /// MUST return `NotFound` for an unknown id; `Unavailable`.
+    fn revoke(&self, id: KeyId, at: DateTime<Utc>) -> Result<ApiKey, RepositoryError>;
+}
+
+/// Cryptographically secure random bytes, for key prefixes and secrets.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait SecretSource: Send + Sync + 'static {
+    /// Fills `buffer` with random bytes.
+    ///
+    /// # Errors
+    /// `Unexpected` when the operating system's generator fails.
+    fn fill(&self, buffer: &mut [u8]) -> Result<(), RepositoryError>;
+}
+
+/// The operating system's generator (`getrandom`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OsSecretSource;
+
+impl SecretSource for OsSecretSource {
+    fn fill(&self, buffer: &mut [u8]) -> Result<(), RepositoryError> {
+        getrandom::fill(buffer)
+            .map_err(|e| RepositoryError::Unexpected(format!("random generator failed: {e}")))
     }
 }

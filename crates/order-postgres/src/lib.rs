@@ -10,6 +10,7 @@
 //! | [`OrderNumberAllocator`](order_app::ports::OrderNumberAllocator) | [`PgOrderNumberAllocator`] |
 //! | [`CustomerRepository`](order_app::ports::CustomerRepository), [`CustomerDirectory`](order_app::ports::CustomerDirectory) | [`PgCustomerRepository`] |
 //! | [`IdempotencyStore`](order_app::idempotency::IdempotencyStore) | [`PgIdempotencyStore`] |
+//! | [`ApiKeyStore`](order_app::ports::ApiKeyStore) | [`PgApiKeyStore`] |
 //! | [`StorageHealth`](order_app::ports::StorageHealth) | [`PgStore`] |
 //!
 //! Rows, queries and diesel's errors stay inside this crate: the ports speak
@@ -39,6 +40,7 @@ mod config;
 mod customers;
 mod error;
 mod idempotency;
+mod keys;
 mod numbers;
 mod orders;
 mod schema;
@@ -51,6 +53,7 @@ pub use customers::PgCustomerRepository;
 pub(crate) use error::map_diesel_error;
 pub use error::StorageError;
 pub use idempotency::PgIdempotencyStore;
+pub use keys::PgApiKeyStore;
 pub use numbers::PgOrderNumberAllocator;
 pub use orders::PgOrderRepository;
 pub use store::{ensure_database_exists, PgStore, PoolState};

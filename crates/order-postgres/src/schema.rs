@@ -98,3 +98,16 @@ diesel::table! {
         completed_at -> Nullable<Timestamptz>,
     }
 }
+
+diesel::table! {
+    order_mgmt_api_keys (id) {
+        id -> Uuid,
+        name -> Text,
+        prefix -> Text,
+        secret_digest -> Bytea,
+        scopes -> Array<Nullable<Text>>,
+        customer_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}

@@ -277,6 +277,12 @@ impl PgStore {
         crate::PgIdempotencyStore::new(self.db.clone())
     }
 
+    /// The API key store.
+    #[must_use]
+    pub fn api_keys(&self) -> crate::PgApiKeyStore {
+        crate::PgApiKeyStore::new(self.db.clone())
+    }
+
     /// How many connections are open and idle.
     #[must_use]
     pub fn pool_state(&self) -> PoolState {

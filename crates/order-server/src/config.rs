@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,6 +66,44 @@ pub struct Config {
     /// Log filter, e.g. `info` or `order_http=debug,info`.
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log_filter: String,
+
+    /// Without a command the server runs; `keys ...` manages API keys
+    /// against the same database and exits.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do instead of serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Manage API keys (the HTTP API cannot: it would need a key to make the first one).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+/// `order-server keys ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key. Its text goes to stdout, once: it is not stored and cannot be shown again.
+    Create {
+        /// Who or what uses the key; shown in lists and as the actor of its changes.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: orders:read, orders:write, orders:fulfil,
+        /// customers:read, customers:write, events:read, admin (write implies read).
+        #[arg(long)]
+        scopes: String,
+        /// Bind the key to this customer: it sees and changes that customer's orders only.
+        #[arg(long)]
+        customer: Option<uuid::Uuid>,
+    },
+    /// List every key (prefix, name, scopes, customer, created, revoked); never a secret.
+    List,
+    /// Revoke a key: its next request is refused.
+    Revoke {
+        /// The key's id (from `keys list`).
+        id: uuid::Uuid,
+    },
 }
 
 impl Config {

@@ -2,6 +2,7 @@
 //! the use cases and serves HTTP until SIGTERM or Ctrl-C. Nothing else.
 
 mod config;
+mod keys;
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -15,7 +16,7 @@ use order_http::idempotency::Idempotency;
 use order_http::{ApiState, Metrics};
 use order_postgres::{ensure_database_exists, PgConfig, PgStore};
 
-use crate::config::{Config, LogFormat};
+use crate::config::{Command, Config, LogFormat};
 
 fn main() -> ExitCode {
     let config = Config::parse();
@@ -24,7 +25,13 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     init_tracing(&config);
-    match run(&config) {
+    let outcome = match config.command.clone() {
+        Some(Command::Keys(command)) => {
+            connect(&config).and_then(|store| keys::run(&store, command))
+        }
+        None => run(&config),
+    };
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             tracing::error!("{message}");
@@ -38,13 +45,18 @@ fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    match config.log_format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
+    // A `keys` command's stdout is its answer (a new key's text): logs go to stderr.
+    let to_stderr = config.command.is_some();
+    match (config.log_format, to_stderr) {
+        (LogFormat::Json, false) => builder.json().init(),
+        (LogFormat::Text, false) => builder.init(),
+        (LogFormat::Json, true) => builder.json().with_writer(std::io::stderr).init(),
+        (LogFormat::Text, true) => builder.with_writer(std::io::stderr).init(),
     }
 }
 
-fn run(config: &Config) -> Result<(), String> {
+/// The database, created and migrated if need be.
+fn connect(config: &Config) -> Result<PgStore, String> {
     let timeout = config.db_connect_timeout();
     let hint = "is PostgreSQL running? set DATABASE_URL (e.g. postgres://user@host:5432/dbname)";
     ensure_database_exists(&config.database_url, timeout)
@@ -58,7 +70,11 @@ fn run(config: &Config) -> Result<(), String> {
     store
         .run_migrations()
         .map_err(|e| format!("migrations: {e}"))?;
+    Ok(store)
+}
 
+fn run(config: &Config) -> Result<(), String> {
+    let store = connect(config)?;
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
     let idempotency_store = Arc::new(store.idempotency());
     spawn_idempotency_purge(

@@ -15,6 +15,8 @@ pub struct Customers {
     repository: Arc<dyn CustomerRepository>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
+    /// The only customer these use cases see, if restricted (a customer-bound key).
+    only: Option<CustomerId>,
 }
 
 impl std::fmt::Debug for Customers {
@@ -35,6 +37,17 @@ impl Customers {
             repository,
             clock,
             ids,
+            only: None,
+        }
+    }
+
+    /// The same use cases, seeing only `customer` (`None`: every customer).
+    /// Any other customer is not found, exactly like a missing one.
+    #[must_use]
+    pub fn restricted_to(&self, customer: Option<CustomerId>) -> Self {
+        Self {
+            only: customer,
+            ..self.clone()
         }
     }
 
@@ -70,20 +83,35 @@ impl Customers {
     /// # Errors
     /// `NotFound`; `Unavailable`.
     pub fn get(&self, id: CustomerId) -> Result<Customer, AppError> {
-        self.repository
-            .find_by_id(id)?
-            .ok_or_else(|| AppError::NotFound {
-                entity: "customer",
-                id: id.to_string(),
-            })
+        let not_found = || AppError::NotFound {
+            entity: "customer",
+            id: id.to_string(),
+        };
+        if self.only.is_some_and(|only| only != id) {
+            return Err(not_found());
+        }
+        self.repository.find_by_id(id)?.ok_or_else(not_found)
     }
 
     /// Lists customers, newest first.
     ///
     /// # Errors
     /// `Unavailable`.
+    ///
+    /// Restricted to one customer, the list holds that customer alone, on
+    /// its first page.
     pub fn list(&self, page: PageRequest) -> Result<Page<Customer>, AppError> {
-        Ok(self.repository.list(page)?)
+        let Some(only) = self.only else {
+            return Ok(self.repository.list(page)?);
+        };
+        let first_page = page.page() == 1 && page.cursor().is_none();
+        let items: Vec<Customer> = if first_page {
+            self.repository.find_by_id(only)?.into_iter().collect()
+        } else {
+            Vec::new()
+        };
+        let total = u64::from(first_page && !items.is_empty());
+        Ok(Page::exact(items, page, total))
     }
 }
 
@@ -122,6 +150,35 @@ mod tests {
             .returning(|_, _| Ok(()));
         let customer = customers(repository).create(john(), None).unwrap();
         assert_eq!(customer.email().as_str(), "john@example.com");
+    }
+
+    #[test]
+    fn a_restricted_caller_sees_its_own_customer_only() {
+        let mut repository = MockCustomerRepository::new();
+        repository.expect_insert().returning(|_, _| Ok(()));
+        let john = customers(repository).create(john(), None).unwrap();
+        let id = john.id();
+        let mut repository = MockCustomerRepository::new();
+        repository
+            .expect_find_by_id()
+            .with(eq(id))
+            .returning(move |_| Ok(Some(john.clone())));
+        repository.expect_list().never();
+        let restricted = customers(repository).restricted_to(Some(id));
+        assert_eq!(restricted.get(id).unwrap().id(), id);
+        let other = CustomerId::from_uuid(uuid::Uuid::now_v7());
+        assert_eq!(
+            restricted.get(other).unwrap_err().code(),
+            "customer_not_found"
+        );
+        let first = restricted.list(PageRequest::default()).unwrap();
+        assert_eq!(
+            (first.items.len(), first.total_items),
+            (1, 1),
+            "the list is that one customer"
+        );
+        let second = restricted.list(PageRequest::new(2, 20).unwrap()).unwrap();
+        assert!(second.items.is_empty());
     }
 
     #[test]

@@ -36,6 +36,10 @@ impl Orders {
             entity: "customer",
             id: cmd.customer_id.to_string(),
         };
+        if self.customer.is_some_and(|only| only != cmd.customer_id) {
+            // Answered like an unknown customer: whether it exists is not the caller's business.
+            return Err(unknown_customer());
+        }
         // No existence check first: the store's foreign key refuses an unknown
         // customer in the same statement that inserts the order, which saves
         // a round trip per create. The price is a gap in the order numbers.
@@ -129,6 +133,33 @@ mod tests {
             }
         ));
         assert_eq!(err.code(), "customer_not_found");
+    }
+
+    #[test]
+    fn a_restricted_caller_opens_orders_for_its_customer_only() {
+        let mut ports = Ports::new();
+        ports.numbers.expect_next_number().never();
+        ports.orders.expect_insert().never();
+        let orders = ports.build().restricted_to(Some(customer()));
+        let err = orders.create(cmd(), None).unwrap_err();
+        assert_eq!(err.code(), "customer_not_found");
+
+        let mut ports = Ports::new();
+        ports
+            .numbers
+            .expect_next_number()
+            .returning(|y| Ok(number(y, 3)));
+        ports
+            .orders
+            .expect_insert()
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let own = cmd();
+        let orders = ports.build().restricted_to(Some(own.customer_id));
+        assert_eq!(
+            orders.create(own.clone(), None).unwrap().customer_id(),
+            own.customer_id
+        );
     }
 
     #[test]

@@ -22,6 +22,7 @@ impl Orders {
         self.ports
             .orders
             .find_by_number(number)?
+            .filter(|order| self.visible(order))
             .ok_or_else(|| not_found(number))
     }
 }
@@ -59,6 +60,32 @@ mod tests {
             }
         ));
         assert_eq!(err.code(), "order_not_found");
+    }
+
+    #[test]
+    fn another_customers_order_is_not_found_when_restricted() {
+        let order = pending_order_with_line();
+        let (id, number, owner) = (order.id(), order.number(), order.customer_id());
+        let mut ports = Ports::new();
+        let by_id = order.clone();
+        ports
+            .orders
+            .expect_find_by_id()
+            .returning(move |_| Ok(Some(by_id.clone())));
+        ports
+            .orders
+            .expect_find_by_number()
+            .returning(move |_| Ok(Some(order.clone())));
+        let orders = ports.build();
+        let stranger = orders.restricted_to(Some(customer()));
+        assert_eq!(stranger.get(id).unwrap_err().code(), "order_not_found");
+        assert_eq!(
+            stranger.get_by_number(number).unwrap_err().code(),
+            "order_not_found"
+        );
+        let owner = orders.restricted_to(Some(owner));
+        assert_eq!(owner.get(id).unwrap().id(), id);
+        assert_eq!(owner.get_by_number(number).unwrap().id(), id);
     }
 
     #[test]

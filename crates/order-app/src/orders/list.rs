@@ -10,20 +10,35 @@ impl Orders {
     ///
     /// # Errors
     /// `Unavailable`.
-    pub fn list(&self, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>, AppError> {
+    ///
+    /// Restricted to one customer, the store is asked for that customer's
+    /// orders only; a filter naming another customer finds nothing.
+    pub fn list(
+        &self,
+        mut filter: OrderFilter,
+        page: PageRequest,
+    ) -> Result<Page<Order>, AppError> {
+        if let Some(only) = self.customer {
+            if filter.customer_id.is_some_and(|asked| asked != only) {
+                return Ok(Page::exact(Vec::new(), page, 0));
+            }
+            filter.customer_id = Some(only);
+        }
         Ok(self.ports.orders.list(&filter, page)?)
     }
 
     /// One page of a customer's orders, newest first.
     ///
     /// # Errors
-    /// `NotFound` for an unknown customer (an empty list would hide a typo); `Unavailable`.
+    /// `NotFound` for an unknown customer (an empty list would hide a typo),
+    /// and for any other customer than the one these use cases are restricted to; `Unavailable`.
     pub fn list_for_customer(
         &self,
         customer_id: CustomerId,
         page: PageRequest,
     ) -> Result<Page<Order>, AppError> {
-        if !self.ports.customers.exists(customer_id)? {
+        let other = self.customer.is_some_and(|only| only != customer_id);
+        if other || !self.ports.customers.exists(customer_id)? {
             return Err(AppError::NotFound {
                 entity: "customer",
                 id: customer_id.to_string(),
@@ -62,6 +77,58 @@ mod tests {
         let result = ports.build().list(filter, page).unwrap();
         assert_eq!(result.items.len(), 1);
         assert_eq!(result.total_pages(), 2);
+    }
+
+    #[test]
+    fn a_restricted_list_asks_the_store_for_that_customer_only() {
+        let only = customer();
+        let mut ports = Ports::new();
+        ports
+            .orders
+            .expect_list()
+            .withf(move |f, _| {
+                f.customer_id == Some(only) && f.status == Some(OrderStatus::Pending)
+            })
+            .times(1)
+            .returning(|_, p| Ok(Page::exact(vec![], p, 0)));
+        let filter = OrderFilter {
+            customer_id: None,
+            status: Some(OrderStatus::Pending),
+        };
+        ports
+            .build()
+            .restricted_to(Some(only))
+            .list(filter, PageRequest::default())
+            .unwrap();
+    }
+
+    #[test]
+    fn a_restricted_list_of_another_customer_is_empty_without_asking_the_store() {
+        let mut ports = Ports::new();
+        ports.orders.expect_list().never();
+        let filter = OrderFilter {
+            customer_id: Some(customer()),
+            status: None,
+        };
+        let page = ports
+            .build()
+            .restricted_to(Some(customer()))
+            .list(filter, PageRequest::default())
+            .unwrap();
+        assert_eq!(page.total_items, 0);
+    }
+
+    #[test]
+    fn another_customers_order_list_is_not_found_when_restricted() {
+        let mut ports = Ports::new();
+        ports.customers.expect_exists().never();
+        ports.orders.expect_list().never();
+        let err = ports
+            .build()
+            .restricted_to(Some(customer()))
+            .list_for_customer(customer(), PageRequest::default())
+            .unwrap_err();
+        assert_eq!(err.code(), "customer_not_found");
     }
 
     #[test]

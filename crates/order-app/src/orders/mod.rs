@@ -21,7 +21,7 @@ mod update_line;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use order_domain::{DomainError, LineId, Order, OrderId};
+use order_domain::{CustomerId, DomainError, LineId, Order, OrderId};
 
 use crate::idempotency::{Idempotent, OrderRender};
 use crate::ports::{Clock, CustomerDirectory, IdGenerator, OrderNumberAllocator, OrderRepository};
@@ -91,9 +91,15 @@ impl std::fmt::Debug for OrderPorts {
 }
 
 /// Every use case of the Order context.
+///
+/// [`Orders::restricted_to`] gives the same use cases for one customer's
+/// orders only (a customer-bound key): other orders are not found, lists are
+/// filtered by the store, orders can be opened for that customer only.
 #[derive(Clone)]
 pub struct Orders {
     ports: OrderPorts,
+    /// The only customer whose orders these use cases see, if restricted.
+    customer: Option<CustomerId>,
 }
 
 impl std::fmt::Debug for Orders {
@@ -110,13 +116,40 @@ impl Orders {
     /// Wires the use cases to their ports.
     #[must_use]
     pub fn new(ports: OrderPorts) -> Self {
-        Self { ports }
+        Self {
+            ports,
+            customer: None,
+        }
+    }
+
+    /// The same use cases, seeing only `customer`'s orders (`None`: all).
+    ///
+    /// Another customer's order answers `NotFound`, exactly like a missing
+    /// one, so a restricted caller cannot even learn that it exists.
+    #[must_use]
+    pub fn restricted_to(&self, customer: Option<CustomerId>) -> Self {
+        Self {
+            ports: self.ports.clone(),
+            customer,
+        }
+    }
+
+    /// The customer these use cases are restricted to, if any.
+    #[must_use]
+    pub const fn restriction(&self) -> Option<CustomerId> {
+        self.customer
+    }
+
+    /// Whether a restricted caller may see `order` (always, unrestricted).
+    fn visible(&self, order: &Order) -> bool {
+        self.customer.is_none_or(|c| order.customer_id() == c)
     }
 
     fn load(&self, id: OrderId) -> Result<Order, AppError> {
         self.ports
             .orders
             .find_by_id(id)?
+            .filter(|order| self.visible(order))
             .ok_or_else(|| not_found(id))
     }
 

@@ -177,3 +177,67 @@ fn transitions_of_an_unknown_order_are_not_found() {
         );
     }
 }
+
+#[test]
+fn a_restricted_caller_cannot_change_another_customers_order() {
+    let writes: [(&str, Transition); 8] = [
+        ("confirm", |o, id| o.confirm(id, Write::default())),
+        ("process", |o, id| o.start_processing(id, Write::default())),
+        ("fulfil", |o, id| o.mark_fulfilled(id, Write::default())),
+        ("cancel", |o, id| o.cancel(id, None, Write::default())),
+        ("delete", |o, id| o.delete(id, Write::default())),
+        ("add line", |o, id| {
+            o.add_line(
+                id,
+                crate::AddLine {
+                    product_id: product(),
+                    quantity: order_domain::Quantity::new(1).unwrap(),
+                    unit_price: order_domain::Money::new(100, order_domain::Currency::USD),
+                    snapshot: order_domain::ProductSnapshot::default(),
+                },
+                Write::default(),
+            )
+            .map(|(order, _)| order)
+        }),
+        ("update line", |o, id| {
+            o.update_line_quantity(
+                id,
+                line_id(),
+                order_domain::Quantity::new(3).unwrap(),
+                Write::default(),
+            )
+        }),
+        ("remove line", |o, id| {
+            o.remove_line(id, line_id(), Write::default())
+        }),
+    ];
+    for (name, run) in writes {
+        let order = order_in(Pending);
+        let (id, owner) = (order.id(), order.customer_id());
+        let mut ports = Ports::new();
+        ports.stored(order.clone());
+        ports.orders.expect_update().never();
+        let stranger = ports.build().restricted_to(Some(customer()));
+        let err = run(&stranger, id).unwrap_err();
+        assert_eq!(
+            err.code(),
+            "order_not_found",
+            "{name}: same answer as a missing order"
+        );
+        // The owner gets past the visibility check (and on to the domain).
+        let mut ports = Ports::new();
+        ports.stored(order);
+        ports.orders.expect_update().returning(|_, _, _| Ok(()));
+        let owner_result = run(&ports.build().restricted_to(Some(owner)), id);
+        assert!(
+            !matches!(
+                owner_result,
+                Err(AppError::NotFound {
+                    entity: "order",
+                    ..
+                })
+            ),
+            "{name}: the owner sees the order"
+        );
+    }
+}

@@ -12,5 +12,6 @@ mod concurrency;
 mod constraints;
 mod customers;
 mod idempotency;
+mod keys;
 mod orders;
 mod support;

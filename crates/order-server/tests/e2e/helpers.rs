@@ -75,6 +75,41 @@ impl RunningServer {
     }
 }
 
+impl RunningServer {
+    /// The URL of this server's private database.
+    pub fn database_url(&self) -> String {
+        let (server_url, _) = self.admin_url.rsplit_once('/').unwrap();
+        format!("{server_url}/{}", self.database)
+    }
+
+    /// Runs `order-server keys <args>` on this server's database: (success, stdout, stderr).
+    pub fn keys(&self, args: &[&str]) -> (bool, String, String) {
+        let output = Command::new(env!("CARGO_BIN_EXE_order-server"))
+            .env("DATABASE_URL", self.database_url())
+            .env("RUST_LOG", "warn")
+            .arg("keys")
+            .args(args)
+            .output()
+            .expect("order-server keys runs");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    /// Creates a key with the CLI and returns its text.
+    pub fn create_key(&self, name: &str, scopes: &str, customer: Option<&str>) -> String {
+        let mut args = vec!["create", "--name", name, "--scopes", scopes];
+        if let Some(customer) = customer {
+            args.extend(["--customer", customer]);
+        }
+        let (ok, stdout, stderr) = self.keys(&args);
+        assert!(ok, "keys create failed: {stderr}");
+        stdout.trim().to_owned()
+    }
+}
+
 impl Drop for RunningServer {
     fn drop(&mut self) {
         let _ = self.child.kill();

@@ -10,4 +10,5 @@ mod flow;
 mod helpers;
 mod hostile;
 mod idempotency;
+mod keys;
 mod outage;
