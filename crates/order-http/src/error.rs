@@ -77,6 +77,24 @@ impl ApiError {
         }
     }
 
+    /// The `WWW-Authenticate` challenge of a 401 or 403 (RFC 6750): which
+    /// scheme to use, and whether the token was bad or lacked a scope.
+    fn bearer_challenge(&self) -> Option<HeaderValue> {
+        use order_app::access::AuthFailure;
+        const REALM: &str = "Bearer realm=\"order-mgmt\"";
+        let value = match self {
+            Self::App(AppError::Unauthenticated(AuthFailure::Missing)) => REALM.to_owned(),
+            Self::App(AppError::Unauthenticated(_)) => {
+                format!("{REALM}, error=\"invalid_token\"")
+            }
+            Self::App(AppError::Forbidden { needed }) => {
+                format!("{REALM}, error=\"insufficient_scope\", scope=\"{needed}\"")
+            }
+            _ => return None,
+        };
+        HeaderValue::from_str(&value).ok()
+    }
+
     /// Status code and stable code of this error.
     #[must_use]
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -152,6 +170,8 @@ fn app_status(error: &AppError) -> StatusCode {
         AppError::VersionMismatch { .. } => StatusCode::PRECONDITION_FAILED,
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+        AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -207,6 +227,9 @@ impl ResponseError for ApiError {
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
         }
+        if let Some(challenge) = self.bearer_challenge() {
+            response.insert_header((header::WWW_AUTHENTICATE, challenge));
+        }
         if let Self::MethodNotAllowed { allowed } = self {
             if let Ok(value) = HeaderValue::from_str(allowed) {
                 response.insert_header((header::ALLOW, value));
@@ -219,6 +242,7 @@ impl ResponseError for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use order_app::access::{AuthFailure, Scope};
     use order_domain::{Currency, LineId, OrderAction, OrderStatus};
 
     #[test]
@@ -385,11 +409,62 @@ mod tests {
                 "service_unavailable",
             ),
             (AppError::Unexpected("bug".into()), 500, "internal_error"),
+            (
+                AppError::Unauthenticated(AuthFailure::Missing),
+                401,
+                "missing_api_key",
+            ),
+            (
+                AppError::Unauthenticated(AuthFailure::Unknown),
+                401,
+                "invalid_api_key",
+            ),
+            (
+                AppError::Unauthenticated(AuthFailure::Revoked),
+                401,
+                "revoked_api_key",
+            ),
+            (
+                AppError::Forbidden {
+                    needed: Scope::OrdersFulfil,
+                },
+                403,
+                "insufficient_scope",
+            ),
         ];
         for (error, status, code) in cases {
             let (got_status, got_code) = ApiError::App(error.clone()).status_and_code();
             assert_eq!((got_status.as_u16(), got_code), (status, code), "{error:?}");
         }
+    }
+
+    #[test]
+    fn auth_failures_carry_a_bearer_challenge() {
+        let challenge = |error: AppError| {
+            ApiError::App(error)
+                .error_response()
+                .headers()
+                .get(header::WWW_AUTHENTICATE)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(
+            challenge(AppError::Unauthenticated(AuthFailure::Missing)).as_deref(),
+            Some("Bearer realm=\"order-mgmt\"")
+        );
+        assert_eq!(
+            challenge(AppError::Unauthenticated(AuthFailure::Revoked)).as_deref(),
+            Some("Bearer realm=\"order-mgmt\", error=\"invalid_token\"")
+        );
+        assert_eq!(
+            challenge(AppError::Forbidden {
+                needed: Scope::OrdersWrite
+            })
+            .as_deref(),
+            Some(
+                "Bearer realm=\"order-mgmt\", error=\"insufficient_scope\", scope=\"orders:write\""
+            )
+        );
+        assert_eq!(challenge(AppError::Conflict("x".into())), None);
     }
 
     #[actix_web::test]
