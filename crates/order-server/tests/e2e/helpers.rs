@@ -87,6 +87,8 @@ impl RunningServer {
         let output = Command::new(env!("CARGO_BIN_EXE_order-server"))
             .env("DATABASE_URL", self.database_url())
             .env("RUST_LOG", "warn")
+            // The suite loads two cores with hundreds of databases: be patient.
+            .env("DB_CONNECT_TIMEOUT_SECS", "30")
             .arg("keys")
             .args(args)
             .output()

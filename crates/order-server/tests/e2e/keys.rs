@@ -10,8 +10,8 @@ fn keys_are_created_listed_and_revoked_from_the_command_line_and_the_secret_is_s
     assert_eq!(token.len(), 81, "omk_ + 12 + _ + 64: {token}");
     let (prefix, secret) = token.rsplit_once('_').unwrap();
 
-    let (ok, listed, _) = server.keys(&["list"]);
-    assert!(ok);
+    let (ok, listed, stderr) = server.keys(&["list"]);
+    assert!(ok, "{stderr}");
     let row = listed
         .lines()
         .find(|l| l.contains(prefix))
