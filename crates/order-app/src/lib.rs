@@ -50,6 +50,7 @@ pub mod idempotency;
 mod orders;
 mod paging;
 pub mod ports;
+pub mod relay;
 
 pub use customers::Customers;
 pub use error::{AppError, RepositoryError};
