@@ -1,6 +1,6 @@
 //! Errors of the application layer: what a use case can answer besides success.
 
-use order_domain::DomainError;
+use order_domain::{CustomerId, DomainError};
 
 use crate::access::{AuthFailure, Scope};
 
@@ -21,7 +21,12 @@ pub enum RepositoryError {
     /// A uniqueness rule was violated (e.g. the same order number or email twice).
     #[error("duplicate {0}")]
     Duplicate(String),
-    /// A stored rule (CHECK or foreign key) rejected the data.
+    /// The customer an order refers to does not exist: the one place that
+    /// rule is decided is the store's foreign key, reported as this variant.
+    #[error("customer {0} does not exist")]
+    UnknownCustomer(CustomerId),
+    /// A stored rule (CHECK or foreign key) the domain should have enforced
+    /// first rejected the data: a bug, never the caller's fault.
     #[error("constraint violated: {0}")]
     ConstraintViolation(String),
     /// An idempotent write found its key's claim gone (expired and taken over,
@@ -65,7 +70,7 @@ pub enum AppError {
         /// The identifier given.
         id: String,
     },
-    /// The caller's precondition (`If-Match` version) no longer holds.
+    /// The version the caller required is no longer the stored one.
     #[error("version mismatch: expected {expected}, current {actual}")]
     VersionMismatch {
         /// The version the caller sent.
@@ -110,31 +115,6 @@ impl AppError {
             message: message.into(),
         }
     }
-
-    /// A stable snake_case code for API clients (the domain's code for domain errors).
-    #[must_use]
-    pub const fn code(&self) -> &'static str {
-        match self {
-            Self::Domain(e) => e.code(),
-            Self::NotFound { entity, .. } => match entity.as_bytes() {
-                b"customer" => "customer_not_found",
-                b"line" => "line_not_found",
-                b"api_key" => "api_key_not_found",
-                _ => "order_not_found",
-            },
-            Self::UnknownReference { entity, .. } => match entity.as_bytes() {
-                b"customer" => "customer_not_found",
-                _ => "unknown_reference",
-            },
-            Self::VersionMismatch { .. } => "version_mismatch",
-            Self::Conflict(_) => "conflict",
-            Self::Validation { .. } => "validation_failed",
-            Self::Unauthenticated(failure) => failure.code(),
-            Self::Forbidden { .. } => "insufficient_scope",
-            Self::Unavailable(_) => "service_unavailable",
-            Self::Unexpected(_) => "internal_error",
-        }
-    }
 }
 
 impl From<RepositoryError> for AppError {
@@ -150,6 +130,11 @@ impl From<RepositoryError> for AppError {
             RepositoryError::NotFound => Self::NotFound {
                 entity: "record",
                 id: String::new(),
+            },
+            RepositoryError::UnknownCustomer(id) => Self::UnknownReference {
+                field: "customer_id",
+                entity: "customer",
+                id: id.to_string(),
             },
             RepositoryError::Unavailable(why) => Self::Unavailable(why),
             // A constraint the domain should have caught first is a bug, not bad input.

@@ -2,12 +2,14 @@
 //!
 //! The application layer of the Order Management context: the **ports** the
 //! use cases need ([`ports::OrderRepository`], [`ports::CustomerDirectory`],
-//! [`ports::Clock`], ...) and the **use cases** themselves ([`Orders`],
-//! [`Customers`]), one operation per method and per file.
+//! [`ports::Clock`], ...), the **use cases** themselves ([`Orders`],
+//! [`Customers`]), one operation per method and per file, and the service
+//! traits adapters call them through ([`OrderService`], [`CustomerService`]).
 //!
-//! Adapters implement the ports; the HTTP adapter calls the use cases. With
-//! the `mocks` feature every port has a `mockall` mock so other crates can test
-//! against the use cases without infrastructure.
+//! Nothing here knows HTTP or SQL: no status codes, header or parameter
+//! names, no rendering. Adapters implement the ports; the HTTP adapter calls
+//! the services. With the `mocks` feature every port and service has a
+//! `mockall` mock so other crates can test without infrastructure.
 //!
 //! ```
 //! # #[cfg(feature = "mocks")] {
@@ -44,15 +46,21 @@
 #![deny(missing_docs)]
 
 pub mod access;
-pub mod customers;
+mod customers;
 mod error;
 pub mod idempotency;
+pub mod model;
 mod orders;
 mod paging;
 pub mod ports;
 pub mod relay;
+mod services;
 
 pub use customers::Customers;
 pub use error::{AppError, RepositoryError};
+pub use model::{Customer, Email, NewCustomer};
 pub use orders::{AddLine, CreateOrder, OrderPorts, Orders, Write};
-pub use paging::{ListCursor, OrderFilter, Page, PageRequest};
+pub use paging::{InvalidPage, ListCursor, OrderFilter, Page, PageRequest};
+pub use services::{CustomerService, OrderService};
+#[cfg(feature = "mocks")]
+pub use services::{MockCustomerService, MockOrderService};

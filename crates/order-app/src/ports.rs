@@ -1,8 +1,7 @@
 //! Ports: what the use cases need from the outside world, as traits.
 //!
-//! Ports are synchronous: the PostgreSQL adapter is diesel (blocking), and the
-//! HTTP adapter runs each use case on a blocking thread pool sized with the
-//! connection pool, so no async runtime is ever blocked.
+//! Ports are synchronous: the PostgreSQL adapter is diesel (blocking), so
+//! whoever calls a use case from async code runs it on a blocking thread pool.
 //!
 //! With the `mocks` feature, every port has a `mockall` mock (`MockOrderRepository`, ...).
 
@@ -11,8 +10,8 @@ use order_domain::{CustomerId, Order, OrderId, OrderNumber};
 use uuid::Uuid;
 
 use crate::access::{ApiKey, KeyId};
-use crate::customers::Customer;
-use crate::idempotency::Receipt;
+use crate::idempotency::{ClaimedKey, Receipt};
+use crate::model::Customer;
 use crate::{OrderFilter, Page, PageRequest, RepositoryError};
 
 /// Stores and finds orders (with their lines).
@@ -21,9 +20,10 @@ use crate::{OrderFilter, Page, PageRequest, RepositoryError};
 ///
 /// # Idempotency contract
 /// When a write carries a [`Receipt`], the receipt's claim is completed with
-/// its response in the same transaction as the write: both are stored or
-/// neither. If the claim is no longer held the write MUST fail with
-/// `ClaimLost` and store nothing.
+/// the order as written (and the receipt's line) in the same transaction as
+/// the write, so [`crate::idempotency::IdempotencyStore::begin`] replays it as
+/// [`crate::idempotency::Outcome::Order`]: both are stored or neither. If the
+/// claim is no longer held the write MUST fail with `ClaimLost` and store nothing.
 ///
 /// # Concurrency contract
 /// [`OrderRepository::update`] is a compare-and-set on the order's version: it
@@ -36,8 +36,9 @@ pub trait OrderRepository: Send + Sync + 'static {
     /// any) atomically.
     ///
     /// # Errors
-    /// MUST return `Duplicate` if the id or number already exists,
-    /// `ConstraintViolation` if the customer does not exist, `ClaimLost`,
+    /// MUST return `UnknownCustomer` if the order's customer does not exist
+    /// (decided by the store in the insert itself, no separate check),
+    /// `Duplicate` if the id or number already exists, `ClaimLost`,
     /// `Unavailable` if the store cannot be reached.
     #[allow(clippy::needless_lifetimes)] // mockall needs the lifetime named
     fn insert<'a>(
@@ -105,7 +106,9 @@ pub trait CustomerDirectory: Send + Sync + 'static {
 /// The minimal Customer Management store the described flow needs.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait CustomerRepository: Send + Sync + 'static {
-    /// Stores a new customer, and the receipt (if any) in the same transaction.
+    /// Stores a new customer and, with a claim, completes it with the
+    /// customer (replayed as [`crate::idempotency::Outcome::Customer`]) in
+    /// the same transaction.
     ///
     /// # Errors
     /// MUST return `Duplicate` if the email is already registered; `ClaimLost`.
@@ -113,7 +116,7 @@ pub trait CustomerRepository: Send + Sync + 'static {
     fn insert<'a>(
         &self,
         customer: &Customer,
-        receipt: Option<&'a Receipt>,
+        claim: Option<&'a ClaimedKey>,
     ) -> Result<(), RepositoryError>;
 
     /// Finds a customer by id.

@@ -363,7 +363,7 @@ async fn check_cursor_encoding(
     anyhow::ensure!(
         pagination.next_cursor.is_some() && pagination.next_cursor == ours,
         "{path}?page=1&page_size=1 hands out next_cursor {:?}, the bench encodes that row as {:?}: \
-         update crates/order-bench/src/paging.rs to the server's ListCursor::encode",
+         update crates/order-bench/src/paging.rs to the server's cursor::encode (crates/order-http/src/cursor.rs)",
         pagination.next_cursor,
         ours
     );

@@ -6,7 +6,7 @@
 //! the depth the old numbered deep page skipped to (the middle scenarios:
 //! half-way down), computed by SQL from the seeded rows
 //! ([`crate::seed::cursor_at_depth`]), and encoded the way the server
-//! encodes it (`ListCursor::encode` in `crates/order-app/src/paging.rs`).
+//! encodes it (`cursor::encode` in `crates/order-http/src/cursor.rs`).
 //! The bench checks its encoding against a cursor the server hands out before
 //! it measures anything.
 
@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn cursors_are_encoded_like_the_server_encodes_them() {
-        // The example of ListCursor's round-trip test in order-app.
+        // The example of the cursor round-trip test in order-http.
         let cursor = ListCursor {
             created_at: DateTime::from_timestamp_micros(1_767_225_600_123_456).unwrap(),
             id: Uuid::parse_str("0193b6ec-4774-c70e-09c2-c7ba19630289").unwrap(),

@@ -1,16 +1,16 @@
-//! Successful answers rendered once as bytes ([`StoredResponse`]), so the
-//! response a client gets and the one stored for idempotent replays are the
-//! same bytes by construction.
+//! Successful answers to writes, rendered in one place from the value the
+//! use case wrote, or from the same value replayed for a retried
+//! `Idempotency-Key`: both go through these functions, so the replay is the
+//! first answer byte for byte.
 
-use actix_web::http::header::{CONTENT_TYPE, ETAG, LOCATION};
-use actix_web::http::StatusCode;
+use actix_web::http::header::{ContentType, ETAG, LOCATION};
 use actix_web::HttpResponse;
-use order_app::customers::Customer;
-use order_app::idempotency::StoredResponse;
+use order_app::Customer;
 use order_domain::{LineId, Order};
 
 use crate::dto::{CustomerDto, Envelope, OrderDto};
 use crate::extract::etag;
+use crate::paths::{fill, CUSTOMER, LINE, ORDER};
 
 /// Which answer a successful order write gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,69 +23,44 @@ pub enum OrderAnswer {
     LineCreated,
 }
 
-fn json_body<T: serde::Serialize>(value: &T) -> Vec<u8> {
-    // Serialising plain DTOs (strings, numbers, options) cannot fail.
-    serde_json::to_vec(value).unwrap_or_default()
-}
-
-/// The order answer as bytes.
+/// The order answer: status, `ETag`, `Location` where one was created, and the order.
 #[must_use]
-pub fn render_order(kind: OrderAnswer, order: &Order, line: Option<LineId>) -> StoredResponse {
-    let base = format!("{}/orders/{}", crate::routes::orders::BASE, order.id());
-    let mut headers = vec![
-        (CONTENT_TYPE.to_string(), "application/json".to_owned()),
-        (ETAG.to_string(), etag(order.version())),
-    ];
-    let status = match (kind, line) {
-        (OrderAnswer::Ok, _) => StatusCode::OK,
-        (OrderAnswer::Created, _) => {
-            headers.push((LOCATION.to_string(), base));
-            StatusCode::CREATED
+pub fn order(kind: OrderAnswer, order: &Order, line: Option<LineId>) -> HttpResponse {
+    let id = order.id().to_string();
+    let mut response = match kind {
+        OrderAnswer::Ok => HttpResponse::Ok(),
+        OrderAnswer::Created => {
+            let mut created = HttpResponse::Created();
+            created.insert_header((LOCATION, fill(ORDER, &[("id", &id)])));
+            created
         }
-        (OrderAnswer::LineCreated, line) => {
-            let location = line.map_or(base.clone(), |l| format!("{base}/lines/{l}"));
-            headers.push((LOCATION.to_string(), location));
-            StatusCode::CREATED
+        OrderAnswer::LineCreated => {
+            let location = line.map_or_else(
+                || fill(ORDER, &[("id", &id)]),
+                |line| fill(LINE, &[("id", &id), ("line_id", &line.to_string())]),
+            );
+            let mut created = HttpResponse::Created();
+            created.insert_header((LOCATION, location));
+            created
         }
     };
-    StoredResponse {
-        status: status.as_u16(),
-        headers,
-        body: json_body(&Envelope {
+    response
+        .insert_header(ContentType::json())
+        .insert_header((ETAG, etag(order.version())))
+        .json(Envelope {
             data: OrderDto::from(order),
-        }),
-    }
+        })
 }
 
-/// The customer answer (201, `Location`) as bytes.
+/// The answer to a registration: 201, `Location`, the customer.
 #[must_use]
-pub fn render_customer(customer: &Customer) -> StoredResponse {
-    StoredResponse {
-        status: StatusCode::CREATED.as_u16(),
-        headers: vec![
-            (CONTENT_TYPE.to_string(), "application/json".to_owned()),
-            (
-                LOCATION.to_string(),
-                format!(
-                    "{}/customers/{}",
-                    crate::routes::customers::BASE,
-                    customer.id()
-                ),
-            ),
-        ],
-        body: json_body(&Envelope {
+pub fn customer_created(customer: &Customer) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((
+            LOCATION,
+            fill(CUSTOMER, &[("id", &customer.id().to_string())]),
+        ))
+        .json(Envelope {
             data: CustomerDto::from(customer),
-        }),
-    }
-}
-
-/// Turns stored bytes into a response.
-#[must_use]
-pub fn respond(stored: &StoredResponse) -> HttpResponse {
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = HttpResponse::build(status);
-    for (name, value) in &stored.headers {
-        response.insert_header((name.as_str(), value.as_str()));
-    }
-    response.body(stored.body.clone())
+        })
 }

@@ -1,8 +1,8 @@
 //! Request and response bodies, and their one conversion to/from domain values.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use order_app::customers::{Customer, NewCustomer};
 use order_app::{AddLine, CreateOrder, Page};
+use order_app::{Customer, NewCustomer};
 use order_domain::{
     CompanyId, Currency, CustomerId, Money, Order, OrderLine, ProductId, ProductSnapshot, Quantity,
 };
@@ -199,7 +199,7 @@ impl<T> ListEnvelope<T> {
             total_items: page.total_items,
             total_items_exact: page.total_exact,
             total_pages: page.total_pages(),
-            next_cursor: page.next_cursor.map(|c| c.encode()),
+            next_cursor: page.next_cursor.as_ref().map(crate::cursor::encode),
         };
         Self {
             data: page.items.into_iter().map(f).collect(),

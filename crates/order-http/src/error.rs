@@ -99,7 +99,7 @@ impl ApiError {
     #[must_use]
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
-            Self::App(e) => (app_status(e), e.code()),
+            Self::App(e) => (app_status(e), app_code(e)),
             Self::BadRequest { code, .. } => (StatusCode::BAD_REQUEST, code),
             Self::InvalidBody { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_body"),
             Self::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
@@ -157,6 +157,30 @@ fn domain_status(error: &DomainError) -> StatusCode {
         D::CorruptOrder(_) => StatusCode::INTERNAL_SERVER_ERROR,
         // Values the rules reject: quantity, price, currency, overflow, text, totals.
         _ => StatusCode::UNPROCESSABLE_ENTITY,
+    }
+}
+
+/// The stable `code` of a use-case error (the domain's own code for a domain refusal).
+fn app_code(error: &AppError) -> &'static str {
+    match error {
+        AppError::Domain(e) => e.code(),
+        AppError::NotFound { entity, .. } => match *entity {
+            "customer" => "customer_not_found",
+            "line" => "line_not_found",
+            "api_key" => "api_key_not_found",
+            _ => "order_not_found",
+        },
+        AppError::UnknownReference { entity, .. } => match *entity {
+            "customer" => "customer_not_found",
+            _ => "unknown_reference",
+        },
+        AppError::VersionMismatch { .. } => "version_mismatch",
+        AppError::Conflict(_) => "conflict",
+        AppError::Validation { .. } => "validation_failed",
+        AppError::Unauthenticated(failure) => failure.code(),
+        AppError::Forbidden { .. } => "insufficient_scope",
+        AppError::Unavailable(_) => "service_unavailable",
+        _ => "internal_error",
     }
 }
 

@@ -7,7 +7,7 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
-use order_app::PageRequest;
+use order_app::{InvalidPage, PageRequest};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -167,16 +167,34 @@ impl PageQuery {
                     "give either page or after (the cursor of the previous page), not both",
                 ))
             }
-            (Some(after), None) => order_app::ListCursor::decode(&after)
-                .and_then(|cursor| PageRequest::after(cursor, page_size)),
+            (Some(after), None) => PageRequest::after(crate::cursor::decode(&after)?, page_size),
             (None, page) => PageRequest::new(number("page", page, 1)?, page_size),
         };
-        request.map_err(|e| match e {
-            order_app::AppError::Validation { field, message } => {
-                ApiError::bad_parameter(field, format!("{field} {message}"))
-            }
-            other => ApiError::App(other),
-        })
+        request.map_err(invalid_page)
+    }
+}
+
+/// The 400 naming the parameter a refused page request is about.
+fn invalid_page(error: InvalidPage) -> ApiError {
+    match error {
+        InvalidPage::Size => ApiError::bad_parameter(
+            "page_size",
+            format!(
+                "page_size must be between 1 and {}",
+                PageRequest::MAX_PAGE_SIZE
+            ),
+        ),
+        InvalidPage::TooDeep => ApiError::bad_parameter(
+            "page",
+            format!(
+                "page may skip at most {} items; continue deeper lists with the `after` cursor of the previous page",
+                PageRequest::MAX_OFFSET
+            ),
+        ),
+        _ => ApiError::bad_parameter(
+            "page",
+            format!("page must be between 1 and {}", PageRequest::MAX_PAGE),
+        ),
     }
 }
 
@@ -226,7 +244,10 @@ pub fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
-/// Runs blocking use-case code on the blocking thread pool, off the async workers.
+/// Runs blocking use-case code on actix's blocking thread pool, off the async
+/// workers. That pool is actix's own (its default size, not the connection
+/// pool's): a use case waiting there for a database connection waits at most
+/// the connection pool's checkout timeout, then answers 503.
 ///
 /// # Errors
 /// The use case's error, or `Blocking` if the pool could not run it.
@@ -274,7 +295,11 @@ mod tests {
             created_at: chrono::DateTime::from_timestamp_micros(1).unwrap(),
             id: uuid::Uuid::nil(),
         };
-        let after = q(&format!("after={}&page_size=5", cursor.encode())).unwrap();
+        let after = q(&format!(
+            "after={}&page_size=5",
+            crate::cursor::encode(&cursor)
+        ))
+        .unwrap();
         assert_eq!((after.cursor(), after.page_size()), (Some(cursor), 5));
         for bad in [
             "page=0",

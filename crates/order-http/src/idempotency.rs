@@ -1,28 +1,35 @@
 //! `Idempotency-Key` on every `POST`: a retried request gets the first answer
 //! back (marked `Idempotent-Replayed: true`) instead of a second effect.
 //!
-//! This middleware claims the key before the handler runs and records
-//! answers that had no effect (refusals) after it; the answer of a request
-//! that *did* change something is stored by the repository in the same
-//! transaction as the change (handlers pass the claim to the use case via
-//! [`ActiveClaim`]). Keys are scoped to the endpoint (method and route
-//! template); the fingerprint covers method, path, query, content type and body.
+//! This middleware claims the key before the handler runs. Then:
+//! - a request that **writes** passes the claim to its use case ([`active_claim`]),
+//!   and the repository completes it with the written order or customer in
+//!   the write's own transaction; the handler renders its answer once, and
+//!   nothing more is stored here;
+//! - a retry of it finds that outcome: the middleware hands it to the handler
+//!   ([`replayed`]), which renders it with the same code instead of running
+//!   the use case again, so the answer is the same bytes;
+//! - a request **refused** without effect (4xx) is completed here with the
+//!   refusal as it was sent (status, content type, body), replayed as is;
+//! - a failure worth retrying (5xx) releases the claim.
+//!
+//! Keys are scoped to the endpoint (method and route template); the
+//! fingerprint covers method, path, query, content type and body. Every `POST`
+//! route either writes or is refused, so a `2xx` always comes with a completed
+//! claim.
 
 use std::sync::Arc;
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE, ETAG, LOCATION};
-use actix_web::http::Method;
+use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest, ResponseError};
-use order_app::idempotency::{
-    Claim, ClaimedKey, IdempotencyKey, IdempotencyStore, Receipt, StoredResponse,
-};
+use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use order_app::idempotency::{Claim, ClaimedKey, IdempotencyKey, IdempotencyStore, Outcome};
 use order_app::ports::Clock;
 use sha2::{Digest, Sha256};
 
-use crate::answer::respond;
 use crate::error::ApiError;
 
 /// The request header naming the key.
@@ -52,12 +59,45 @@ impl std::fmt::Debug for Idempotency {
 
 /// The claim of the request being handled, for the handler to pass to its use case.
 #[derive(Debug, Clone)]
-pub struct ActiveClaim(pub ClaimedKey);
+struct ActiveClaim(ClaimedKey);
+
+/// The stored outcome of the request being retried, for the handler to render.
+#[derive(Debug, Clone)]
+struct Replayed(Outcome);
 
 /// The active claim of `req`, if it carries an `Idempotency-Key`.
 #[must_use]
 pub fn active_claim(req: &HttpRequest) -> Option<ClaimedKey> {
     req.extensions().get::<ActiveClaim>().map(|c| c.0.clone())
+}
+
+/// What the first request with this `Idempotency-Key` wrote, if `req` is its
+/// retry: the handler renders it instead of running its use case.
+#[must_use]
+pub fn replayed(req: &HttpRequest) -> Option<Outcome> {
+    req.extensions().get::<Replayed>().map(|r| r.0.clone())
+}
+
+/// A refusal as stored: `<status> <content type>\n<body>`. Only this module
+/// writes and reads it; the store keeps it as opaque bytes.
+fn record_refusal(status: StatusCode, content_type: Option<&HeaderValue>, body: &[u8]) -> Vec<u8> {
+    let content_type = content_type.and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut record = format!("{} {content_type}\n", status.as_u16()).into_bytes();
+    record.extend_from_slice(body);
+    record
+}
+
+/// The response a stored refusal replays; `None` if the record is not one of ours.
+fn replay_refusal(record: &[u8]) -> Option<HttpResponse> {
+    let newline = record.iter().position(|b| *b == b'\n')?;
+    let head = std::str::from_utf8(&record[..newline]).ok()?;
+    let (status, content_type) = head.split_once(' ')?;
+    let status = StatusCode::from_u16(status.parse().ok()?).ok()?;
+    let mut response = HttpResponse::build(status);
+    if !content_type.is_empty() {
+        response.insert_header((CONTENT_TYPE, content_type));
+    }
+    Some(response.body(record[newline + 1..].to_vec()))
 }
 
 fn valid_key(value: &HeaderValue) -> Option<String> {
@@ -163,14 +203,30 @@ pub async fn guard(
         Ok(Err(e)) => return Ok(problem(req, ApiError::App(e.into()))),
         Err(e) => return Ok(problem(req, ApiError::Blocking(e.to_string()))),
     };
+    let replayed_header = |mut response: ServiceResponse<BoxBody>| {
+        response
+            .headers_mut()
+            .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+        response
+    };
     let claimed = match claim {
         Claim::Acquired(claimed) => claimed,
-        Claim::Replay(stored) => {
-            let mut response = respond(&stored);
-            response
-                .headers_mut()
-                .insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
-            return Ok(req.into_response(response));
+        Claim::Replay(Outcome::Refused(record)) => {
+            return Ok(match replay_refusal(&record) {
+                Some(response) => replayed_header(req.into_response(response)),
+                None => problem(
+                    req,
+                    ApiError::App(order_app::AppError::Unexpected(
+                        "unreadable stored refusal".to_owned(),
+                    )),
+                ),
+            });
+        }
+        Claim::Replay(outcome) => {
+            // The handler renders the stored outcome instead of running its use case.
+            req.extensions_mut().insert(Replayed(outcome));
+            let response = next.call(req).await?.map_into_boxed_body();
+            return Ok(replayed_header(response));
         }
         Claim::InFlight => return Ok(problem(req, ApiError::IdempotencyInFlight)),
         Claim::Mismatch => return Ok(problem(req, ApiError::IdempotencyKeyReused)),
@@ -179,38 +235,67 @@ pub async fn guard(
     req.extensions_mut().insert(ActiveClaim(claimed.clone()));
     let response = next.call(req).await?;
     let status = response.status();
+    if status.is_success() {
+        // The write's own transaction completed the claim with what it wrote.
+        return Ok(response.map_into_boxed_body());
+    }
+    let store = idempotency.store.clone();
     if status.is_server_error() {
         // Nothing was done that must not be repeated: let the client retry.
-        let store = idempotency.store.clone();
         if let Ok(Err(e)) = web::block(move || store.release(&claimed)).await {
             tracing::warn!(error = %e, "could not release an idempotency claim; it expires with its lease");
         }
         return Ok(response.map_into_boxed_body());
     }
 
-    // Record the answer. After a successful write the effect's own transaction
-    // already did, and this changes nothing; for a refusal it is the record.
+    // A refusal: record it as sent, so a retry gets the same answer.
     let (request, response) = response.into_parts();
     let (head, body) = response.into_parts();
-    let bytes = body::to_bytes(body).await.unwrap_or_default();
-    let headers = head
-        .headers()
-        .iter()
-        .filter(|(name, _)| [CONTENT_TYPE, LOCATION, ETAG].contains(name))
-        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
-        .collect();
-    let receipt = Receipt {
-        claim: claimed,
-        response: StoredResponse {
-            status: status.as_u16(),
-            headers,
-            body: bytes.to_vec(),
-        },
+    let bytes = match body::to_bytes(body).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            // Nothing readable to record: free the key rather than store a wrong answer.
+            if let Ok(Err(e)) = web::block(move || store.release(&claimed)).await {
+                tracing::warn!(error = %e, "could not release an idempotency claim; it expires with its lease");
+            }
+            let error = ApiError::App(order_app::AppError::Unexpected(
+                "could not read a refusal's body".to_owned(),
+            ));
+            return Ok(ServiceResponse::new(request, error.error_response()));
+        }
     };
-    let store = idempotency.store.clone();
-    if let Ok(Err(e)) = web::block(move || store.complete(&receipt, now)).await {
-        tracing::warn!(error = %e, "could not record an idempotent answer");
+    let record = record_refusal(status, head.headers().get(CONTENT_TYPE), &bytes);
+    if let Ok(Err(e)) = web::block(move || store.refuse(&claimed, &record)).await {
+        tracing::warn!(error = %e, "could not record an idempotent refusal");
     }
     let response = head.set_body(bytes).map_into_boxed_body();
     Ok(ServiceResponse::new(request, response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recorded_refusal_replays_its_status_type_and_body() {
+        let record = record_refusal(
+            StatusCode::CONFLICT,
+            Some(&HeaderValue::from_static("application/problem+json")),
+            b"{\"code\":\"order_empty\"}\n",
+        );
+        let response = replay_refusal(&record).unwrap();
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        assert_eq!(
+            response.headers().get(CONTENT_TYPE).unwrap(),
+            "application/problem+json"
+        );
+        let body = actix_web::body::to_bytes(response.into_body());
+        let body = futures_executor(body).unwrap();
+        assert_eq!(&body[..], b"{\"code\":\"order_empty\"}\n");
+        assert!(replay_refusal(b"garbage").is_none());
+    }
+
+    fn futures_executor<F: std::future::Future>(future: F) -> F::Output {
+        actix_web::rt::System::new().block_on(future)
+    }
 }

@@ -6,16 +6,19 @@
 //! every error to a status code and an RFC 9457 `application/problem+json` body.
 //!
 //! Handlers only translate: they parse the request into domain values, run
-//! one use case on the blocking pool (diesel is synchronous) and render the
-//! result. No business rule is decided here.
+//! one use case (through `order_app`'s service traits) on the blocking pool
+//! (diesel is synchronous) and render the result. No business rule is decided
+//! here. Every path is declared once, in [`paths`].
 
 pub mod answer;
+pub mod cursor;
 pub mod dto;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod observe;
 pub mod openapi;
+pub mod paths;
 pub mod routes;
 
 use std::net::TcpListener;
@@ -25,7 +28,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use order_app::ports::StorageHealth;
-use order_app::{Customers, Orders};
+use order_app::{CustomerService, OrderService};
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -35,10 +38,10 @@ pub use observe::Metrics;
 /// Everything the routes need: use cases, the health port and the metrics.
 #[derive(Clone)]
 pub struct ApiState {
-    /// Order use cases.
-    pub orders: Orders,
-    /// Customer use cases.
-    pub customers: Customers,
+    /// Order use cases (`order_app::Orders`, or a mock in tests).
+    pub orders: Arc<dyn OrderService>,
+    /// Customer use cases (`order_app::Customers`, or a mock in tests).
+    pub customers: Arc<dyn CustomerService>,
     /// Storage health, for `/ready` and pool metrics.
     pub health: Arc<dyn StorageHealth>,
     /// Shared by every worker so `/metrics` sees all requests.
@@ -59,8 +62,8 @@ impl std::fmt::Debug for ApiState {
 /// request ids, logs and metrics.
 pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        cfg.app_data(web::Data::new(state.orders))
-            .app_data(web::Data::new(state.customers))
+        cfg.app_data(web::Data::from(state.orders))
+            .app_data(web::Data::from(state.customers))
             .app_data(web::Data::new(state.health))
             .app_data(web::Data::new(state.metrics))
             .app_data(web::Data::new(state.idempotency))

@@ -140,16 +140,18 @@ impl Metrics {
 
 /// Which lifecycle change a successful request to this route made, if any.
 fn transition_kind(method: &str, route: &str) -> Option<&'static str> {
-    let orders = "/api/v1/order-mgmt/orders";
-    match (method, route.strip_prefix(orders)?) {
-        ("POST", "") => Some("create"),
-        ("POST", "/{id}/confirm") => Some("confirm"),
-        ("POST", "/{id}/process") => Some("process"),
-        ("POST", "/{id}/fulfill") => Some("fulfill"),
-        ("POST", "/{id}/cancel") => Some("cancel"),
-        ("DELETE", "/{id}") => Some("delete"),
-        _ => None,
-    }
+    use crate::paths::{CANCEL, CONFIRM, FULFILL, ORDER, ORDERS, PROCESS};
+    [
+        ("POST", ORDERS, "create"),
+        ("POST", CONFIRM, "confirm"),
+        ("POST", PROCESS, "process"),
+        ("POST", FULFILL, "fulfill"),
+        ("POST", CANCEL, "cancel"),
+        ("DELETE", ORDER, "delete"),
+    ]
+    .into_iter()
+    .find(|(m, path, _)| *m == method && *path == route)
+    .map(|(_, _, kind)| kind)
 }
 
 /// The method as a metric label: standard methods by name, any other token

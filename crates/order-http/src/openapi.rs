@@ -269,8 +269,8 @@ mod tests {
     /// The bounds the document states are the ones the rules enforce.
     #[test]
     fn documented_bounds_are_the_domain_limits() {
-        use order_app::customers::{Customer, Email};
         use order_app::PageRequest;
+        use order_app::{Customer, Email};
         use order_domain::{Order, OrderLine, ProductSnapshot, Quantity};
 
         let json = json();

@@ -10,11 +10,9 @@ use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{test, App};
 use chrono::{TimeZone, Utc};
-use order_app::customers::{Customer, NewCustomer};
-use order_app::idempotency::{
-    Claim, ClaimedKey, IdempotencyKey, MockIdempotencyStore, StoredResponse,
-};
+use order_app::idempotency::{Claim, ClaimedKey, IdempotencyKey, MockIdempotencyStore, Outcome};
 use order_app::ports::*;
+use order_app::{Customer, NewCustomer};
 use order_app::{Customers, OrderPorts, Orders, Page, RepositoryError};
 use order_domain::*;
 use order_http::idempotency::Idempotency;
@@ -130,14 +128,14 @@ impl Mocks {
         ids.expect_new_id().returning(Uuid::now_v7);
         let (clock, ids): (Arc<dyn Clock>, Arc<dyn IdGenerator>) = (Arc::new(clock), Arc::new(ids));
         ApiState {
-            orders: Orders::new(OrderPorts {
+            orders: Arc::new(Orders::new(OrderPorts {
                 orders: Arc::new(self.orders),
                 numbers: Arc::new(self.numbers),
                 customers: Arc::new(self.directory),
                 clock: clock.clone(),
                 ids: ids.clone(),
-            }),
-            customers: Customers::new(Arc::new(self.customers), clock, ids),
+            })),
+            customers: Arc::new(Customers::new(Arc::new(self.customers), clock, ids)),
             health: Arc::new(self.health),
             metrics: Metrics::new().unwrap(),
             idempotency: Idempotency {
@@ -321,7 +319,7 @@ async fn create_order_for_an_unknown_customer_is_422() {
     mocks
         .orders
         .expect_insert()
-        .returning(|_, _| Err(RepositoryError::ConstraintViolation("fk_customer".into())));
+        .returning(|o, _| Err(RepositoryError::UnknownCustomer(o.customer_id())));
     let (status, headers, body) = call(
         mocks,
         post_json(
@@ -333,6 +331,49 @@ async fn create_order_for_an_unknown_customer_is_422() {
     assert_eq!(status, 422);
     problem(422, &headers, &body, "customer_not_found");
     assert_eq!(body["field"], "customer_id");
+}
+
+#[actix_web::test]
+async fn handlers_call_the_order_service_they_are_given() {
+    let order = order_with_lines();
+    let id = order.id();
+    let mut service = order_app::MockOrderService::new();
+    service
+        .expect_get()
+        .withf(move |asked| *asked == id)
+        .times(1)
+        .returning(move |_| Ok(order.clone()));
+    service
+        .expect_confirm()
+        .withf(|_, write| write.expected_version == Some(7) && write.claim.is_none())
+        .times(1)
+        .returning(|_, _| {
+            Err(order_app::AppError::VersionMismatch {
+                expected: 7,
+                actual: 3,
+            })
+        });
+    let mut state = Mocks::new().state();
+    state.orders = Arc::new(service);
+    let app = test::init_service(App::new().configure(configure(state))).await;
+    let response = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("{ORDERS}/{id}"))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers().get(header::ETAG).unwrap(), "\"3\"");
+    let response = test::call_service(
+        &app,
+        test::TestRequest::post()
+            .uri(&format!("{ORDERS}/{id}/confirm"))
+            .insert_header((header::IF_MATCH, "\"7\""))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(response.status(), 412);
 }
 
 #[actix_web::test]
@@ -1129,9 +1170,9 @@ fn create_request(customer: Uuid) -> test::TestRequest {
 }
 
 #[actix_web::test]
-async fn a_first_idempotent_create_stores_exactly_the_answer_it_sends() {
+async fn a_first_idempotent_create_stores_its_order_and_a_retry_renders_the_same_bytes() {
     use std::sync::Mutex;
-    let stored_body = Arc::new(Mutex::new(Vec::new()));
+    let written = Arc::new(Mutex::new(None::<Order>));
     let mut mocks = Mocks::new();
     mocks.directory.expect_exists().returning(|_| Ok(true));
     mocks
@@ -1147,57 +1188,138 @@ async fn a_first_idempotent_create_stores_exactly_the_answer_it_sends() {
                 && fingerprint.len() == 64
         })
         .returning(|_, _, _, _| Ok(Claim::Acquired(claimed())));
-    let sink = stored_body.clone();
+    let sink = written.clone();
     mocks
         .orders
         .expect_insert()
         .times(1)
-        .returning(move |_, receipt| {
-            let receipt = receipt.expect("the receipt travels with the insert");
+        .returning(move |order, receipt| {
+            let receipt = receipt.expect("the claim travels with the insert");
             assert_eq!(receipt.claim, claimed());
-            assert_eq!(receipt.response.status, 201);
-            *sink.lock().unwrap() = receipt.response.body.clone();
+            assert_eq!(receipt.line, None);
+            let mut order = order.clone();
+            order.take_events();
+            *sink.lock().unwrap() = Some(order);
             Ok(())
         });
-    mocks
-        .idempotency
-        .expect_complete()
-        .times(1)
-        .returning(|_, _| Ok(()));
+    // The write's transaction completed the claim: nothing is stored afterwards.
+    mocks.idempotency.expect_refuse().never();
+    mocks.idempotency.expect_release().never();
     let app = test::init_service(App::new().configure(configure(mocks.state()))).await;
     let response = test::call_service(&app, create_request(Uuid::now_v7()).to_request()).await;
     assert_eq!(response.status(), 201);
     assert!(response.headers().get("idempotent-replayed").is_none());
-    let body = test::read_body(response).await;
+    let first_headers = response.headers().clone();
+    let first = test::read_body(response).await;
+
+    // The retry finds what the first request wrote and renders it again.
+    let order = written.lock().unwrap().clone().unwrap();
+    let mut mocks = Mocks::new();
+    mocks.orders.expect_insert().never();
+    mocks.numbers.expect_next_number().never();
+    mocks
+        .idempotency
+        .expect_begin()
+        .returning(move |_, _, _, _| {
+            Ok(Claim::Replay(Outcome::Order {
+                order: Box::new(order.clone()),
+                line: None,
+            }))
+        });
+    let app = test::init_service(App::new().configure(configure(mocks.state()))).await;
+    let response = test::call_service(&app, create_request(Uuid::now_v7()).to_request()).await;
+    assert_eq!(response.status(), 201);
     assert_eq!(
-        body.to_vec(),
-        *stored_body.lock().unwrap(),
-        "the stored answer is the answer sent"
+        response.headers().get("idempotent-replayed").unwrap(),
+        "true"
+    );
+    for name in [header::LOCATION, header::ETAG, header::CONTENT_TYPE] {
+        assert_eq!(
+            response.headers().get(&name),
+            first_headers.get(&name),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        test::read_body(response).await,
+        first,
+        "the replay is the first answer byte for byte"
     );
 }
 
 #[actix_web::test]
 async fn a_retry_replays_the_stored_answer_without_a_second_effect() {
+    let order = pending_order();
+    let id = order.id();
     let mut mocks = Mocks::new();
     mocks.orders.expect_insert().never();
-    mocks.idempotency.expect_begin().returning(|_, _, _, _| {
-        Ok(Claim::Replay(StoredResponse {
-            status: 201,
-            headers: vec![
-                ("location".into(), "/api/v1/order-mgmt/orders/x".into()),
-                ("content-type".into(), "application/json".into()),
-            ],
-            body: br#"{"data":{"id":"x"}}"#.to_vec(),
-        }))
-    });
+    mocks
+        .idempotency
+        .expect_begin()
+        .returning(move |_, _, _, _| {
+            Ok(Claim::Replay(Outcome::Order {
+                order: Box::new(order.clone()),
+                line: None,
+            }))
+        });
     let (status, headers, body) = call(mocks, create_request(Uuid::now_v7())).await;
     assert_eq!(status, 201);
     assert_eq!(headers.get("idempotent-replayed").unwrap(), "true");
     assert_eq!(
-        headers.get(header::LOCATION).unwrap(),
-        "/api/v1/order-mgmt/orders/x"
+        headers.get(header::LOCATION).unwrap().to_str().unwrap(),
+        format!("/api/v1/order-mgmt/orders/{id}")
     );
-    assert_eq!(body["data"]["id"], "x");
+    assert_eq!(body["data"]["id"], id.to_string());
+}
+
+#[actix_web::test]
+async fn a_retried_add_line_replays_the_location_of_its_line() {
+    let order = order_with_lines();
+    let (id, line) = (order.id(), order.lines()[1].id());
+    let mut mocks = Mocks::new();
+    mocks.orders.expect_update().never();
+    mocks
+        .idempotency
+        .expect_begin()
+        .returning(move |_, _, _, _| {
+            Ok(Claim::Replay(Outcome::Order {
+                order: Box::new(order.clone()),
+                line: Some(line),
+            }))
+        });
+    let req = post_json(
+        &format!("{ORDERS}/{id}/lines"),
+        json!({"product_id": Uuid::now_v7(), "quantity": 1, "unit_price": 1, "currency": "USD"}),
+    )
+    .insert_header(("Idempotency-Key", "line-1"));
+    let (status, headers, _) = call(mocks, req).await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        headers.get(header::LOCATION).unwrap().to_str().unwrap(),
+        format!("/api/v1/order-mgmt/orders/{id}/lines/{line}")
+    );
+}
+
+#[actix_web::test]
+async fn a_retried_refusal_replays_the_recorded_refusal() {
+    let record = b"409 application/problem+json\n{\"code\":\"order_empty\"}".to_vec();
+    let mut mocks = Mocks::new();
+    mocks.orders.expect_find_by_id().never();
+    mocks
+        .idempotency
+        .expect_begin()
+        .returning(move |_, _, _, _| Ok(Claim::Replay(Outcome::Refused(record.clone()))));
+    let req = test::TestRequest::post()
+        .uri(&format!("{ORDERS}/{}/confirm", Uuid::now_v7()))
+        .insert_header(("Idempotency-Key", "confirm-1"));
+    let (status, headers, body) = call(mocks, req).await;
+    assert_eq!(status, 409);
+    assert_eq!(headers.get("idempotent-replayed").unwrap(), "true");
+    assert_eq!(
+        headers.get(header::CONTENT_TYPE).unwrap(),
+        "application/problem+json"
+    );
+    assert_eq!(body["code"], "order_empty");
 }
 
 #[actix_web::test]
@@ -1228,17 +1350,19 @@ async fn a_refusal_is_recorded_and_an_outage_releases_the_claim() {
     mocks
         .orders
         .expect_insert()
-        .returning(|_, _| Err(RepositoryError::ConstraintViolation("fk_customer".into())));
+        .returning(|o, _| Err(RepositoryError::UnknownCustomer(o.customer_id())));
     mocks
         .idempotency
         .expect_begin()
         .returning(|_, _, _, _| Ok(Claim::Acquired(claimed())));
     mocks
         .idempotency
-        .expect_complete()
-        .withf(|receipt, _| {
-            receipt.response.status == 422
-                && String::from_utf8_lossy(&receipt.response.body).contains("customer_not_found")
+        .expect_refuse()
+        .withf(|claim, record| {
+            let record = String::from_utf8_lossy(record);
+            *claim == claimed()
+                && record.starts_with("422 application/problem+json\n")
+                && record.contains("customer_not_found")
         })
         .times(1)
         .returning(|_, _| Ok(()));
@@ -1255,7 +1379,7 @@ async fn a_refusal_is_recorded_and_an_outage_releases_the_claim() {
         .idempotency
         .expect_begin()
         .returning(|_, _, _, _| Ok(Claim::Acquired(claimed())));
-    mocks.idempotency.expect_complete().never();
+    mocks.idempotency.expect_refuse().never();
     mocks
         .idempotency
         .expect_release()

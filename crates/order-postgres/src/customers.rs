@@ -5,15 +5,16 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use order_app::customers::{Customer, CustomerSnapshot};
-use order_app::idempotency::Receipt;
+use order_app::idempotency::ClaimedKey;
+use order_app::model::{Customer, CustomerSnapshot};
 use order_app::ports::{CustomerDirectory, CustomerRepository};
 use order_app::{Page, PageRequest, RepositoryError};
 use order_domain::CustomerId;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{map_diesel_error, unexpected};
-use crate::idempotency::complete_in;
+use crate::idempotency::{complete_with, WrittenOutcome};
 use crate::schema::customer_mgmt_customers as customers;
 use crate::store::Db;
 
@@ -32,10 +33,10 @@ impl fmt::Debug for PgCustomerRepository {
     }
 }
 
-/// A customer row, read and written as is.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+/// A customer row, read and written as is (and, as JSON, an idempotency outcome).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
-struct CustomerRow {
+pub(crate) struct CustomerRow {
     id: Uuid,
     name: String,
     email: String,
@@ -54,7 +55,7 @@ impl CustomerRow {
         }
     }
 
-    fn into_customer(self) -> Result<Customer, RepositoryError> {
+    pub(crate) fn into_customer(self) -> Result<Customer, RepositoryError> {
         Customer::restore(CustomerSnapshot {
             id: CustomerId::from_uuid(self.id),
             name: self.name,
@@ -77,16 +78,19 @@ impl CustomerRepository for PgCustomerRepository {
     fn insert(
         &self,
         customer: &Customer,
-        receipt: Option<&Receipt>,
+        claim: Option<&ClaimedKey>,
     ) -> Result<(), RepositoryError> {
+        let row = CustomerRow::from_customer(customer);
         let mut conn = self.db.checkout()?;
         let claim_held = conn
             .transaction(|conn| {
                 diesel::insert_into(customers::table)
-                    .values(CustomerRow::from_customer(customer))
+                    .values(&row)
                     .execute(conn)?;
-                let held = match receipt {
-                    Some(receipt) => complete_in(conn, receipt)?,
+                let held = match claim {
+                    Some(claim) => {
+                        complete_with(conn, claim, &WrittenOutcome::Customer { customer: &row })?
+                    }
                     None => true,
                 };
                 // A lost claim rolls the insert back with it.

@@ -33,6 +33,11 @@ pub enum StorageError {
     Unexpected(String),
 }
 
+/// The foreign key from an order to its customer (migrations/*_create_orders):
+/// the one place "the customer must exist" is decided. The order repository
+/// reports its violation as `RepositoryError::UnknownCustomer`.
+pub(crate) const FK_ORDER_CUSTOMER: &str = "fk_customer";
+
 /// Maps a diesel error to the port's error, with `context` naming the operation
 /// (it ends up in logs, never in a client response).
 ///

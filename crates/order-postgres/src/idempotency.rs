@@ -1,22 +1,27 @@
-//! [`PgIdempotencyStore`]: idempotency claims and receipts in PostgreSQL.
+//! [`PgIdempotencyStore`]: idempotency claims and their outcomes in PostgreSQL.
 //!
-//! `begin` claims a key in its own short transaction. The receipt that
-//! completes a claim is written by the order and customer repositories inside
-//! the transaction of the effect ([`complete_in`]); [`PgIdempotencyStore::complete`]
-//! is for answers without effect. Every completion requires the claim's token,
-//! so a claim taken over after its lease cannot be completed by its old holder.
+//! `begin` claims a key in its own short transaction. The order and customer
+//! repositories complete a claim inside the transaction of their write, with
+//! the rows they wrote as the `outcome` ([`complete_with`]); a replay restores
+//! the order or customer from those rows through the same mapping a read uses.
+//! [`PgIdempotencyStore::refuse`] completes a claim whose request had no
+//! effect, with the adapter's opaque record of the refusal. Every completion
+//! requires the claim's token, so a claim taken over after its lease cannot be
+//! completed by its old holder.
 
 use std::fmt;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use order_app::idempotency::{
-    Claim, ClaimedKey, IdempotencyKey, IdempotencyStore, Receipt, StoredResponse,
-};
+use order_app::idempotency::{Claim, ClaimedKey, IdempotencyKey, IdempotencyStore, Outcome};
 use order_app::RepositoryError;
+use order_domain::LineId;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::customers::CustomerRow;
 use crate::error::{map_diesel_error, unexpected};
+use crate::orders::rows::{restore_order, LineRow, NewLineRow, NewOrderRow, OrderRow};
 use crate::schema::order_mgmt_idempotency_keys as keys;
 use crate::store::Db;
 
@@ -53,38 +58,79 @@ struct KeyRow {
     fingerprint: String,
     state: String,
     locked_at: DateTime<Utc>,
-    response_status: Option<i16>,
-    response_headers: Option<serde_json::Value>,
-    response_body: Option<Vec<u8>>,
+    outcome: Option<serde_json::Value>,
+    refusal: Option<Vec<u8>>,
+}
+
+/// What a write stores as its outcome: the rows it wrote, in the same form
+/// they have in their tables, so replaying goes through the one row mapping.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum WrittenOutcome<'a> {
+    /// An order write and the line it touched.
+    Order {
+        order: &'a NewOrderRow,
+        lines: &'a [NewLineRow],
+        line: Option<Uuid>,
+    },
+    /// A customer registration.
+    Customer { customer: &'a CustomerRow },
+}
+
+/// [`WrittenOutcome`] as read back.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum StoredOutcome {
+    Order {
+        order: Box<OrderRow>,
+        lines: Vec<LineRow>,
+        line: Option<Uuid>,
+    },
+    Customer {
+        customer: CustomerRow,
+    },
 }
 
 impl KeyRow {
-    fn stored_response(self) -> Result<StoredResponse, String> {
-        let status = self
-            .response_status
-            .ok_or("completed key without a status")?;
-        let headers: Vec<(String, String)> = serde_json::from_value(
-            self.response_headers
-                .unwrap_or(serde_json::Value::Array(vec![])),
-        )
-        .map_err(|e| format!("stored headers: {e}"))?;
-        Ok(StoredResponse {
-            status: u16::try_from(status).map_err(|_| "negative stored status")?,
-            headers,
-            body: self.response_body.unwrap_or_default(),
-        })
+    fn outcome(self) -> Result<Outcome, RepositoryError> {
+        match (self.outcome, self.refusal) {
+            (Some(json), _) => match serde_json::from_value::<StoredOutcome>(json)
+                .map_err(|e| unexpected(format!("stored idempotency outcome: {e}")))?
+            {
+                StoredOutcome::Order { order, lines, line } => Ok(Outcome::Order {
+                    order: Box::new(restore_order(*order, lines)?),
+                    line: line.map(LineId::from_uuid),
+                }),
+                StoredOutcome::Customer { customer } => {
+                    Ok(Outcome::Customer(customer.into_customer()?))
+                }
+            },
+            (None, Some(refusal)) => Ok(Outcome::Refused(refusal)),
+            (None, None) => Err(unexpected("completed idempotency key without an outcome")),
+        }
     }
 }
 
-/// Completes `receipt`'s claim with its response on `conn` (inside the caller's
-/// transaction). Returns whether the claim was still held; if not, the caller
+/// Completes `claim` with `outcome` on `conn`, inside the caller's write
+/// transaction. Returns whether the claim was still held; if not, the caller
 /// must roll back its effect.
-pub(crate) fn complete_in(conn: &mut PgConnection, receipt: &Receipt) -> QueryResult<bool> {
-    let claim = &receipt.claim;
-    let response = &receipt.response;
-    let headers = serde_json::to_value(&response.headers)
+pub(crate) fn complete_with(
+    conn: &mut PgConnection,
+    claim: &ClaimedKey,
+    outcome: &WrittenOutcome<'_>,
+) -> QueryResult<bool> {
+    let outcome = serde_json::to_value(outcome)
         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    let status = i16::try_from(response.status).unwrap_or(i16::MAX);
+    complete(conn, claim, (Some(outcome), None))
+}
+
+/// Marks `claim` completed with one of its two kinds of answer, if the claim
+/// is still held and not completed yet.
+fn complete(
+    conn: &mut PgConnection,
+    claim: &ClaimedKey,
+    (outcome, refusal): (Option<serde_json::Value>, Option<&[u8]>),
+) -> QueryResult<bool> {
     let updated = diesel::update(keys::table)
         .filter(keys::scope.eq(&claim.key.scope))
         .filter(keys::key.eq(&claim.key.key))
@@ -92,15 +138,24 @@ pub(crate) fn complete_in(conn: &mut PgConnection, receipt: &Receipt) -> QueryRe
         .filter(keys::state.eq(IN_PROGRESS))
         .set((
             keys::state.eq(COMPLETED),
-            keys::response_status.eq(Some(status)),
-            keys::response_headers.eq(Some(headers)),
-            keys::response_body.eq(Some(&response.body)),
+            keys::outcome.eq(outcome),
+            keys::refusal.eq(refusal),
             keys::completed_at.eq(diesel::dsl::sql::<
                 diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
             >("now()")),
         ))
         .execute(conn)?;
     Ok(updated == 1)
+}
+
+/// What one attempt at claiming a key found.
+enum Attempt {
+    /// Acquired, in flight or mismatched.
+    Decided(Claim),
+    /// Answered before: the row to replay.
+    Completed(KeyRow),
+    /// The row vanished between the insert and the read: try again.
+    Vanished,
 }
 
 impl PgIdempotencyStore {
@@ -114,13 +169,13 @@ impl PgIdempotencyStore {
         fingerprint: &str,
         now: DateTime<Utc>,
         lease: chrono::Duration,
-    ) -> QueryResult<Option<Claim>> {
+    ) -> QueryResult<Attempt> {
         let token = Uuid::now_v7().to_string();
         let acquired = |token: String| {
-            Claim::Acquired(ClaimedKey {
+            Attempt::Decided(Claim::Acquired(ClaimedKey {
                 key: key.clone(),
                 token,
-            })
+            }))
         };
         let inserted = diesel::insert_into(keys::table)
             .values(NewKeyRow {
@@ -135,7 +190,7 @@ impl PgIdempotencyStore {
             .on_conflict_do_nothing()
             .execute(conn)?;
         if inserted == 1 {
-            return Ok(Some(acquired(token)));
+            return Ok(acquired(token));
         }
         let Some(row) = keys::table
             .find((&key.scope, &key.key))
@@ -144,26 +199,23 @@ impl PgIdempotencyStore {
             .first(conn)
             .optional()?
         else {
-            // Released or purged between our insert and this read: try again.
-            return Ok(None);
+            // Released or purged between our insert and this read.
+            return Ok(Attempt::Vanished);
         };
         if row.fingerprint != fingerprint {
-            return Ok(Some(Claim::Mismatch));
+            return Ok(Attempt::Decided(Claim::Mismatch));
         }
         if row.state == COMPLETED {
-            return row
-                .stored_response()
-                .map(|r| Some(Claim::Replay(r)))
-                .map_err(|e| diesel::result::Error::DeserializationError(e.into()));
+            return Ok(Attempt::Completed(row));
         }
         if row.locked_at + lease > now {
-            return Ok(Some(Claim::InFlight));
+            return Ok(Attempt::Decided(Claim::InFlight));
         }
         // The holder never finished within its lease: take the claim over.
         diesel::update(keys::table.find((&key.scope, &key.key)))
             .set((keys::token.eq(&token), keys::locked_at.eq(now)))
             .execute(conn)?;
-        Ok(Some(acquired(token)))
+        Ok(acquired(token))
     }
 }
 
@@ -178,11 +230,13 @@ impl IdempotencyStore for PgIdempotencyStore {
     ) -> Result<Claim, RepositoryError> {
         let mut conn = self.db.checkout()?;
         for _ in 0..3 {
-            let claim = conn
+            let attempt = conn
                 .transaction(|conn| Self::try_begin(conn, key, fingerprint, now, lease))
                 .map_err(|e| map_diesel_error("claim idempotency key", e))?;
-            if let Some(claim) = claim {
-                return Ok(claim);
+            match attempt {
+                Attempt::Decided(claim) => return Ok(claim),
+                Attempt::Completed(row) => return row.outcome().map(Claim::Replay),
+                Attempt::Vanished => {}
             }
         }
         Err(unexpected(
@@ -191,9 +245,9 @@ impl IdempotencyStore for PgIdempotencyStore {
     }
 
     #[tracing::instrument(level = "debug", skip_all, err(level = "debug"))]
-    fn complete(&self, receipt: &Receipt, _now: DateTime<Utc>) -> Result<(), RepositoryError> {
+    fn refuse(&self, claim: &ClaimedKey, answer: &[u8]) -> Result<(), RepositoryError> {
         let mut conn = self.db.checkout()?;
-        complete_in(&mut conn, receipt)
+        complete(&mut conn, claim, (None, Some(answer)))
             .map(|_| ())
             .map_err(|e| map_diesel_error("complete idempotency key", e))
     }

@@ -90,12 +90,11 @@ diesel::table! {
         fingerprint -> Text,
         state -> Text,
         token -> Text,
-        response_status -> Nullable<Int2>,
-        response_headers -> Nullable<Jsonb>,
-        response_body -> Nullable<Bytea>,
         created_at -> Timestamptz,
         locked_at -> Timestamptz,
         completed_at -> Nullable<Timestamptz>,
+        outcome -> Nullable<Jsonb>,
+        refusal -> Nullable<Bytea>,
     }
 }
 

@@ -82,14 +82,14 @@ fn run(config: &Config) -> Result<(), String> {
         config.idempotency_retention_hours,
     );
     let state = ApiState {
-        orders: Orders::new(OrderPorts {
+        orders: Arc::new(Orders::new(OrderPorts {
             orders: Arc::new(store.orders()),
             numbers: Arc::new(store.numbers()),
             customers: Arc::new(store.customers()),
             clock: clock.clone(),
             ids: ids.clone(),
-        }),
-        customers: Customers::new(Arc::new(store.customers()), clock, ids),
+        })),
+        customers: Arc::new(Customers::new(Arc::new(store.customers()), clock, ids)),
         health: Arc::new(store.clone()),
         metrics: Metrics::new().map_err(|e| format!("metrics: {e}"))?,
         idempotency: Idempotency {

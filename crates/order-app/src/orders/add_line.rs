@@ -193,28 +193,25 @@ mod tests {
         ports.orders.expect_update().never();
         let mut eur = cmd(1, 1);
         eur.unit_price = Money::new(1, Currency::EUR);
-        assert_eq!(
-            ports
-                .build()
-                .add_line(id, eur, Write::default())
-                .unwrap_err()
-                .code(),
-            "currency_mismatch"
-        );
+        assert!(matches!(
+            ports.build().add_line(id, eur, Write::default()),
+            Err(AppError::Domain(DomainError::CurrencyMismatch { .. }))
+        ));
     }
 
     #[test]
     fn unknown_order_is_not_found() {
         let mut ports = Ports::new();
         ports.orders.expect_find_by_id().returning(|_| Ok(None));
-        assert_eq!(
+        assert!(matches!(
             ports
                 .build()
-                .add_line(order_id(), cmd(1, 1), Write::default())
-                .unwrap_err()
-                .code(),
-            "order_not_found"
-        );
+                .add_line(order_id(), cmd(1, 1), Write::default()),
+            Err(AppError::NotFound {
+                entity: "order",
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -227,48 +224,42 @@ mod tests {
             .orders
             .expect_update()
             .returning(|_, _, _| Err(RepositoryError::NotFound));
-        assert_eq!(
-            ports
-                .build()
-                .add_line(id, cmd(1, 1), Write::default())
-                .unwrap_err()
-                .code(),
-            "order_not_found"
-        );
+        assert!(matches!(
+            ports.build().add_line(id, cmd(1, 1), Write::default()),
+            Err(AppError::NotFound {
+                entity: "order",
+                ..
+            })
+        ));
     }
 
     #[test]
-    fn an_idempotent_add_line_renders_its_receipt_with_the_line_it_touched() {
-        use crate::idempotency::{ClaimedKey, IdempotencyKey, Idempotent, StoredResponse};
+    fn an_idempotent_add_line_stores_the_line_it_touched_with_the_order() {
+        use crate::idempotency::{ClaimedKey, IdempotencyKey};
         let order = pending_order();
         let id = order.id();
         let mut ports = Ports::new();
         ports.stored(order);
+        let claim = ClaimedKey {
+            key: IdempotencyKey {
+                scope: "s".into(),
+                key: "k".into(),
+            },
+            token: "t".into(),
+        };
+        let expected = claim.clone();
         ports
             .orders
             .expect_update()
-            .withf(|o, _, receipt| {
-                let line = o.lines()[0].id().to_string();
-                receipt.is_some_and(|r| r.response.body == line.as_bytes())
+            .withf(move |o, _, receipt| {
+                let line = o.lines()[0].id();
+                receipt.is_some_and(|r| r.line == Some(line) && r.claim == expected)
             })
             .times(1)
             .returning(|_, _, _| Ok(()));
         let write = Write {
             expected_version: None,
-            idempotent: Some(Idempotent {
-                claim: ClaimedKey {
-                    key: IdempotencyKey {
-                        scope: "s".into(),
-                        key: "k".into(),
-                    },
-                    token: "t".into(),
-                },
-                render: Box::new(|_: &Order, line: Option<LineId>| StoredResponse {
-                    status: 201,
-                    headers: vec![],
-                    body: line.map(|l| l.to_string()).unwrap_or_default().into_bytes(),
-                }),
-            }),
+            claim: Some(claim),
         };
         assert!(ports.build().add_line(id, cmd(1, 1), write).is_ok());
     }

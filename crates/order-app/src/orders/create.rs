@@ -4,7 +4,7 @@ use chrono::Datelike;
 use order_domain::{CompanyId, Currency, CustomerId, NewOrder, Order, OrderId, TaxMode};
 
 use super::Orders;
-use crate::idempotency::{Idempotent, OrderRender};
+use crate::idempotency::{ClaimedKey, Receipt};
 use crate::{AppError, RepositoryError};
 
 /// Input of [`Orders::create`].
@@ -20,29 +20,21 @@ pub struct CreateOrder {
 
 impl Orders {
     /// Opens a pending order with a freshly allocated number (numbers may have
-    /// gaps: one is used up by a refused create); with
-    /// `idempotent`, its rendered answer is stored in the same transaction.
+    /// gaps: one is used up by a refused create); with a `claim`, the
+    /// claim is completed with the order in the same transaction.
     ///
     /// # Errors
     /// `UnknownReference` when the customer does not exist; `Conflict` when
     /// the idempotency claim was lost; `Unavailable`.
-    pub fn create(
-        &self,
-        cmd: CreateOrder,
-        idempotent: Option<Idempotent<OrderRender>>,
-    ) -> Result<Order, AppError> {
-        let unknown_customer = || AppError::UnknownReference {
-            field: "customer_id",
-            entity: "customer",
-            id: cmd.customer_id.to_string(),
-        };
+    pub fn create(&self, cmd: CreateOrder, claim: Option<ClaimedKey>) -> Result<Order, AppError> {
         if self.customer.is_some_and(|only| only != cmd.customer_id) {
             // Answered like an unknown customer: whether it exists is not the caller's business.
-            return Err(unknown_customer());
+            return Err(RepositoryError::UnknownCustomer(cmd.customer_id).into());
         }
-        // No existence check first: the store's foreign key refuses an unknown
-        // customer in the same statement that inserts the order, which saves
-        // a round trip per create. The price is a gap in the order numbers.
+        // No existence check first: the repository reports an unknown
+        // customer (`UnknownCustomer`, from the store's foreign key) in the
+        // statement that inserts the order, which saves a round trip per
+        // create. The price is a gap in the order numbers.
         let now = self.ports.clock.now();
         let year = u16::try_from(now.year())
             .map_err(|_| AppError::Unexpected(format!("clock year {}", now.year())))?;
@@ -58,16 +50,10 @@ impl Orders {
             },
             now,
         );
-        let receipt = idempotent.as_ref().map(|i| i.receipt(&order, None));
-        match self.ports.orders.insert(&order, receipt.as_ref()) {
-            Ok(()) => {
-                order.take_events();
-                Ok(order)
-            }
-            // The customer vanished between the check and the insert (foreign key).
-            Err(RepositoryError::ConstraintViolation(_)) => Err(unknown_customer()),
-            Err(e) => Err(e.into()),
-        }
+        let receipt = claim.map(|claim| Receipt { claim, line: None });
+        self.ports.orders.insert(&order, receipt.as_ref())?;
+        order.take_events();
+        Ok(order)
     }
 }
 
@@ -75,6 +61,7 @@ impl Orders {
 mod tests {
     use super::*;
     use crate::orders::test_support::*;
+    use crate::RepositoryError;
     use mockall::predicate::eq;
 
     fn cmd() -> CreateOrder {
@@ -123,16 +110,33 @@ mod tests {
         ports
             .orders
             .expect_insert()
-            .returning(|_, _| Err(RepositoryError::ConstraintViolation("fk_customer".into())));
+            .returning(|o, _| Err(RepositoryError::UnknownCustomer(o.customer_id())));
         let err = ports.build().create(cmd(), None).unwrap_err();
         assert!(matches!(
             err,
             AppError::UnknownReference {
                 field: "customer_id",
+                entity: "customer",
                 ..
             }
         ));
-        assert_eq!(err.code(), "customer_not_found");
+    }
+
+    #[test]
+    fn any_other_constraint_violation_is_a_bug_not_bad_input() {
+        let mut ports = Ports::new();
+        ports
+            .numbers
+            .expect_next_number()
+            .returning(|y| Ok(number(y, 1)));
+        ports
+            .orders
+            .expect_insert()
+            .returning(|_, _| Err(RepositoryError::ConstraintViolation("check_total".into())));
+        assert!(matches!(
+            ports.build().create(cmd(), None),
+            Err(AppError::Unexpected(_))
+        ));
     }
 
     #[test]
@@ -142,7 +146,13 @@ mod tests {
         ports.orders.expect_insert().never();
         let orders = ports.build().restricted_to(Some(customer()));
         let err = orders.create(cmd(), None).unwrap_err();
-        assert_eq!(err.code(), "customer_not_found");
+        assert!(matches!(
+            err,
+            AppError::UnknownReference {
+                entity: "customer",
+                ..
+            }
+        ));
 
         let mut ports = Ports::new();
         ports
@@ -176,25 +186,18 @@ mod tests {
         ));
     }
 
-    fn idempotent() -> Idempotent<OrderRender> {
-        Idempotent {
-            claim: crate::idempotency::ClaimedKey {
-                key: crate::idempotency::IdempotencyKey {
-                    scope: "POST /orders".into(),
-                    key: "k1".into(),
-                },
-                token: "t1".into(),
+    fn claim() -> ClaimedKey {
+        ClaimedKey {
+            key: crate::idempotency::IdempotencyKey {
+                scope: "create_order".into(),
+                key: "k1".into(),
             },
-            render: Box::new(|order: &Order, line| crate::idempotency::StoredResponse {
-                status: 201,
-                headers: vec![("location".into(), format!("/orders/{}", order.id()))],
-                body: format!("{}|{line:?}", order.number()).into_bytes(),
-            }),
+            token: "t1".into(),
         }
     }
 
     #[test]
-    fn an_idempotent_create_stores_the_rendered_answer_with_the_order() {
+    fn an_idempotent_create_completes_its_claim_with_the_order_write() {
         let mut ports = Ports::new();
         ports
             .numbers
@@ -204,16 +207,17 @@ mod tests {
             .orders
             .expect_insert()
             .withf(|o, receipt| {
-                receipt.is_some_and(|r| {
-                    r.claim.token == "t1"
-                        && r.response.status == 201
-                        && r.response.body == b"ORD-2025-000007|None"
-                        && r.response.headers[0].1 == format!("/orders/{}", o.id())
-                })
+                o.number().to_string() == "ORD-2025-000007"
+                    && receipt.is_some_and(|r| {
+                        *r == Receipt {
+                            claim: claim(),
+                            line: None,
+                        }
+                    })
             })
             .times(1)
             .returning(|_, _| Ok(()));
-        assert!(ports.build().create(cmd(), Some(idempotent())).is_ok());
+        assert!(ports.build().create(cmd(), Some(claim())).is_ok());
     }
 
     #[test]
@@ -228,7 +232,7 @@ mod tests {
             .expect_insert()
             .returning(|_, _| Err(RepositoryError::ClaimLost));
         assert!(matches!(
-            ports.build().create(cmd(), Some(idempotent())),
+            ports.build().create(cmd(), Some(claim())),
             Err(AppError::Conflict(_))
         ));
     }

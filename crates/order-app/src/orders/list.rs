@@ -128,7 +128,13 @@ mod tests {
             .restricted_to(Some(customer()))
             .list_for_customer(customer(), PageRequest::default())
             .unwrap_err();
-        assert_eq!(err.code(), "customer_not_found");
+        assert!(matches!(
+            err,
+            AppError::NotFound {
+                entity: "customer",
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -140,7 +146,13 @@ mod tests {
             .build()
             .list_for_customer(customer(), PageRequest::default())
             .unwrap_err();
-        assert_eq!(err.code(), "customer_not_found");
+        assert!(matches!(
+            err,
+            AppError::NotFound {
+                entity: "customer",
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use order_domain::{CustomerId, DomainError, LineId, Order, OrderId};
 
-use crate::idempotency::{Idempotent, OrderRender};
+use crate::idempotency::{ClaimedKey, Receipt};
 use crate::ports::{Clock, CustomerDirectory, IdGenerator, OrderNumberAllocator, OrderRepository};
 use crate::{AppError, RepositoryError};
 
@@ -31,13 +31,14 @@ pub use add_line::AddLine;
 pub use create::CreateOrder;
 
 /// How a write use case is applied: its precondition and idempotency.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Write {
-    /// Apply only if the order is still at this version (`If-Match`); `None`
-    /// means "the current version", with lost races retried.
+    /// Apply only if the order is still at this version; `None` means "the
+    /// current version", with lost races retried.
     pub expected_version: Option<u64>,
-    /// Store the rendered answer with the effect, in the same transaction.
-    pub idempotent: Option<Idempotent<OrderRender>>,
+    /// Complete this idempotency claim with the written order, in the
+    /// write's transaction.
+    pub claim: Option<ClaimedKey>,
 }
 
 impl Write {
@@ -46,12 +47,12 @@ impl Write {
     pub fn if_version(version: u64) -> Self {
         Self {
             expected_version: Some(version),
-            idempotent: None,
+            claim: None,
         }
     }
 }
 
-/// What a domain change returns, so a receipt can name the line it touched.
+/// What a domain change returns, so the stored outcome can name the line it touched.
 pub trait ChangeOutcome {
     /// The line the change touched, if it is about one line.
     fn line(&self) -> Option<LineId>;
@@ -178,10 +179,10 @@ impl Orders {
                 // A no-op (e.g. setting the quantity a line already has): nothing to write.
                 return Ok((order, value));
             }
-            let receipt = write
-                .idempotent
-                .as_ref()
-                .map(|i| i.receipt(&order, value.line()));
+            let receipt = write.claim.clone().map(|claim| Receipt {
+                claim,
+                line: value.line(),
+            });
             match self.ports.orders.update(&order, loaded, receipt.as_ref()) {
                 Ok(()) => {
                     // The repository stored the events with the order (outbox).

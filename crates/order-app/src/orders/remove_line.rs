@@ -59,11 +59,12 @@ mod tests {
         ports.stored(order);
         ports.orders.expect_update().never();
         assert_eq!(
-            ports
-                .build()
-                .remove_line(id, line, Write::default())
-                .unwrap_err()
-                .code(),
+            domain_code(
+                &ports
+                    .build()
+                    .remove_line(id, line, Write::default())
+                    .unwrap_err()
+            ),
             "order_not_editable"
         );
     }
@@ -75,11 +76,12 @@ mod tests {
         let mut ports = Ports::new();
         ports.stored(order);
         assert_eq!(
-            ports
-                .build()
-                .remove_line(id, line_id(), Write::default())
-                .unwrap_err()
-                .code(),
+            domain_code(
+                &ports
+                    .build()
+                    .remove_line(id, line_id(), Write::default())
+                    .unwrap_err()
+            ),
             "line_not_found"
         );
     }

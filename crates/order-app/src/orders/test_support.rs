@@ -13,6 +13,14 @@ use crate::ports::{
     MockOrderRepository,
 };
 
+/// The domain's code of a refusal the domain made (panics for any other error).
+pub fn domain_code(err: &crate::AppError) -> &'static str {
+    match err {
+        crate::AppError::Domain(domain) => domain.code(),
+        other => panic!("not a domain refusal: {other:?}"),
+    }
+}
+
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 12, 30, 12, 0, 0).unwrap()
 }

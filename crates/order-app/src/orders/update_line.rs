@@ -75,6 +75,6 @@ mod tests {
             .build()
             .update_line_quantity(id, line_id(), Quantity::new(1).unwrap(), Write::default())
             .unwrap_err();
-        assert_eq!(err.code(), "line_not_found");
+        assert_eq!(domain_code(&err), "line_not_found");
     }
 }

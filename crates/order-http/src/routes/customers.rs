@@ -2,48 +2,57 @@
 //! the described order flow uses.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use order_app::Customers;
+use order_app::idempotency::Outcome;
+use order_app::{AppError, CustomerService};
 use order_domain::CustomerId;
 
-use crate::answer::{render_customer, respond};
+use crate::answer;
 use crate::dto::{CreateCustomerRequest, CustomerDto, Envelope, ListEnvelope};
 use crate::error::ApiError;
 use crate::extract::{blocking, page_query, path_uuid, JsonBody};
-use crate::idempotency::active_claim;
-use order_app::idempotency::{CustomerRender, Idempotent};
+use crate::idempotency::{active_claim, replayed};
+use crate::paths::{CUSTOMER, CUSTOMERS};
 
-/// Path prefix of the customer API.
-pub const BASE: &str = "/api/v1/customer-mgmt";
+/// The customer use cases, as the handlers receive them.
+type Customers = web::Data<dyn CustomerService>;
 
 routes! {
-    post "/api/v1/customer-mgmt/customers" => create,
-    get "/api/v1/customer-mgmt/customers" => list,
-    get "/api/v1/customer-mgmt/customers/{id}" => get,
+    post CUSTOMERS => create,
+    get CUSTOMERS => list,
+    get CUSTOMER => get,
 }
 
-#[utoipa::path(post, path = "/api/v1/customer-mgmt/customers", operation_id = "create_customer", tag = "customers", request_body = CreateCustomerRequest, responses((status = 201, description = "The created customer", body = Envelope<CustomerDto>, headers(("Location" = String, description = "URL of the customer")), links(
+#[utoipa::path(post, path = CUSTOMERS, operation_id = "create_customer", tag = "customers", request_body = CreateCustomerRequest, responses((status = 201, description = "The created customer", body = Envelope<CustomerDto>, headers(("Location" = String, description = "URL of the customer")), links(
     ("get_customer" = (operation_id = "get_customer", parameters(("id" = "$response.body#/data/id")), description = "Read the customer back")),
     ("list_orders_of_customer" = (operation_id = "list_for_customer", parameters(("customer_id" = "$response.body#/data/id")), description = "The customer's orders")),
 ))))]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
-    customers: web::Data<Customers>,
+    customers: Customers,
     req: HttpRequest,
     body: JsonBody<CreateCustomerRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let idempotent = active_claim(&req).map(|claim| Idempotent {
-        claim,
-        render: Box::new(render_customer) as Box<CustomerRender>,
-    });
-    let customers = customers.into_inner();
-    let customer = blocking(move || customers.create(body.0.into(), idempotent)).await?;
-    Ok(respond(&render_customer(&customer)))
+    let customer = match replayed(&req) {
+        // A retried Idempotency-Key: the customer the first request registered.
+        Some(Outcome::Customer(customer)) => customer,
+        Some(other) => {
+            return Err(ApiError::App(AppError::Unexpected(format!(
+                "a registration replayed {other:?}"
+            ))))
+        }
+        None => {
+            let claim = active_claim(&req);
+            let customers = customers.into_inner();
+            blocking(move || customers.create(body.0.into(), claim)).await?
+        }
+    };
+    Ok(answer::customer_created(&customer))
 }
 
-#[utoipa::path(get, path = "/api/v1/customer-mgmt/customers/{id}", operation_id = "get_customer", tag = "customers", params(("id" = Uuid, Path, description = "Customer id")), responses((status = 200, description = "The customer", body = Envelope<CustomerDto>)))]
+#[utoipa::path(get, path = CUSTOMER, operation_id = "get_customer", tag = "customers", params(("id" = Uuid, Path, description = "Customer id")), responses((status = 200, description = "The customer", body = Envelope<CustomerDto>)))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn get(
-    customers: web::Data<Customers>,
+    customers: Customers,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = CustomerId::from_uuid(path_uuid("id", &id)?);
@@ -54,12 +63,9 @@ pub(crate) async fn get(
     }))
 }
 
-#[utoipa::path(get, path = "/api/v1/customer-mgmt/customers", operation_id = "list_customers", tag = "customers", params(("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of customers, newest first", body = ListEnvelope<CustomerDto>)))]
+#[utoipa::path(get, path = CUSTOMERS, operation_id = "list_customers", tag = "customers", params(("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of customers, newest first", body = ListEnvelope<CustomerDto>)))]
 #[tracing::instrument(skip_all)]
-pub(crate) async fn list(
-    customers: web::Data<Customers>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn list(customers: Customers, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let page = page_query(&req)?;
     let customers = customers.into_inner();
     let page = blocking(move || customers.list(page)).await?;

@@ -6,7 +6,7 @@
 
 /// Declares `ROUTES` and a `configure` that registers exactly those routes.
 macro_rules! routes {
-    ($($method:ident $path:literal => $handler:ident),* $(,)?) => {
+    ($($method:ident $path:ident => $handler:ident),* $(,)?) => {
         /// Every `(method, path)` this module serves.
         pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
 

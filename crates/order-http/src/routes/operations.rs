@@ -9,11 +9,13 @@ use utoipa::ToSchema;
 use crate::error::ApiError;
 use crate::observe::{Health, Metrics};
 
+use crate::paths::{HEALTH, METRICS, OPENAPI, READY};
+
 routes! {
-    get "/health" => health,
-    get "/ready" => ready,
-    get "/metrics" => metrics,
-    get "/api-docs/openapi.json" => openapi,
+    get HEALTH => health,
+    get READY => ready,
+    get METRICS => metrics,
+    get OPENAPI => openapi,
 }
 
 /// Liveness / readiness answer.
@@ -24,7 +26,7 @@ pub struct HealthStatus {
 }
 
 /// The process is up and serving HTTP.
-#[utoipa::path(get, path = "/health", tag = "operations",
+#[utoipa::path(get, path = HEALTH, tag = "operations",
     responses((status = 200, description = "Alive", body = HealthStatus)))]
 pub(crate) async fn health() -> HttpResponse {
     HttpResponse::Ok().json(HealthStatus {
@@ -36,7 +38,7 @@ pub(crate) async fn health() -> HttpResponse {
 ///
 /// Either failing is "not ready" (503, the cause in the log), so a load
 /// balancer needs to tell only 200 from the rest.
-#[utoipa::path(get, path = "/ready", tag = "operations",
+#[utoipa::path(get, path = READY, tag = "operations",
     responses((status = 200, description = "Ready for traffic", body = HealthStatus)))]
 pub(crate) async fn ready(health: web::Data<Health>) -> Result<HttpResponse, ApiError> {
     let health = health.get_ref().clone();
@@ -52,7 +54,7 @@ pub(crate) async fn ready(health: web::Data<Health>) -> Result<HttpResponse, Api
 }
 
 /// Prometheus text exposition.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
+#[utoipa::path(get, path = METRICS, tag = "operations",
     responses((status = 200, description = "Prometheus metrics", body = String, content_type = "text/plain")))]
 pub(crate) async fn metrics(
     metrics: web::Data<Metrics>,
@@ -64,7 +66,7 @@ pub(crate) async fn metrics(
 }
 
 /// This API's OpenAPI 3.1 document.
-#[utoipa::path(get, path = "/api-docs/openapi.json", tag = "operations",
+#[utoipa::path(get, path = OPENAPI, tag = "operations",
     responses((status = 200, description = "The OpenAPI document", body = Object)))]
 pub(crate) async fn openapi() -> HttpResponse {
     HttpResponse::Ok()

@@ -2,10 +2,11 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use order_app::{OrderFilter, Orders};
+use order_app::idempotency::Outcome;
+use order_app::{AppError, OrderFilter, OrderService, Write};
 use order_domain::{CustomerId, LineId, Order, OrderId, OrderNumber, OrderStatus, Quantity};
 
-use crate::answer::{render_order, respond, OrderAnswer};
+use crate::answer::{self, OrderAnswer};
 #[allow(unused_imports)] // referenced from the OpenAPI attributes only
 use crate::dto::StatusParam;
 use crate::dto::{
@@ -14,28 +15,30 @@ use crate::dto::{
 };
 use crate::error::ApiError;
 use crate::extract::{blocking, etag, if_match, page_query, path_uuid, JsonBody, OptionalJsonBody};
-use crate::idempotency::active_claim;
-use order_app::idempotency::{Idempotent, OrderRender};
-use order_app::Write;
+use crate::idempotency::{active_claim, replayed};
+use crate::paths::{
+    CANCEL, CONFIRM, FULFILL, LINE, LINES, ORDER, ORDERS, ORDERS_IN_STATUS, ORDERS_OF_CUSTOMER,
+    ORDER_BY_NUMBER, PROCESS,
+};
 
-/// Path prefix of the order API.
-pub const BASE: &str = "/api/v1/order-mgmt";
+/// The order use cases, as the handlers receive them.
+type Orders = web::Data<dyn OrderService>;
 
 routes! {
-    post "/api/v1/order-mgmt/orders" => create,
-    get "/api/v1/order-mgmt/orders" => list,
-    get "/api/v1/order-mgmt/orders/number/{order_number}" => get_by_number,
-    get "/api/v1/order-mgmt/orders/customer/{customer_id}" => list_for_customer,
-    get "/api/v1/order-mgmt/orders/status/{status}" => list_by_status,
-    get "/api/v1/order-mgmt/orders/{id}" => get,
-    delete "/api/v1/order-mgmt/orders/{id}" => delete,
-    post "/api/v1/order-mgmt/orders/{id}/confirm" => confirm,
-    post "/api/v1/order-mgmt/orders/{id}/process" => process,
-    post "/api/v1/order-mgmt/orders/{id}/fulfill" => fulfill,
-    post "/api/v1/order-mgmt/orders/{id}/cancel" => cancel,
-    post "/api/v1/order-mgmt/orders/{id}/lines" => add_line,
-    put "/api/v1/order-mgmt/orders/{id}/lines/{line_id}" => update_line,
-    delete "/api/v1/order-mgmt/orders/{id}/lines/{line_id}" => remove_line,
+    post ORDERS => create,
+    get ORDERS => list,
+    get ORDER_BY_NUMBER => get_by_number,
+    get ORDERS_OF_CUSTOMER => list_for_customer,
+    get ORDERS_IN_STATUS => list_by_status,
+    get ORDER => get,
+    delete ORDER => delete,
+    post CONFIRM => confirm,
+    post PROCESS => process,
+    post FULFILL => fulfill,
+    post CANCEL => cancel,
+    post LINES => add_line,
+    put LINE => update_line,
+    delete LINE => remove_line,
 }
 
 fn order_id(raw: &str) -> Result<OrderId, ApiError> {
@@ -52,28 +55,45 @@ fn quantity(raw: i64) -> Result<Quantity, ApiError> {
 
 /// 200 with the order and its `ETag`.
 fn ok(order: &Order) -> HttpResponse {
-    respond(&render_order(OrderAnswer::Ok, order, None))
+    answer::order(OrderAnswer::Ok, order, None)
 }
 
-/// The precondition (`If-Match`) and idempotency claim of a write request;
-/// the claim's answer is rendered as `answer`.
-fn write(req: &HttpRequest, answer: OrderAnswer) -> Result<Write, ApiError> {
+/// The precondition (`If-Match`) and idempotency claim of a write request.
+fn write(req: &HttpRequest) -> Result<Write, ApiError> {
     Ok(Write {
         expected_version: if_match(req)?,
-        idempotent: active_claim(req).map(|claim| Idempotent {
-            claim,
-            render: Box::new(move |order: &Order, line: Option<LineId>| {
-                render_order(answer, order, line)
-            }) as Box<OrderRender>,
-        }),
+        claim: active_claim(req),
     })
+}
+
+/// Runs an order write once: the order it wrote and the line it touched;
+/// for a retried `Idempotency-Key`, the ones the first request wrote.
+async fn write_once(
+    orders: Orders,
+    req: &HttpRequest,
+    run: impl FnOnce(&dyn OrderService, Write) -> Result<(Order, Option<LineId>), AppError>
+        + Send
+        + 'static,
+) -> Result<(Order, Option<LineId>), ApiError> {
+    match replayed(req) {
+        Some(Outcome::Order { order, line }) => return Ok((*order, line)),
+        Some(other) => {
+            return Err(ApiError::App(AppError::Unexpected(format!(
+                "an order write replayed {other:?}"
+            ))))
+        }
+        None => {}
+    }
+    let write = write(req)?;
+    let orders = orders.into_inner();
+    blocking(move || run(&*orders, write)).await
 }
 
 fn page_of(page: order_app::Page<Order>) -> HttpResponse {
     HttpResponse::Ok().json(ListEnvelope::from_page(page, |o| OrderDto::from(&o)))
 }
 
-#[utoipa::path(post, path = "/api/v1/order-mgmt/orders", operation_id = "create_order", tag = "orders", request_body = CreateOrderRequest, responses((status = 201, description = "The created order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created resource")), links(
+#[utoipa::path(post, path = ORDERS, operation_id = "create_order", tag = "orders", request_body = CreateOrderRequest, responses((status = 201, description = "The created order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created resource")), links(
     ("get_order" = (operation_id = "get_order", parameters(("id" = "$response.body#/data/id")), description = "Read the order back")),
     ("add_line" = (operation_id = "add_line", parameters(("id" = "$response.body#/data/id")), description = "Add a product line")),
     ("cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/data/id")), description = "Cancel the order")),
@@ -81,33 +101,31 @@ fn page_of(page: order_app::Page<Order>) -> HttpResponse {
 ))))]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn create(
-    orders: web::Data<Orders>,
+    orders: Orders,
     req: HttpRequest,
     body: JsonBody<CreateOrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let cmd = body.0.try_into_domain()?;
-    let idempotent = write(&req, OrderAnswer::Created)?.idempotent;
-    let orders = orders.into_inner();
-    let order = blocking(move || orders.create(cmd, idempotent)).await?;
-    Ok(respond(&render_order(OrderAnswer::Created, &order, None)))
+    let (order, _) = write_once(orders, &req, |orders, write| {
+        orders.create(cmd, write.claim).map(|order| (order, None))
+    })
+    .await?;
+    Ok(answer::order(OrderAnswer::Created, &order, None))
 }
 
-#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/{id}", operation_id = "get_order", tag = "orders", params(("id" = Uuid, Path, description = "Order id")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
+#[utoipa::path(get, path = ORDER, operation_id = "get_order", tag = "orders", params(("id" = Uuid, Path, description = "Order id")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
-pub(crate) async fn get(
-    orders: web::Data<Orders>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn get(orders: Orders, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = order_id(&id)?;
     let orders = orders.into_inner();
     let order = blocking(move || orders.get(id)).await?;
     Ok(ok(&order))
 }
 
-#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/number/{order_number}", tag = "orders", params(("order_number" = String, Path, description = "ORD-YYYY-NNNNNN (at least six counter digits, no extra leading zeros)", pattern = r"^ORD-[1-9][0-9]{3}-(?!0{6}$)(?:[0-9]{6}|[1-9][0-9]{6,18})$", example = "ORD-2025-000001")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
+#[utoipa::path(get, path = ORDER_BY_NUMBER, tag = "orders", params(("order_number" = String, Path, description = "ORD-YYYY-NNNNNN (at least six counter digits, no extra leading zeros)", pattern = r"^ORD-[1-9][0-9]{3}-(?!0{6}$)(?:[0-9]{6}|[1-9][0-9]{6,18})$", example = "ORD-2025-000001")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(number = %number))]
 pub(crate) async fn get_by_number(
-    orders: web::Data<Orders>,
+    orders: Orders,
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let number: OrderNumber = number.parse().map_err(|_| {
@@ -121,12 +139,9 @@ pub(crate) async fn get_by_number(
     Ok(ok(&order))
 }
 
-#[utoipa::path(get, path = "/api/v1/order-mgmt/orders", operation_id = "list_orders", tag = "orders", params(("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
+#[utoipa::path(get, path = ORDERS, operation_id = "list_orders", tag = "orders", params(("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
 #[tracing::instrument(skip_all)]
-pub(crate) async fn list(
-    orders: web::Data<Orders>,
-    req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+pub(crate) async fn list(orders: Orders, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let page = page_query(&req)?;
     let orders = orders.into_inner();
     Ok(page_of(
@@ -134,10 +149,10 @@ pub(crate) async fn list(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/customer/{customer_id}", tag = "orders", params(("customer_id" = Uuid, Path, description = "Customer id"), ("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
+#[utoipa::path(get, path = ORDERS_OF_CUSTOMER, tag = "orders", params(("customer_id" = Uuid, Path, description = "Customer id"), ("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 pub(crate) async fn list_for_customer(
-    orders: web::Data<Orders>,
+    orders: Orders,
     customer_id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -149,10 +164,10 @@ pub(crate) async fn list_for_customer(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/order-mgmt/orders/status/{status}", tag = "orders", params(("status" = StatusParam, Path, description = "Order status"), ("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
+#[utoipa::path(get, path = ORDERS_IN_STATUS, tag = "orders", params(("status" = StatusParam, Path, description = "Order status"), ("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
 #[tracing::instrument(skip_all, fields(status = %status))]
 pub(crate) async fn list_by_status(
-    orders: web::Data<Orders>,
+    orders: Orders,
     status: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
@@ -173,15 +188,15 @@ pub(crate) async fn list_by_status(
     Ok(page_of(blocking(move || orders.list(filter, page)).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/order-mgmt/orders/{id}", operation_id = "delete_order", tag = "orders", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 204, description = "Soft-deleted")))]
+#[utoipa::path(delete, path = ORDER, operation_id = "delete_order", tag = "orders", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 204, description = "Soft-deleted")))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn delete(
-    orders: web::Data<Orders>,
+    orders: Orders,
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(&id)?;
-    let write = write(&req, OrderAnswer::Ok)?;
+    let write = write(&req)?;
     let orders = orders.into_inner();
     blocking(move || orders.delete(id, write)).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -189,56 +204,57 @@ pub(crate) async fn delete(
 
 /// The four lifecycle transitions share everything but the use case they call.
 pub(crate) async fn transition(
-    orders: web::Data<Orders>,
+    orders: Orders,
     id: &str,
     req: &HttpRequest,
-    run: impl FnOnce(&Orders, OrderId, Write) -> Result<Order, order_app::AppError> + Send + 'static,
+    run: impl FnOnce(&dyn OrderService, OrderId, Write) -> Result<Order, AppError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(id)?;
-    let write = write(req, OrderAnswer::Ok)?;
-    let orders = orders.into_inner();
-    let order = blocking(move || run(&orders, id, write)).await?;
+    let (order, _) = write_once(orders, req, move |orders, write| {
+        run(orders, id, write).map(|order| (order, None))
+    })
+    .await?;
     Ok(ok(&order))
 }
 
-#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/confirm", tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")), links(
+#[utoipa::path(post, path = CONFIRM, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")), links(
     ("process" = (operation_id = "process", parameters(("id" = "$request.path.id")), description = "Start processing the confirmed order")),
 ))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn confirm(
-    orders: web::Data<Orders>,
+    orders: Orders,
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     transition(orders, &id, &req, |o, id, v| o.confirm(id, v)).await
 }
 
-#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/process", tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")), links(
+#[utoipa::path(post, path = PROCESS, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")), links(
     ("fulfill" = (operation_id = "fulfill", parameters(("id" = "$request.path.id")), description = "Mark the order fulfilled")),
 ))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn process(
-    orders: web::Data<Orders>,
+    orders: Orders,
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     transition(orders, &id, &req, |o, id, v| o.start_processing(id, v)).await
 }
 
-#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/fulfill", tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
+#[utoipa::path(post, path = FULFILL, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn fulfill(
-    orders: web::Data<Orders>,
+    orders: Orders,
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     transition(orders, &id, &req, |o, id, v| o.mark_fulfilled(id, v)).await
 }
 
-#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/cancel", tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body(content = Option<CancelRequest>, description = "Optional reason"), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
+#[utoipa::path(post, path = CANCEL, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body(content = Option<CancelRequest>, description = "Optional reason"), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn cancel(
-    orders: web::Data<Orders>,
+    orders: Orders,
     id: web::Path<String>,
     req: HttpRequest,
     body: OptionalJsonBody<CancelRequest>,
@@ -247,55 +263,54 @@ pub(crate) async fn cancel(
     transition(orders, &id, &req, move |o, id, v| o.cancel(id, reason, v)).await
 }
 
-#[utoipa::path(post, path = "/api/v1/order-mgmt/orders/{id}/lines", tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = AddLineRequest, responses((status = 201, description = "The order with the line; Location names the line", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created resource")), links(
+#[utoipa::path(post, path = LINES, tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = AddLineRequest, responses((status = 201, description = "The order with the line; Location names the line", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created resource")), links(
     ("update_line" = (operation_id = "update_line", parameters(("id" = "$request.path.id"), ("line_id" = "$response.body#/data/lines/0/id")), description = "Change the quantity of a line")),
     ("remove_line" = (operation_id = "remove_line", parameters(("id" = "$request.path.id"), ("line_id" = "$response.body#/data/lines/0/id")), description = "Remove a line")),
     ("confirm" = (operation_id = "confirm", parameters(("id" = "$request.path.id")), description = "Confirm the order")),
 ))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn add_line(
-    orders: web::Data<Orders>,
+    orders: Orders,
     id: web::Path<String>,
     req: HttpRequest,
     body: JsonBody<AddLineRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(&id)?;
     let cmd = body.0.try_into_domain()?;
-    let write = write(&req, OrderAnswer::LineCreated)?;
-    let orders = orders.into_inner();
-    let (order, line) = blocking(move || orders.add_line(id, cmd, write)).await?;
-    Ok(respond(&render_order(
-        OrderAnswer::LineCreated,
-        &order,
-        Some(line),
-    )))
+    let (order, line) = write_once(orders, &req, move |orders, write| {
+        orders
+            .add_line(id, cmd, write)
+            .map(|(order, line)| (order, Some(line)))
+    })
+    .await?;
+    Ok(answer::order(OrderAnswer::LineCreated, &order, line))
 }
 
-#[utoipa::path(put, path = "/api/v1/order-mgmt/orders/{id}/lines/{line_id}", tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("line_id" = Uuid, Path, description = "Line id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = UpdateLineRequest, responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
+#[utoipa::path(put, path = LINE, tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("line_id" = Uuid, Path, description = "Line id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = UpdateLineRequest, responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %path.0, line_id = %path.1))]
 pub(crate) async fn update_line(
-    orders: web::Data<Orders>,
+    orders: Orders,
     path: web::Path<(String, String)>,
     req: HttpRequest,
     body: JsonBody<UpdateLineRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, line) = (order_id(&path.0)?, line_id(&path.1)?);
-    let write = write(&req, OrderAnswer::Ok)?;
+    let write = write(&req)?;
     let quantity = quantity(body.0.quantity)?;
     let orders = orders.into_inner();
     let order = blocking(move || orders.update_line_quantity(id, line, quantity, write)).await?;
     Ok(ok(&order))
 }
 
-#[utoipa::path(delete, path = "/api/v1/order-mgmt/orders/{id}/lines/{line_id}", tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("line_id" = Uuid, Path, description = "Line id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 204, description = "Removed", headers(("ETag" = String, description = "The new order version")))))]
+#[utoipa::path(delete, path = LINE, tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("line_id" = Uuid, Path, description = "Line id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 204, description = "Removed", headers(("ETag" = String, description = "The new order version")))))]
 #[tracing::instrument(skip_all, fields(id = %path.0, line_id = %path.1))]
 pub(crate) async fn remove_line(
-    orders: web::Data<Orders>,
+    orders: Orders,
     path: web::Path<(String, String)>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (id, line) = (order_id(&path.0)?, line_id(&path.1)?);
-    let write = write(&req, OrderAnswer::Ok)?;
+    let write = write(&req)?;
     let orders = orders.into_inner();
     let order = blocking(move || orders.remove_line(id, line, write)).await?;
     Ok(HttpResponse::NoContent()

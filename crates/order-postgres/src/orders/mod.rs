@@ -15,7 +15,7 @@ mod events;
 #[cfg(all(test, feature = "testing"))]
 mod explain_tests;
 pub(crate) mod queries;
-mod rows;
+pub(crate) mod rows;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -32,8 +32,8 @@ use uuid::Uuid;
 use self::events::NewEventRow;
 use self::rows::{restore_order, version_to_column, NewLineRow, NewOrderRow};
 pub(crate) use self::rows::{LineRow, OrderRow};
-use crate::error::{map_diesel_error, unexpected};
-use crate::idempotency::complete_in;
+use crate::error::{map_diesel_error, unexpected, FK_ORDER_CUSTOMER};
+use crate::idempotency::{complete_with, WrittenOutcome};
 use crate::schema::{order_mgmt_order_events, order_mgmt_order_lines, order_mgmt_orders};
 use crate::store::Db;
 
@@ -121,9 +121,15 @@ impl OrderRepository for PgOrderRepository {
                     .values(&events)
                     .execute(conn)?;
             }
-            complete_receipt(conn, receipt)
+            complete_receipt(conn, receipt, &row, &lines)
         })
-        .map_err(|e| e.into_repository_error("insert order"))
+        .map_err(|e| match e.into_repository_error("insert order") {
+            // The store decides whether the customer exists, in this insert.
+            RepositoryError::ConstraintViolation(name) if name == FK_ORDER_CUSTOMER => {
+                RepositoryError::UnknownCustomer(order.customer_id())
+            }
+            other => other,
+        })
     }
 
     #[tracing::instrument(level = "debug", skip(self), err(level = "debug"))]
@@ -270,7 +276,7 @@ impl OrderRepository for PgOrderRepository {
                     .values(&events)
                     .execute(conn)?;
             }
-            complete_receipt(conn, receipt)
+            complete_receipt(conn, receipt, &row, &lines)
         })
         .map_err(|e| e.into_repository_error("update order"))
     }
@@ -363,14 +369,27 @@ impl LinesTouched {
     }
 }
 
-/// Completes the idempotency claim of `receipt` (if any) in the write's
-/// transaction; a claim no longer held rolls the whole write back.
-fn complete_receipt(conn: &mut PgConnection, receipt: Option<&Receipt>) -> Result<(), WriteError> {
-    match receipt {
-        Some(receipt) if !complete_in(conn, receipt)? => {
-            Err(WriteError::Refused(RepositoryError::ClaimLost))
-        }
-        _ => Ok(()),
+/// Completes the idempotency claim of `receipt` (if any) with the rows just
+/// written, in the write's transaction; a claim no longer held rolls the
+/// whole write back.
+fn complete_receipt(
+    conn: &mut PgConnection,
+    receipt: Option<&Receipt>,
+    order: &NewOrderRow,
+    lines: &[NewLineRow],
+) -> Result<(), WriteError> {
+    let Some(receipt) = receipt else {
+        return Ok(());
+    };
+    let outcome = WrittenOutcome::Order {
+        order,
+        lines,
+        line: receipt.line.map(|line| line.as_uuid()),
+    };
+    if complete_with(conn, &receipt.claim, &outcome)? {
+        Ok(())
+    } else {
+        Err(WriteError::Refused(RepositoryError::ClaimLost))
     }
 }
 

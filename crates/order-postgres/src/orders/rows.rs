@@ -12,13 +12,14 @@ use order_domain::{
     CompanyId, Currency, CustomerId, LineId, LineSnapshot, Money, Order, OrderId, OrderLine,
     OrderSnapshot, OrderStatus, ProductId, TaxMode, TaxRate,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::unexpected;
 use crate::schema::{order_mgmt_order_lines, order_mgmt_orders};
 
-/// An order row as stored.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// An order row as stored (and, as JSON, inside an idempotency outcome).
+#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
 #[diesel(table_name = order_mgmt_orders, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct OrderRow {
     pub id: Uuid,
@@ -47,7 +48,7 @@ pub(crate) struct OrderRow {
 /// As a changeset it leaves out the primary key and the columns that never
 /// change after creation (number, customer, company, currency, creation time),
 /// and writes `NULL` for `None` (a cleared timestamp must be stored as cleared).
-#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[derive(Debug, Clone, Insertable, AsChangeset, Serialize)]
 #[diesel(table_name = order_mgmt_orders, treat_none_as_null = true)]
 pub(crate) struct NewOrderRow {
     pub id: Uuid,
@@ -76,8 +77,8 @@ pub(crate) struct NewOrderRow {
     pub cancellation_reason: Option<String>,
 }
 
-/// A line row as stored.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// A line row as stored (and, as JSON, inside an idempotency outcome).
+#[derive(Debug, Clone, Queryable, Selectable, Deserialize)]
 #[diesel(table_name = order_mgmt_order_lines, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct LineRow {
     pub id: Uuid,
@@ -93,7 +94,7 @@ pub(crate) struct LineRow {
 }
 
 /// A line row to insert or upsert.
-#[derive(Debug, Clone, Insertable)]
+#[derive(Debug, Clone, Insertable, Serialize)]
 #[diesel(table_name = order_mgmt_order_lines)]
 pub(crate) struct NewLineRow {
     pub id: Uuid,

@@ -1,6 +1,6 @@
 //! The `CustomerRepository` and `CustomerDirectory` contracts.
 
-use order_app::customers::{Customer, NewCustomer};
+use order_app::model::{Customer, NewCustomer};
 use order_app::ports::{CustomerDirectory, CustomerRepository};
 use order_app::{PageRequest, RepositoryError};
 use order_domain::CustomerId;

@@ -1,14 +1,14 @@
 //! The idempotency store's contract: claims, replays, mismatches, leases, and
-//! receipts written in the same transaction as the effect.
+//! outcomes written in the same transaction as the effect.
 
 use std::sync::{Arc, Barrier};
 use std::thread;
 
 use chrono::Duration;
-use order_app::customers::{Customer, NewCustomer};
 use order_app::idempotency::{
-    Claim, ClaimedKey, IdempotencyKey, IdempotencyStore, Receipt, StoredResponse,
+    Claim, ClaimedKey, IdempotencyKey, IdempotencyStore, Outcome, Receipt,
 };
+use order_app::model::{Customer, NewCustomer};
 use order_app::ports::{CustomerRepository, OrderRepository};
 use order_app::RepositoryError;
 use order_domain::CustomerId;
@@ -34,17 +34,18 @@ fn acquired(claim: Claim) -> ClaimedKey {
     }
 }
 
-fn receipt(claim: &ClaimedKey, body: &str) -> Receipt {
+fn receipt(claim: &ClaimedKey) -> Receipt {
     Receipt {
         claim: claim.clone(),
-        response: StoredResponse {
-            status: 201,
-            headers: vec![
-                ("location".into(), "/x".into()),
-                ("etag".into(), "\"1\"".into()),
-            ],
-            body: body.as_bytes().to_vec(),
-        },
+        line: None,
+    }
+}
+
+/// The order a replay of `claim` restores.
+fn replayed_order(claim: Claim) -> (order_domain::Order, Option<order_domain::LineId>) {
+    match claim {
+        Claim::Replay(Outcome::Order { order, line }) => (*order, line),
+        other => panic!("expected a replayed order, got {other:?}"),
     }
 }
 
@@ -61,12 +62,19 @@ fn a_second_claim_is_in_flight_until_the_first_completes_then_replays_it() {
 
     let customer = customer(&store);
     let order = order(&store, customer, 0);
-    let answer = receipt(&claim, "{\"data\":1}");
-    store.orders().insert(&order, Some(&answer)).unwrap();
+    store
+        .orders()
+        .insert(&order, Some(&receipt(&claim)))
+        .unwrap();
 
+    let mut written = order.clone();
+    written.take_events();
     assert_eq!(
         keys.begin(&key("k"), "fp", at(2), lease()).unwrap(),
-        Claim::Replay(answer.response)
+        Claim::Replay(Outcome::Order {
+            order: Box::new(written),
+            line: None
+        })
     );
 }
 
@@ -102,9 +110,7 @@ fn a_write_whose_claim_was_taken_over_is_refused_and_stores_nothing() {
     let customer = customer(&store);
     let order = order(&store, customer, 0);
     assert_eq!(
-        store
-            .orders()
-            .insert(&order, Some(&receipt(&stale, "stale"))),
+        store.orders().insert(&order, Some(&receipt(&stale))),
         Err(RepositoryError::ClaimLost)
     );
     assert_eq!(
@@ -114,11 +120,10 @@ fn a_write_whose_claim_was_taken_over_is_refused_and_stores_nothing() {
     );
     store
         .orders()
-        .insert(&order, Some(&receipt(&fresh, "fresh")))
+        .insert(&order, Some(&receipt(&fresh)))
         .unwrap();
-    assert!(
-        matches!(keys.begin(&key("k"), "fp", at(62), lease()).unwrap(), Claim::Replay(r) if r.body == b"fresh")
-    );
+    let (replayed, _) = replayed_order(keys.begin(&key("k"), "fp", at(62), lease()).unwrap());
+    assert_eq!(replayed.id(), order.id());
 }
 
 #[test]
@@ -135,7 +140,7 @@ fn an_update_that_loses_its_race_keeps_the_claim_open() {
     assert_eq!(
         store
             .orders()
-            .update(&loser, original.version(), Some(&receipt(&claim, "x"))),
+            .update(&loser, original.version(), Some(&receipt(&claim))),
         Err(RepositoryError::Conflict {
             expected: original.version()
         })
@@ -147,7 +152,7 @@ fn an_update_that_loses_its_race_keeps_the_claim_open() {
 }
 
 #[test]
-fn an_update_stores_its_receipt() {
+fn an_update_stores_the_order_it_wrote_and_the_line_it_touched() {
     let db = TestDatabase::new();
     let store = db.store();
     let keys = store.idempotency();
@@ -156,16 +161,24 @@ fn an_update_stores_its_receipt() {
     let claim = acquired(keys.begin(&key("k"), "fp", at(0), lease()).unwrap());
     let mut confirmed = original.clone();
     confirmed.confirm(at(1)).unwrap();
+    let line = confirmed.lines()[0].id();
     store
         .orders()
         .update(
             &confirmed,
             original.version(),
-            Some(&receipt(&claim, "confirmed")),
+            Some(&Receipt {
+                claim: claim.clone(),
+                line: Some(line),
+            }),
         )
         .unwrap();
-    assert!(
-        matches!(keys.begin(&key("k"), "fp", at(2), lease()).unwrap(), Claim::Replay(r) if r.body == b"confirmed")
+    confirmed.take_events();
+    // Changed afterwards: the replay is still the order as that write left it.
+    change(&store, &confirmed, |o| o.cancel(None, at(3)).unwrap());
+    assert_eq!(
+        replayed_order(keys.begin(&key("k"), "fp", at(4), lease()).unwrap()),
+        (confirmed, Some(line))
     );
 }
 
@@ -193,16 +206,14 @@ fn a_customer_insert_stores_its_receipt_atomically() {
     };
     let jane = new("jane@example.com");
     assert_eq!(
-        store.customers().insert(&jane, Some(&receipt(&wrong, "x"))),
+        store.customers().insert(&jane, Some(&wrong)),
         Err(RepositoryError::ClaimLost)
     );
     assert_eq!(store.customers().find_by_id(jane.id()).unwrap(), None);
-    store
-        .customers()
-        .insert(&jane, Some(&receipt(&claim, "jane")))
-        .unwrap();
-    assert!(
-        matches!(keys.begin(&key("c"), "fp", at(1), lease()).unwrap(), Claim::Replay(r) if r.body == b"jane")
+    store.customers().insert(&jane, Some(&claim)).unwrap();
+    assert_eq!(
+        keys.begin(&key("c"), "fp", at(1), lease()).unwrap(),
+        Claim::Replay(Outcome::Customer(jane))
     );
 }
 
@@ -211,14 +222,13 @@ fn refusals_are_completed_separately_and_released_claims_can_be_retried() {
     let db = TestDatabase::new();
     let keys = db.store().idempotency();
     let refused = acquired(keys.begin(&key("refused"), "fp", at(0), lease()).unwrap());
-    let mut answer = receipt(&refused, "{\"code\":\"order_empty\"}");
-    answer.response.status = 409;
-    keys.complete(&answer, at(0)).unwrap();
-    // Completing twice (the effect's transaction did it already) changes nothing.
-    keys.complete(&receipt(&refused, "other"), at(0)).unwrap();
+    let answer = b"409 {\"code\":\"order_empty\"}".to_vec();
+    keys.refuse(&refused, &answer).unwrap();
+    // A completed claim is no longer held: a second completion changes nothing.
+    keys.refuse(&refused, b"other").unwrap();
     assert_eq!(
         keys.begin(&key("refused"), "fp", at(1), lease()).unwrap(),
-        Claim::Replay(answer.response)
+        Claim::Replay(Outcome::Refused(answer))
     );
 
     let failed = acquired(keys.begin(&key("failed"), "fp", at(0), lease()).unwrap());
@@ -269,4 +279,24 @@ fn concurrent_claims_of_one_key_acquire_it_exactly_once() {
         1
     );
     assert_eq!(claims.iter().filter(|c| **c == Claim::InFlight).count(), 15);
+}
+
+#[test]
+fn an_order_with_every_field_replays_exactly_as_it_was_written() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let keys = store.idempotency();
+    let customer = customer(&store);
+    let claim = acquired(keys.begin(&key("rich"), "fp", at(0), lease()).unwrap());
+    let order = order_with_every_field(&store, customer);
+    store
+        .orders()
+        .insert(&order, Some(&receipt(&claim)))
+        .unwrap();
+    let mut written = order.clone();
+    written.take_events();
+    assert_eq!(
+        replayed_order(keys.begin(&key("rich"), "fp", at(1), lease()).unwrap()),
+        (written, None)
+    );
 }

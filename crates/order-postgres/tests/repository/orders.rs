@@ -114,13 +114,13 @@ fn inserting_the_same_id_or_number_twice_is_a_duplicate() {
 }
 
 #[test]
-fn an_order_for_an_unknown_customer_is_a_constraint_violation() {
+fn an_order_for_an_unknown_customer_is_unknown_customer() {
     let db = TestDatabase::new();
     let store = db.store();
     let order = order(&store, CustomerId::from_uuid(Uuid::now_v7()), 0);
     assert_eq!(
         store.orders().insert(&order, None),
-        Err(RepositoryError::ConstraintViolation("fk_customer".into()))
+        Err(RepositoryError::UnknownCustomer(order.customer_id()))
     );
     assert_eq!(store.orders().find_by_id(order.id()).unwrap(), None);
 }

@@ -2,7 +2,7 @@
 //! domain's own methods, at microsecond-precise times (what PostgreSQL keeps).
 
 use chrono::{DateTime, Duration, Utc};
-use order_app::customers::{Customer, NewCustomer};
+use order_app::model::{Customer, NewCustomer};
 use order_app::ports::{CustomerRepository, OrderNumberAllocator, OrderRepository};
 use order_domain::{
     CompanyId, Currency, CustomerId, LineId, LineTax, Money, NewLine, NewOrder, Order, OrderId,

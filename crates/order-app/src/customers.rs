@@ -1,11 +1,12 @@
-//! Use cases of the minimal Customer Management context.
+//! Use cases of the minimal Customer Management context the described order
+//! flow needs: register a customer, find one, list them.
 
 use std::sync::Arc;
 
 use order_domain::CustomerId;
 
-use crate::customers::{Customer, NewCustomer};
-use crate::idempotency::{CustomerRender, Idempotent};
+use crate::idempotency::ClaimedKey;
+use crate::model::{Customer, NewCustomer};
 use crate::ports::{Clock, CustomerRepository, IdGenerator};
 use crate::{AppError, Page, PageRequest, RepositoryError};
 
@@ -51,8 +52,8 @@ impl Customers {
         }
     }
 
-    /// Registers a customer; with `idempotent`, its rendered answer is stored
-    /// in the same transaction.
+    /// Registers a customer; with a `claim`, the claim is completed with the
+    /// customer in the same transaction.
     ///
     /// # Errors
     /// `Validation` for a bad name, email or source; `Conflict` when the email
@@ -60,15 +61,14 @@ impl Customers {
     pub fn create(
         &self,
         new: NewCustomer,
-        idempotent: Option<Idempotent<CustomerRender>>,
+        claim: Option<ClaimedKey>,
     ) -> Result<Customer, AppError> {
         let customer = Customer::create(
             CustomerId::from_uuid(self.ids.new_id()),
             new,
             self.clock.now(),
         )?;
-        let receipt = idempotent.as_ref().map(|i| i.receipt(&customer));
-        match self.repository.insert(&customer, receipt.as_ref()) {
+        match self.repository.insert(&customer, claim.as_ref()) {
             Ok(()) => Ok(customer),
             Err(RepositoryError::Duplicate(_)) => Err(AppError::Conflict(format!(
                 "a customer with email {} already exists",
@@ -167,10 +167,13 @@ mod tests {
         let restricted = customers(repository).restricted_to(Some(id));
         assert_eq!(restricted.get(id).unwrap().id(), id);
         let other = CustomerId::from_uuid(uuid::Uuid::now_v7());
-        assert_eq!(
-            restricted.get(other).unwrap_err().code(),
-            "customer_not_found"
-        );
+        assert!(matches!(
+            restricted.get(other).unwrap_err(),
+            AppError::NotFound {
+                entity: "customer",
+                ..
+            }
+        ));
         let first = restricted.list(PageRequest::default()).unwrap();
         assert_eq!(
             (first.items.len(), first.total_items),

@@ -1,0 +1,189 @@
+//! The use cases as traits, one per context: what the HTTP adapter depends
+//! on, so its tests can mock the application (`MockOrderService`, ...) and
+//! another implementation (a decorator, a remote service) can stand in.
+//!
+//! [`Orders`] and [`Customers`] implement them by calling their use cases.
+
+use order_domain::{CustomerId, LineId, Order, OrderId, OrderNumber, Quantity};
+
+use crate::idempotency::ClaimedKey;
+use crate::model::{Customer, NewCustomer};
+use crate::{
+    AddLine, AppError, CreateOrder, Customers, OrderFilter, Orders, Page, PageRequest, Write,
+};
+
+/// Every operation of the Order context. See the [`Orders`] method of the same
+/// name for what each does and the errors it returns.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait OrderService: Send + Sync + 'static {
+    /// [`Orders::create`].
+    ///
+    /// # Errors
+    /// As [`Orders::create`].
+    fn create(&self, cmd: CreateOrder, claim: Option<ClaimedKey>) -> Result<Order, AppError>;
+    /// [`Orders::get`].
+    ///
+    /// # Errors
+    /// As [`Orders::get`].
+    fn get(&self, id: OrderId) -> Result<Order, AppError>;
+    /// [`Orders::get_by_number`].
+    ///
+    /// # Errors
+    /// As [`Orders::get_by_number`].
+    fn get_by_number(&self, number: OrderNumber) -> Result<Order, AppError>;
+    /// [`Orders::list`].
+    ///
+    /// # Errors
+    /// As [`Orders::list`].
+    fn list(&self, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>, AppError>;
+    /// [`Orders::list_for_customer`].
+    ///
+    /// # Errors
+    /// As [`Orders::list_for_customer`].
+    fn list_for_customer(
+        &self,
+        customer_id: CustomerId,
+        page: PageRequest,
+    ) -> Result<Page<Order>, AppError>;
+    /// [`Orders::add_line`].
+    ///
+    /// # Errors
+    /// As [`Orders::add_line`].
+    fn add_line(
+        &self,
+        id: OrderId,
+        cmd: AddLine,
+        write: Write,
+    ) -> Result<(Order, LineId), AppError>;
+    /// [`Orders::update_line_quantity`].
+    ///
+    /// # Errors
+    /// As [`Orders::update_line_quantity`].
+    fn update_line_quantity(
+        &self,
+        id: OrderId,
+        line_id: LineId,
+        quantity: Quantity,
+        write: Write,
+    ) -> Result<Order, AppError>;
+    /// [`Orders::remove_line`].
+    ///
+    /// # Errors
+    /// As [`Orders::remove_line`].
+    fn remove_line(&self, id: OrderId, line_id: LineId, write: Write) -> Result<Order, AppError>;
+    /// [`Orders::confirm`].
+    ///
+    /// # Errors
+    /// As [`Orders::confirm`].
+    fn confirm(&self, id: OrderId, write: Write) -> Result<Order, AppError>;
+    /// [`Orders::start_processing`].
+    ///
+    /// # Errors
+    /// As [`Orders::start_processing`].
+    fn start_processing(&self, id: OrderId, write: Write) -> Result<Order, AppError>;
+    /// [`Orders::mark_fulfilled`].
+    ///
+    /// # Errors
+    /// As [`Orders::mark_fulfilled`].
+    fn mark_fulfilled(&self, id: OrderId, write: Write) -> Result<Order, AppError>;
+    /// [`Orders::cancel`].
+    ///
+    /// # Errors
+    /// As [`Orders::cancel`].
+    fn cancel(&self, id: OrderId, reason: Option<String>, write: Write) -> Result<Order, AppError>;
+    /// [`Orders::delete`].
+    ///
+    /// # Errors
+    /// As [`Orders::delete`].
+    fn delete(&self, id: OrderId, write: Write) -> Result<Order, AppError>;
+}
+
+impl OrderService for Orders {
+    fn create(&self, cmd: CreateOrder, claim: Option<ClaimedKey>) -> Result<Order, AppError> {
+        Self::create(self, cmd, claim)
+    }
+    fn get(&self, id: OrderId) -> Result<Order, AppError> {
+        Self::get(self, id)
+    }
+    fn get_by_number(&self, number: OrderNumber) -> Result<Order, AppError> {
+        Self::get_by_number(self, number)
+    }
+    fn list(&self, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>, AppError> {
+        Self::list(self, filter, page)
+    }
+    fn list_for_customer(
+        &self,
+        customer_id: CustomerId,
+        page: PageRequest,
+    ) -> Result<Page<Order>, AppError> {
+        Self::list_for_customer(self, customer_id, page)
+    }
+    fn add_line(
+        &self,
+        id: OrderId,
+        cmd: AddLine,
+        write: Write,
+    ) -> Result<(Order, LineId), AppError> {
+        Self::add_line(self, id, cmd, write)
+    }
+    fn update_line_quantity(
+        &self,
+        id: OrderId,
+        line_id: LineId,
+        quantity: Quantity,
+        write: Write,
+    ) -> Result<Order, AppError> {
+        Self::update_line_quantity(self, id, line_id, quantity, write)
+    }
+    fn remove_line(&self, id: OrderId, line_id: LineId, write: Write) -> Result<Order, AppError> {
+        Self::remove_line(self, id, line_id, write)
+    }
+    fn confirm(&self, id: OrderId, write: Write) -> Result<Order, AppError> {
+        Self::confirm(self, id, write)
+    }
+    fn start_processing(&self, id: OrderId, write: Write) -> Result<Order, AppError> {
+        Self::start_processing(self, id, write)
+    }
+    fn mark_fulfilled(&self, id: OrderId, write: Write) -> Result<Order, AppError> {
+        Self::mark_fulfilled(self, id, write)
+    }
+    fn cancel(&self, id: OrderId, reason: Option<String>, write: Write) -> Result<Order, AppError> {
+        Self::cancel(self, id, reason, write)
+    }
+    fn delete(&self, id: OrderId, write: Write) -> Result<Order, AppError> {
+        Self::delete(self, id, write)
+    }
+}
+
+/// Every operation of the minimal Customer Management context. See the
+/// [`Customers`] method of the same name.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait CustomerService: Send + Sync + 'static {
+    /// [`Customers::create`].
+    ///
+    /// # Errors
+    /// As [`Customers::create`].
+    fn create(&self, new: NewCustomer, claim: Option<ClaimedKey>) -> Result<Customer, AppError>;
+    /// [`Customers::get`].
+    ///
+    /// # Errors
+    /// As [`Customers::get`].
+    fn get(&self, id: CustomerId) -> Result<Customer, AppError>;
+    /// [`Customers::list`].
+    ///
+    /// # Errors
+    /// As [`Customers::list`].
+    fn list(&self, page: PageRequest) -> Result<Page<Customer>, AppError>;
+}
+
+impl CustomerService for Customers {
+    fn create(&self, new: NewCustomer, claim: Option<ClaimedKey>) -> Result<Customer, AppError> {
+        Self::create(self, new, claim)
+    }
+    fn get(&self, id: CustomerId) -> Result<Customer, AppError> {
+        Self::get(self, id)
+    }
+    fn list(&self, page: PageRequest) -> Result<Page<Customer>, AppError> {
+        Self::list(self, page)
+    }
+}
