@@ -107,6 +107,13 @@ impl Metrics {
         }
     }
 
+    /// The registry behind `/metrics`, for components outside HTTP (the event
+    /// relay) to register their own metrics in.
+    #[must_use]
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     /// The Prometheus text exposition of every metric, pool figures refreshed.
     #[must_use]
     pub fn render(&self, health: &dyn StorageHealth) -> String {

@@ -131,3 +131,12 @@ pub async fn delete_stream(url: &str, stream: &str) {
     let client = async_nats::connect(url).await.expect("connect to NATS");
     let _ = jetstream::new(client).delete_stream(stream).await;
 }
+
+/// The `Nats-Msg-Id` of a stored message (the event id).
+#[must_use]
+pub fn message_id(message: &StreamMessage) -> Option<String> {
+    message
+        .headers
+        .get(async_nats::header::NATS_MESSAGE_ID)
+        .map(|v| v.as_str().to_owned())
+}

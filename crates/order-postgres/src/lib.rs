@@ -43,6 +43,7 @@ mod idempotency;
 mod keys;
 mod numbers;
 mod orders;
+pub mod outbox;
 mod schema;
 mod store;
 #[cfg(feature = "testing")]

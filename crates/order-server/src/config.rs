@@ -67,6 +67,36 @@ pub struct Config {
     #[arg(long, env = "RUST_LOG", default_value = "info")]
     pub log_filter: String,
 
+    /// NATS server with JetStream, e.g. `nats://127.0.0.1:4222`. Unset: no
+    /// event relay; events wait in the outbox until a server with it runs.
+    #[arg(long, env = "NATS_URL")]
+    pub nats_url: Option<String>,
+
+    /// JetStream stream the events go to (created if missing).
+    #[arg(long, env = "NATS_STREAM", default_value = "ORDERS")]
+    pub nats_stream: String,
+
+    /// Subject prefix: events are published as `<prefix>.<event>` (`orders.confirmed`).
+    #[arg(long, env = "NATS_SUBJECT_PREFIX", default_value = "orders")]
+    pub nats_subject_prefix: String,
+
+    /// Seconds JetStream remembers an event id to drop a re-publish (60..=86400);
+    /// must exceed the relay's longest back-off plus its poll interval.
+    #[arg(long, env = "NATS_DUPLICATE_WINDOW_SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(60..=86_400))]
+    pub nats_duplicate_window_secs: u64,
+
+    /// Events the relay publishes per pass (1..=10000).
+    #[arg(long, env = "RELAY_BATCH_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub relay_batch_size: u64,
+
+    /// Milliseconds between relay passes when no NOTIFY wakes it (10..=60000).
+    #[arg(long, env = "RELAY_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub relay_poll_ms: u64,
+
+    /// Longest relay back-off, in seconds, while the broker is down (1..=300).
+    #[arg(long, env = "RELAY_MAX_BACKOFF_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub relay_max_backoff_secs: u64,
+
     /// Without a command the server runs; `keys ...` manages API keys
     /// against the same database and exits.
     #[command(subcommand)]
@@ -107,6 +137,23 @@ pub enum KeysCommand {
 }
 
 impl Config {
+    /// What the event relay needs.
+    pub fn relay(&self) -> crate::relay::RelaySettings {
+        let nats = self.nats_url.as_ref().map(|url| order_nats::NatsConfig {
+            stream: self.nats_stream.clone(),
+            subject_prefix: self.nats_subject_prefix.clone(),
+            duplicate_window: Duration::from_secs(self.nats_duplicate_window_secs),
+            ..order_nats::NatsConfig::new(url.clone())
+        });
+        crate::relay::RelaySettings {
+            database_url: self.database_url.clone(),
+            nats,
+            batch: usize::try_from(self.relay_batch_size).unwrap_or(100),
+            poll: Duration::from_millis(self.relay_poll_ms),
+            max_backoff: Duration::from_secs(self.relay_max_backoff_secs),
+        }
+    }
+
     /// The database connect timeout.
     pub fn db_connect_timeout(&self) -> Duration {
         Duration::from_secs(self.db_connect_timeout_secs)
@@ -118,6 +165,20 @@ impl Config {
             || self.database_url.starts_with("postgresql://"))
         {
             return Err("DATABASE_URL must start with postgres:// or postgresql://".to_owned());
+        }
+        if let Some(url) = &self.nats_url {
+            if !(url.starts_with("nats://") || url.starts_with("tls://")) {
+                return Err("NATS_URL must start with nats:// or tls://".to_owned());
+            }
+        }
+        // A re-published event must still be inside JetStream's duplicate
+        // window, or the stream would store it twice.
+        let longest_retry = self.relay_max_backoff_secs + self.relay_poll_ms.div_ceil(1000);
+        if self.nats_duplicate_window_secs <= 2 * longest_retry {
+            return Err(format!(
+                "NATS_DUPLICATE_WINDOW_SECS ({}) must exceed twice the relay's longest retry ({longest_retry} s)",
+                self.nats_duplicate_window_secs
+            ));
         }
         Ok(())
     }

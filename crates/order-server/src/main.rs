@@ -3,6 +3,7 @@
 
 mod config;
 mod keys;
+mod relay;
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -81,6 +82,11 @@ fn run(config: &Config) -> Result<(), String> {
         idempotency_store.clone(),
         config.idempotency_retention_hours,
     );
+    let metrics = Metrics::new().map_err(|e| format!("metrics: {e}"))?;
+    spawn_relay(
+        config.relay(),
+        relay::RelayMetrics::register(metrics.registry()).map_err(|e| format!("metrics: {e}"))?,
+    )?;
     let state = ApiState {
         orders: Arc::new(Orders::new(OrderPorts {
             orders: Arc::new(store.orders()),
@@ -91,7 +97,7 @@ fn run(config: &Config) -> Result<(), String> {
         })),
         customers: Arc::new(Customers::new(Arc::new(store.customers()), clock, ids)),
         health: Arc::new(store.clone()),
-        metrics: Metrics::new().map_err(|e| format!("metrics: {e}"))?,
+        metrics: metrics.clone(),
         idempotency: Idempotency {
             store: idempotency_store,
             clock: Arc::new(SystemClock),
@@ -112,6 +118,20 @@ fn run(config: &Config) -> Result<(), String> {
         .block_on(async move { order_http::serve(listener, state, workers)?.await })
         .map_err(|e| format!("server: {e}"))?;
     tracing::info!("order-server stopped");
+    Ok(())
+}
+
+/// The event relay on a thread of its own with a single-threaded runtime:
+/// the HTTP workers never wait for it, and a slow broker never slows them.
+fn spawn_relay(settings: relay::RelaySettings, metrics: relay::RelayMetrics) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("event relay runtime: {e}"))?;
+    std::thread::Builder::new()
+        .name("event-relay".into())
+        .spawn(move || runtime.block_on(relay::run(settings, metrics)))
+        .map_err(|e| format!("event relay thread: {e}"))?;
     Ok(())
 }
 

@@ -22,6 +22,8 @@ pub struct RunningServer {
     pub base: String,
     admin_url: String,
     database: String,
+    // A second server on another's database leaves the database alone.
+    owns_database: bool,
 }
 
 impl RunningServer {
@@ -33,8 +35,23 @@ impl RunningServer {
     /// Like [`RunningServer::start`], with the database URL the server gets
     /// rewritten (e.g. to go through a proxy) and extra environment.
     pub fn start_with(rewrite_url: impl Fn(&str) -> String, env: &[(&str, &str)]) -> Self {
-        let admin_url = admin_url();
         let database = format!("order_e2e_{}", uuid::Uuid::now_v7().simple());
+        Self::spawn(database, true, rewrite_url, env)
+    }
+
+    /// A second server process on this server's database (another instance
+    /// of a horizontally scaled service); the database stays with `self`.
+    pub fn another(&self, env: &[(&str, &str)]) -> Self {
+        Self::spawn(self.database.clone(), false, |url| url.to_owned(), env)
+    }
+
+    fn spawn(
+        database: String,
+        owns_database: bool,
+        rewrite_url: impl Fn(&str) -> String,
+        env: &[(&str, &str)],
+    ) -> Self {
+        let admin_url = admin_url();
         let (server_url, _) = admin_url.rsplit_once('/').unwrap();
         let database_url = rewrite_url(&format!("{server_url}/{database}"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_order-server"))
@@ -71,7 +88,14 @@ impl RunningServer {
             base: format!("http://{address}"),
             admin_url,
             database,
+            owns_database,
         }
+    }
+
+    /// Kills the process at once (no graceful shutdown), as a crash would.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -116,6 +140,9 @@ impl Drop for RunningServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if !self.owns_database {
+            return;
+        }
         if let Ok(mut conn) = PgConnection::establish(&self.admin_url) {
             let _ = diesel::sql_query(format!(
                 "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",

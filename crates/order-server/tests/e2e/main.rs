@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod concurrency;
+mod events;
 mod flow;
 mod helpers;
 mod hostile;

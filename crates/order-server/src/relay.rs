@@ -1,0 +1,217 @@
+//! The outbox relay's run loop: wiring of `order_postgres::outbox` (leadership,
+//! wake-ups, rows) and `order_nats` (the broker) around
+//! `order_app::relay::publish_pending` (the pass, where correctness lives).
+//!
+//! One relay leads at a time (a session advisory lock; when the leading
+//! process or its connection dies the lock is released and another takes
+//! over within one poll interval). It wakes on NOTIFY from committing writes,
+//! polls as a fallback, and backs off while the broker is down: publishing is
+//! delayed, never an error for an API caller. Without a broker configured it
+//! only keeps the backlog metrics current.
+
+use std::time::Duration;
+
+use order_app::relay::publish_pending;
+use order_nats::{NatsConfig, NatsPublisher};
+use order_postgres::outbox::PgOutbox;
+use prometheus::{Gauge, IntCounter, IntGauge, Opts, Registry};
+
+/// What the relay needs.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    /// The database.
+    pub database_url: String,
+    /// The broker; `None` = no relay, events wait in the outbox.
+    pub nats: Option<NatsConfig>,
+    /// Events per pass.
+    pub batch: usize,
+    /// Longest wait between passes when no NOTIFY arrives.
+    pub poll: Duration,
+    /// Longest back-off while the broker or the database is down.
+    pub max_backoff: Duration,
+}
+
+/// The relay's Prometheus metrics.
+#[derive(Debug, Clone)]
+pub struct RelayMetrics {
+    published: IntCounter,
+    duplicates: IntCounter,
+    failures: IntCounter,
+    backlog: IntGauge,
+    oldest_age: Gauge,
+    leader: IntGauge,
+}
+
+impl RelayMetrics {
+    /// Creates the metrics in `registry`.
+    ///
+    /// # Errors
+    /// Only if a name is already taken (a programming error).
+    pub fn register(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let metrics = Self {
+            published: IntCounter::with_opts(Opts::new(
+                "order_events_published_total",
+                "Events the broker acknowledged and stored",
+            ))?,
+            duplicates: IntCounter::with_opts(Opts::new(
+                "order_events_duplicates_total",
+                "Events published again after a crash and dropped by the broker",
+            ))?,
+            failures: IntCounter::with_opts(Opts::new(
+                "order_events_publish_failures_total",
+                "Publish attempts that failed (broker down or refusing)",
+            ))?,
+            backlog: IntGauge::with_opts(Opts::new(
+                "order_outbox_backlog",
+                "Events stored and not yet published",
+            ))?,
+            oldest_age: Gauge::with_opts(Opts::new(
+                "order_outbox_oldest_age_seconds",
+                "Age of the oldest unpublished event (0 when none)",
+            ))?,
+            leader: IntGauge::with_opts(Opts::new(
+                "order_relay_leader",
+                "1 while this instance's relay holds the publishing lock",
+            ))?,
+        };
+        registry.register(Box::new(metrics.published.clone()))?;
+        registry.register(Box::new(metrics.duplicates.clone()))?;
+        registry.register(Box::new(metrics.failures.clone()))?;
+        registry.register(Box::new(metrics.backlog.clone()))?;
+        registry.register(Box::new(metrics.oldest_age.clone()))?;
+        registry.register(Box::new(metrics.leader.clone()))?;
+        Ok(metrics)
+    }
+}
+
+/// Doubling back-off from 100 ms to the configured maximum.
+struct Backoff {
+    next: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(100);
+
+    fn new(max: Duration) -> Self {
+        Self {
+            next: Self::FIRST,
+            max,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.next = Self::FIRST;
+    }
+
+    async fn wait(&mut self) {
+        tokio::time::sleep(self.next).await;
+        self.next = (self.next * 2).min(self.max);
+    }
+}
+
+/// Runs the relay until the process ends.
+pub async fn run(settings: RelaySettings, metrics: RelayMetrics) {
+    let publisher = match &settings.nats {
+        Some(config) => match NatsPublisher::connect(config.clone()).await {
+            Ok(publisher) => Some(publisher),
+            Err(e) => {
+                tracing::error!(error = %e, "event relay disabled: invalid NATS configuration");
+                None
+            }
+        },
+        None => None,
+    };
+    if publisher.is_none() {
+        tracing::warn!("NATS_URL not set: events are stored in the outbox and not published");
+    }
+    let mut backoff = Backoff::new(settings.max_backoff);
+    loop {
+        let outbox = match PgOutbox::connect(&settings.database_url).await {
+            Ok(outbox) => outbox,
+            Err(e) => {
+                tracing::warn!(error = %e, "event relay cannot reach the database; retrying");
+                backoff.wait().await;
+                continue;
+            }
+        };
+        serve(
+            &outbox,
+            publisher.as_ref(),
+            &settings,
+            &metrics,
+            &mut backoff,
+        )
+        .await;
+        metrics.leader.set(0);
+        backoff.wait().await;
+    }
+}
+
+/// Works on one connection until it fails.
+async fn serve(
+    outbox: &PgOutbox,
+    publisher: Option<&NatsPublisher>,
+    settings: &RelaySettings,
+    metrics: &RelayMetrics,
+    backoff: &mut Backoff,
+) {
+    let mut leading = false;
+    while !outbox.is_closed() {
+        match outbox.backlog().await {
+            Ok(backlog) => {
+                metrics.backlog.set(backlog.events);
+                let age = backlog.oldest.map_or(0.0, |oldest| {
+                    (chrono::Utc::now() - oldest).as_seconds_f64().max(0.0)
+                });
+                metrics.oldest_age.set(age);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "event relay lost the database");
+                return;
+            }
+        }
+        let Some(publisher) = publisher else {
+            outbox.wait_for_events(settings.poll).await;
+            continue;
+        };
+        if !leading {
+            match outbox.try_lead().await {
+                Ok(true) => {
+                    leading = true;
+                    metrics.leader.set(1);
+                    tracing::info!("event relay leads: publishing the outbox");
+                }
+                Ok(false) => {
+                    // Another instance publishes; take over when it is gone.
+                    outbox.wait_for_events(settings.poll).await;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "event relay lost the database");
+                    return;
+                }
+            }
+        }
+        match publish_pending(outbox, publisher, settings.batch).await {
+            Ok(pass) => {
+                metrics.published.inc_by(pass.published as u64);
+                metrics.duplicates.inc_by(pass.duplicates as u64);
+                if let Some(failure) = pass.failure {
+                    metrics.failures.inc();
+                    tracing::warn!(error = %failure, "publishing delayed; backing off");
+                    backoff.wait().await;
+                    continue;
+                }
+                backoff.reset();
+                if !pass.full_batch {
+                    outbox.wait_for_events(settings.poll).await;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "event relay lost the database");
+                return;
+            }
+        }
+    }
+}
