@@ -19,6 +19,12 @@ pub enum OrderAction {
     Cancel,
     /// Soft delete.
     Delete,
+    /// Ship some units (a fulfilment).
+    Ship,
+    /// Record a return.
+    Return,
+    /// Begin or commit an edit after confirmation.
+    Edit,
 }
 
 impl OrderAction {
@@ -31,6 +37,9 @@ impl OrderAction {
             Self::MarkFulfilled => "fulfill",
             Self::Cancel => "cancel",
             Self::Delete => "delete",
+            Self::Ship => "ship",
+            Self::Return => "return",
+            Self::Edit => "edit",
         }
     }
 }
@@ -185,6 +194,79 @@ pub enum DomainError {
         /// The limit.
         max: usize,
     },
+    /// A shipment or return must name at least one line.
+    #[error("at least one line is required")]
+    NoLinesGiven,
+    /// A shipment, return or edit names the same line twice.
+    #[error("line {0} is given more than once")]
+    DuplicateLine(LineId),
+    /// More units would ship than are left unshipped on the line.
+    #[error("line {line_id}: cannot ship {requested}, only {available} left to ship")]
+    QuantityExceedsUnshipped {
+        /// The line.
+        line_id: LineId,
+        /// Units asked for.
+        requested: u32,
+        /// Units still unshipped.
+        available: u32,
+    },
+    /// More units would come back than shipped and not yet returned.
+    #[error(
+        "line {line_id}: cannot return {requested}, only {available} shipped and not returned"
+    )]
+    QuantityExceedsReturnable {
+        /// The line.
+        line_id: LineId,
+        /// Units asked for.
+        requested: u32,
+        /// Units shipped and not yet returned.
+        available: u32,
+    },
+    /// An order that has shipped anything cannot be cancelled; edit the
+    /// unshipped remainder away instead.
+    #[error("the order has shipped units and cannot be cancelled; edit the remainder instead")]
+    OrderHasShipments,
+    /// An edit may not bring a line below what has already shipped.
+    #[error("line {line_id} has {shipped} shipped units; its quantity cannot go below that")]
+    QuantityBelowShipped {
+        /// The line.
+        line_id: LineId,
+        /// Units shipped.
+        shipped: u32,
+    },
+    /// An edit may not price a line below what was already refunded for it.
+    #[error("line {line_id} would cost less than the {refunded} already refunded for it")]
+    LineBelowRefunded {
+        /// The line.
+        line_id: LineId,
+        /// Refunded so far.
+        refunded: Money,
+    },
+    /// An edit adds a line with an id the order already has.
+    #[error("line {0} already exists")]
+    LineAlreadyExists(LineId),
+    /// The edit was already committed or discarded.
+    #[error("the edit is {} and accepts no further change", state.as_str())]
+    EditNotOpen {
+        /// Its state.
+        state: crate::EditState,
+    },
+    /// The order changed since the edit was begun: begin a new edit.
+    #[error("the order is at version {current}, the edit was begun at version {base}")]
+    EditStale {
+        /// The version the edit was begun against.
+        base: u64,
+        /// The order's version now.
+        current: u64,
+    },
+    /// A record count limit (shipments, returns, staged changes) was reached.
+    #[error("an order may have at most {max} {what}")]
+    TooMany {
+        /// What was counted.
+        what: &'static str,
+        /// The limit.
+        max: usize,
+    },
     /// Stored data does not satisfy the aggregate's invariants.
     #[error("stored order is inconsistent: {0}")]
     CorruptOrder(String),
@@ -222,6 +304,17 @@ impl DomainError {
             Self::DiscountNotFound(_) => "discount_not_found",
             Self::DiscountCodeAlreadyApplied(_) => "discount_code_already_applied",
             Self::TooManyDiscounts { .. } => "too_many_discounts",
+            Self::NoLinesGiven => "no_lines_given",
+            Self::DuplicateLine(_) => "duplicate_line",
+            Self::QuantityExceedsUnshipped { .. } => "quantity_exceeds_unshipped",
+            Self::QuantityExceedsReturnable { .. } => "quantity_exceeds_returnable",
+            Self::OrderHasShipments => "order_has_shipments",
+            Self::QuantityBelowShipped { .. } => "quantity_below_shipped",
+            Self::LineBelowRefunded { .. } => "line_below_refunded",
+            Self::LineAlreadyExists(_) => "line_already_exists",
+            Self::EditNotOpen { .. } => "edit_not_open",
+            Self::EditStale { .. } => "edit_stale",
+            Self::TooMany { .. } => "too_many_records",
             Self::CorruptOrder(_) => "corrupt_order",
         }
     }

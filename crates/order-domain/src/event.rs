@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    CompanyId, Currency, CustomerId, DiscountId, DiscountValue, LineId, Money, OrderId,
-    OrderNumber, OrderStatus, OrderTotals, ProductId, Quantity,
+    CompanyId, Currency, CustomerId, DiscountId, DiscountValue, EditDiff, EditId, FulfillmentId,
+    FulfillmentStatus, LineId, LineQuantity, Money, OrderId, OrderNumber, OrderStatus, OrderTotals,
+    ProductId, Quantity, ReturnId, ReturnLine, ReturnStatus,
 };
 
 /// One fact about one order. `version` is the order's version right after the
@@ -126,8 +127,57 @@ pub enum OrderEventKind {
     },
     /// `OrderProcessingStarted`.
     ProcessingStarted,
-    /// `OrderFulfilled`.
-    Fulfilled,
+    /// `OrderFulfilled`: `mark_fulfilled` shipped whatever was left (as one
+    /// more fulfilment, unless nothing was) and the order is fulfilled.
+    Fulfilled {
+        /// The fulfilment that shipped the remainder, if anything remained.
+        fulfillment_id: Option<FulfillmentId>,
+        /// What it shipped (empty when nothing remained).
+        lines: Vec<LineQuantity>,
+    },
+    /// `OrderFulfillmentCreated`: units shipped (Warehouse's fact).
+    FulfillmentCreated {
+        /// The new shipment.
+        fulfillment_id: FulfillmentId,
+        /// Lines and quantities shipped.
+        lines: Vec<LineQuantity>,
+        /// Carrier, if given.
+        carrier: Option<String>,
+        /// Tracking number, if given.
+        tracking_number: Option<String>,
+        /// The order's fulfilment status after the shipment.
+        fulfillment_status: FulfillmentStatus,
+        /// The order's status after it (`fulfilled` once everything shipped).
+        status: OrderStatus,
+    },
+    /// `OrderReturnCreated`: units came back; Billing refunds `refund_amount`.
+    ReturnCreated {
+        /// The new return.
+        return_id: ReturnId,
+        /// Lines, quantities and per-line refunds.
+        lines: Vec<ReturnLine>,
+        /// Why.
+        reason: String,
+        /// What to refund in all.
+        refund_amount: Money,
+        /// The order's return status after it.
+        return_status: ReturnStatus,
+    },
+    /// `OrderEdited`: a staged edit was committed, all of it at once.
+    Edited {
+        /// The committed edit.
+        edit_id: EditId,
+        /// What changed, per line.
+        diff: Vec<EditDiff>,
+        /// Totals before.
+        before: OrderTotals,
+        /// Totals after.
+        after: OrderTotals,
+        /// `after.total − before.total` (negative: a refund is due).
+        difference: Money,
+        /// The order's status after it (an edit that leaves nothing unshipped fulfils it).
+        status: OrderStatus,
+    },
     /// `OrderCancelled`.
     Cancelled {
         /// Why, if the caller said.
@@ -155,7 +205,10 @@ impl OrderEventKind {
             Self::DiscountRemoved { .. } => "OrderDiscountRemoved",
             Self::Confirmed { .. } => "OrderConfirmed",
             Self::ProcessingStarted => "OrderProcessingStarted",
-            Self::Fulfilled => "OrderFulfilled",
+            Self::Fulfilled { .. } => "OrderFulfilled",
+            Self::FulfillmentCreated { .. } => "OrderFulfillmentCreated",
+            Self::ReturnCreated { .. } => "OrderReturnCreated",
+            Self::Edited { .. } => "OrderEdited",
             Self::Cancelled { .. } => "OrderCancelled",
             Self::Deleted { .. } => "OrderDeleted",
         }

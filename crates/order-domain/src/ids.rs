@@ -68,3 +68,15 @@ id_type!(
     /// Identifies a [`crate::Discount`] within its order.
     DiscountId
 );
+id_type!(
+    /// Identifies a [`crate::Fulfillment`] (one shipment) within its order.
+    FulfillmentId
+);
+id_type!(
+    /// Identifies a [`crate::Return`] within its order.
+    ReturnId
+);
+id_type!(
+    /// Identifies an [`crate::OrderEdit`] of an order.
+    EditId
+);

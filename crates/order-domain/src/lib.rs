@@ -51,27 +51,37 @@
 
 mod actor;
 mod discount;
+mod edit;
 mod error;
 mod event;
+mod fulfillment;
 mod ids;
 mod line;
 mod money;
 mod number;
 mod order;
 mod pricing;
+mod returns;
 mod status;
 
 pub use actor::Actor;
 pub use discount::{Discount, DiscountSnapshot, NewDiscount};
+pub use edit::{EditChange, EditDiff, EditPreview, EditState, OrderEdit, OrderEditSnapshot};
 pub use error::{DomainError, OrderAction};
 pub use event::{OrderEvent, OrderEventKind};
-pub use ids::{CompanyId, CustomerId, DiscountId, LineId, OrderId, ProductId};
+pub use fulfillment::{
+    Fulfillment, FulfillmentSnapshot, FulfillmentStatus, LineQuantity, NewFulfillment,
+};
+pub use ids::{
+    CompanyId, CustomerId, DiscountId, EditId, FulfillmentId, LineId, OrderId, ProductId, ReturnId,
+};
 pub use line::{LineSnapshot, LineTax, NewLine, OrderLine, ProductSnapshot, Quantity};
 pub use money::{Currency, Money};
 pub use number::OrderNumber;
-pub use order::{NewOrder, Order, OrderSnapshot};
+pub use order::{LineProgress, NewOrder, Order, OrderSnapshot};
 pub use pricing::{
     allocate_largest_remainder, price_order, DiscountValue, LinePrice, OrderTotals, Percentage,
     Pricing, PricingLine, TaxMode, TaxRate,
 };
+pub use returns::{cumulative_refund, NewReturn, Return, ReturnLine, ReturnSnapshot, ReturnStatus};
 pub use status::OrderStatus;

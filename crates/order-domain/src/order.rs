@@ -10,10 +10,17 @@ use chrono::{DateTime, Utc};
 use crate::line::clean_text;
 use crate::{
     price_order, CompanyId, Currency, CustomerId, Discount, DiscountId, DiscountSnapshot,
-    DiscountValue, DomainError, LineId, LineSnapshot, Money, NewDiscount, NewLine, OrderAction,
-    OrderEvent, OrderEventKind, OrderId, OrderLine, OrderNumber, OrderStatus, OrderTotals,
-    PricingLine, Quantity, TaxMode,
+    DiscountValue, DomainError, Fulfillment, FulfillmentSnapshot, LineId, LineSnapshot, Money,
+    NewDiscount, NewLine, OrderAction, OrderEvent, OrderEventKind, OrderId, OrderLine, OrderNumber,
+    OrderStatus, OrderTotals, PricingLine, Quantity, Return, ReturnSnapshot, TaxMode,
 };
+
+mod editing;
+mod progress;
+mod returning;
+mod shipping;
+
+pub use progress::LineProgress;
 
 /// What is needed to open a new order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +86,10 @@ pub struct OrderSnapshot {
     pub cancelled_at: Option<DateTime<Utc>>,
     /// Why it was cancelled.
     pub cancellation_reason: Option<String>,
+    /// Shipments, oldest first.
+    pub fulfillments: Vec<FulfillmentSnapshot>,
+    /// Returns, oldest first.
+    pub returns: Vec<ReturnSnapshot>,
 }
 
 /// An order: the aggregate root of the Order context.
@@ -117,6 +128,8 @@ pub struct Order {
     fulfilled_at: Option<DateTime<Utc>>,
     cancelled_at: Option<DateTime<Utc>>,
     cancellation_reason: Option<String>,
+    fulfillments: Vec<Fulfillment>,
+    returns: Vec<Return>,
     events: Vec<OrderEvent>,
 }
 
@@ -195,6 +208,8 @@ impl Order {
             fulfilled_at: None,
             cancelled_at: None,
             cancellation_reason: None,
+            fulfillments: Vec::new(),
+            returns: Vec::new(),
             events: Vec::new(),
         };
         order.record(
@@ -292,6 +307,18 @@ impl Order {
                 s.status
             )));
         }
+        let fulfillments = s
+            .fulfillments
+            .into_iter()
+            .map(Fulfillment::restore)
+            .collect::<Result<Vec<_>, _>>()?;
+        let returns = s
+            .returns
+            .into_iter()
+            .map(Return::restore)
+            .collect::<Result<Vec<_>, _>>()?;
+        progress::check_stored(s.status, s.currency, &priced.lines, &fulfillments, &returns)
+            .map_err(corrupt)?;
         Ok(Self {
             id: s.id,
             number: s.number,
@@ -315,6 +342,8 @@ impl Order {
             fulfilled_at: s.fulfilled_at,
             cancelled_at: s.cancelled_at,
             cancellation_reason: s.cancellation_reason,
+            fulfillments,
+            returns,
             events: Vec::new(),
         })
     }
@@ -346,6 +375,12 @@ impl Order {
             fulfilled_at: self.fulfilled_at,
             cancelled_at: self.cancelled_at,
             cancellation_reason: self.cancellation_reason.clone(),
+            fulfillments: self
+                .fulfillments
+                .iter()
+                .map(Fulfillment::snapshot)
+                .collect(),
+            returns: self.returns.iter().map(Return::snapshot).collect(),
         }
     }
 
@@ -572,22 +607,25 @@ impl Order {
         Ok(())
     }
 
-    /// `processing -> fulfilled`.
+    /// `processing -> fulfilled`: ships whatever is left unshipped as one more
+    /// fulfilment (without carrier) and fulfils the order, in one change.
+    /// The remainder's fulfilment id is derived from the order id and the new
+    /// version; callers that make their own ids use [`Order::mark_fulfilled_as`].
     ///
     /// # Errors
     /// `InvalidStatusTransition` unless processing; `OrderDeleted`.
     pub fn mark_fulfilled(&mut self, now: DateTime<Utc>) -> Result<(), DomainError> {
-        self.ensure_status(OrderStatus::Processing, OrderAction::MarkFulfilled)?;
-        self.status = OrderStatus::Fulfilled;
-        self.fulfilled_at = Some(now);
-        self.record(now, OrderEventKind::Fulfilled);
-        Ok(())
+        let derived = uuid::Uuid::from_u128(
+            self.id.as_uuid().as_u128() ^ u128::from(self.version.wrapping_add(1)),
+        );
+        self.mark_fulfilled_as(crate::FulfillmentId::from_uuid(derived), now)
     }
 
     /// Any non-terminal state `-> cancelled`, with an optional reason.
     ///
     /// # Errors
-    /// `AlreadyCancelled`; `FulfilledCannotBeCancelled`; `InvalidText` for a
+    /// `AlreadyCancelled`; `FulfilledCannotBeCancelled`; `OrderHasShipments`
+    /// once anything has shipped; `InvalidText` for a
     /// reason that is too long; `OrderDeleted`.
     pub fn cancel(
         &mut self,
@@ -599,6 +637,9 @@ impl Order {
             OrderStatus::Cancelled => return Err(DomainError::AlreadyCancelled),
             OrderStatus::Fulfilled => return Err(DomainError::FulfilledCannotBeCancelled),
             OrderStatus::Pending | OrderStatus::Confirmed | OrderStatus::Processing => {}
+        }
+        if !self.fulfillments.is_empty() {
+            return Err(DomainError::OrderHasShipments);
         }
         let reason = clean_text("reason", reason, Self::MAX_REASON_CHARS)?;
         let previous_status = self.status;
@@ -646,7 +687,7 @@ impl Order {
     /// The order may still be cancelled.
     #[must_use]
     pub fn is_cancellable(&self) -> bool {
-        !self.status.is_terminal() && self.deleted_at.is_none()
+        !self.status.is_terminal() && self.deleted_at.is_none() && self.fulfillments.is_empty()
     }
 
     /// Hands out the events recorded since the last call, oldest first.

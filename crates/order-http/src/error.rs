@@ -152,7 +152,18 @@ fn domain_status(error: &DomainError) -> StatusCode {
         | D::FulfilledCannotBeCancelled
         | D::InvalidStatusTransition { .. }
         | D::NotDeletable { .. }
-        | D::OrderDeleted => StatusCode::CONFLICT,
+        | D::OrderDeleted
+        // What has shipped or come back decides these: a racing request can
+        // win the units, so the loser learns the current state, not a typo.
+        | D::OrderHasShipments
+        | D::QuantityExceedsUnshipped { .. }
+        | D::QuantityExceedsReturnable { .. }
+        | D::QuantityBelowShipped { .. }
+        | D::LineBelowRefunded { .. }
+        | D::LineAlreadyExists(_)
+        | D::EditNotOpen { .. } => StatusCode::CONFLICT,
+        // The order moved on since the edit began: the edit's precondition failed.
+        D::EditStale { .. } => StatusCode::PRECONDITION_FAILED,
         D::UnknownStatus(_) | D::InvalidOrderNumber(_) => StatusCode::BAD_REQUEST,
         D::CorruptOrder(_) => StatusCode::INTERNAL_SERVER_ERROR,
         // Values the rules reject: quantity, price, currency, overflow, text, totals.
@@ -368,6 +379,47 @@ mod tests {
                 },
                 422,
                 "invalid_text",
+            ),
+            (DomainError::OrderHasShipments, 409, "order_has_shipments"),
+            (
+                DomainError::QuantityExceedsUnshipped {
+                    line_id: LineId::from_uuid(uuid::Uuid::nil()),
+                    requested: 2,
+                    available: 1,
+                },
+                409,
+                "quantity_exceeds_unshipped",
+            ),
+            (
+                DomainError::QuantityExceedsReturnable {
+                    line_id: LineId::from_uuid(uuid::Uuid::nil()),
+                    requested: 2,
+                    available: 1,
+                },
+                409,
+                "quantity_exceeds_returnable",
+            ),
+            (
+                DomainError::QuantityBelowShipped {
+                    line_id: LineId::from_uuid(uuid::Uuid::nil()),
+                    shipped: 1,
+                },
+                409,
+                "quantity_below_shipped",
+            ),
+            (
+                DomainError::EditStale {
+                    base: 3,
+                    current: 4,
+                },
+                412,
+                "edit_stale",
+            ),
+            (DomainError::NoLinesGiven, 422, "no_lines_given"),
+            (
+                DomainError::DuplicateLine(LineId::from_uuid(uuid::Uuid::nil())),
+                422,
+                "duplicate_line",
             ),
             (
                 DomainError::CorruptOrder("x".into()),

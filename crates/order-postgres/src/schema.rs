@@ -19,6 +19,99 @@ diesel::table! {
 }
 
 diesel::table! {
+    order_mgmt_api_keys (id) {
+        id -> Uuid,
+        name -> Text,
+        prefix -> Text,
+        secret_digest -> Bytea,
+        scopes -> Array<Nullable<Text>>,
+        customer_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    order_mgmt_fulfillment_lines (order_id, fulfillment_id, line_id) {
+        order_id -> Uuid,
+        fulfillment_id -> Uuid,
+        line_id -> Uuid,
+        position -> Int4,
+        quantity -> Int4,
+    }
+}
+
+diesel::table! {
+    order_mgmt_fulfillments (order_id, id) {
+        order_id -> Uuid,
+        id -> Uuid,
+        position -> Int4,
+        carrier -> Nullable<Text>,
+        tracking_number -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_mgmt_idempotency_keys (scope, key) {
+        scope -> Text,
+        key -> Text,
+        fingerprint -> Text,
+        state -> Text,
+        token -> Text,
+        created_at -> Timestamptz,
+        locked_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+        outcome -> Nullable<Jsonb>,
+        refusal -> Nullable<Bytea>,
+    }
+}
+
+diesel::table! {
+    order_mgmt_order_edits (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        base_version -> Int8,
+        state -> Text,
+        version -> Int8,
+        changes -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    order_mgmt_order_events (id) {
+        id -> Int8,
+        order_id -> Uuid,
+        version -> Int8,
+        event_type -> Text,
+        occurred_at -> Timestamptz,
+        payload -> Jsonb,
+        event_id -> Uuid,
+        actor_id -> Text,
+        published_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    order_mgmt_order_lines (id) {
+        id -> Uuid,
+        order_id -> Uuid,
+        product_id -> Uuid,
+        quantity -> Int4,
+        unit_price -> Int8,
+        subtotal -> Int8,
+        description -> Nullable<Text>,
+        sku -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        shipped_quantity -> Int4,
+        returned_quantity -> Int4,
+    }
+}
+
+diesel::table! {
     order_mgmt_orders (id) {
         id -> Uuid,
         order_number -> Text,
@@ -44,69 +137,47 @@ diesel::table! {
 }
 
 diesel::table! {
-    order_mgmt_order_lines (id) {
-        id -> Uuid,
+    order_mgmt_return_lines (order_id, return_id, line_id) {
         order_id -> Uuid,
-        product_id -> Uuid,
+        return_id -> Uuid,
+        line_id -> Uuid,
+        position -> Int4,
         quantity -> Int4,
-        unit_price -> Int8,
-        subtotal -> Int8,
-        description -> Nullable<Text>,
-        sku -> Nullable<Text>,
-        created_at -> Timestamptz,
-        updated_at -> Timestamptz,
+        refund -> Int8,
     }
 }
 
 diesel::table! {
-    order_mgmt_order_events (id) {
-        id -> Int8,
+    order_mgmt_returns (order_id, id) {
         order_id -> Uuid,
-        version -> Int8,
-        event_type -> Text,
-        occurred_at -> Timestamptz,
-        payload -> Jsonb,
-        event_id -> Uuid,
-        actor_id -> Text,
-        published_at -> Nullable<Timestamptz>,
+        id -> Uuid,
+        position -> Int4,
+        reason -> Text,
+        refund_amount -> Int8,
+        created_at -> Timestamptz,
     }
 }
 
-diesel::joinable!(order_mgmt_orders -> customer_mgmt_customers (customer_id));
-diesel::joinable!(order_mgmt_order_lines -> order_mgmt_orders (order_id));
+diesel::joinable!(order_mgmt_api_keys -> customer_mgmt_customers (customer_id));
+diesel::joinable!(order_mgmt_fulfillment_lines -> order_mgmt_order_lines (line_id));
+diesel::joinable!(order_mgmt_fulfillments -> order_mgmt_orders (order_id));
+diesel::joinable!(order_mgmt_order_edits -> order_mgmt_orders (order_id));
 diesel::joinable!(order_mgmt_order_events -> order_mgmt_orders (order_id));
+diesel::joinable!(order_mgmt_order_lines -> order_mgmt_orders (order_id));
+diesel::joinable!(order_mgmt_orders -> customer_mgmt_customers (customer_id));
+diesel::joinable!(order_mgmt_return_lines -> order_mgmt_order_lines (line_id));
+diesel::joinable!(order_mgmt_returns -> order_mgmt_orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     customer_mgmt_customers,
-    order_mgmt_orders,
-    order_mgmt_order_lines,
+    order_mgmt_api_keys,
+    order_mgmt_fulfillment_lines,
+    order_mgmt_fulfillments,
+    order_mgmt_idempotency_keys,
+    order_mgmt_order_edits,
     order_mgmt_order_events,
+    order_mgmt_order_lines,
+    order_mgmt_orders,
+    order_mgmt_return_lines,
+    order_mgmt_returns,
 );
-
-diesel::table! {
-    order_mgmt_idempotency_keys (scope, key) {
-        scope -> Text,
-        key -> Text,
-        fingerprint -> Text,
-        state -> Text,
-        token -> Text,
-        created_at -> Timestamptz,
-        locked_at -> Timestamptz,
-        completed_at -> Nullable<Timestamptz>,
-        outcome -> Nullable<Jsonb>,
-        refusal -> Nullable<Bytea>,
-    }
-}
-
-diesel::table! {
-    order_mgmt_api_keys (id) {
-        id -> Uuid,
-        name -> Text,
-        prefix -> Text,
-        secret_digest -> Bytea,
-        scopes -> Array<Nullable<Text>>,
-        customer_id -> Nullable<Uuid>,
-        created_at -> Timestamptz,
-        revoked_at -> Nullable<Timestamptz>,
-    }
-}

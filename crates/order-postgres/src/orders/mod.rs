@@ -16,6 +16,7 @@ mod events;
 mod explain_tests;
 pub(crate) mod queries;
 pub(crate) mod rows;
+mod shipments;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -84,19 +85,26 @@ impl PgOrderRepository {
         context: &str,
         key: queries::OrderKey,
     ) -> Result<Option<Order>, RepositoryError> {
-        let mut conn = self.db.checkout()?;
-        let rows = queries::order_with_lines!(key)
-            .load::<(OrderRow, Option<LineRow>)>(&mut conn)
-            .map_err(|e| map_diesel_error(context, e))?;
-        let mut rows = rows.into_iter();
-        let Some((row, first_line)) = rows.next() else {
-            return Ok(None);
+        let rows = {
+            let mut conn = self.db.checkout()?;
+            queries::order_with_lines!(key.clone())
+                .load::<(OrderRow, Option<LineRow>)>(&mut conn)
+                .map_err(|e| map_diesel_error(context, e))?
         };
-        let lines = first_line
-            .into_iter()
-            .chain(rows.filter_map(|(_, line)| line))
-            .collect();
-        restore_order(row, lines).map(Some)
+        let needs_shipments = rows
+            .first()
+            .is_some_and(|(row, _)| shipments::may_have_shipments(&row.status));
+        if !needs_shipments {
+            return assemble(rows, None);
+        }
+        // The shipments must come from the same snapshot as the row and its
+        // lines: read all of it again, in one transaction.
+        let (rows, stored) = self.db.read_consistent(context, |conn| {
+            let rows = queries::order_with_lines!(key).load::<(OrderRow, Option<LineRow>)>(conn)?;
+            let ids: Vec<Uuid> = rows.first().map(|(row, _)| row.id).into_iter().collect();
+            Ok((rows, shipments::load(conn, &ids)?))
+        })?;
+        assemble(rows, Some(stored))
     }
 }
 
@@ -106,6 +114,7 @@ impl OrderRepository for PgOrderRepository {
         let row = NewOrderRow::from_order(order)?;
         let lines = NewLineRow::from_order(order)?;
         let events = NewEventRow::from_order(order, &Actor::anonymous())?;
+        let shipped = shipments::NewRows::of(order)?;
         let mut conn = self.db.checkout()?;
         conn.transaction::<_, WriteError, _>(|conn| {
             diesel::insert_into(order_mgmt_orders::table)
@@ -116,6 +125,7 @@ impl OrderRepository for PgOrderRepository {
                     .values(&lines)
                     .execute(conn)?;
             }
+            shipped.insert(conn)?;
             if !events.is_empty() {
                 diesel::insert_into(order_mgmt_order_events::table)
                     .values(&events)
@@ -154,7 +164,7 @@ impl OrderRepository for PgOrderRepository {
         let page_query = queries::page(filter, page)?;
         let offset = page.offset();
         let page_size = usize::try_from(page.page_size()).unwrap_or(usize::MAX);
-        let (mut rows, lines, total) = self.db.read_consistent("list orders", |conn| {
+        let (mut rows, lines, stored, total) = self.db.read_consistent("list orders", |conn| {
             let rows = page_query.load::<OrderRow>(conn)?;
             let lines = if rows.is_empty() {
                 Vec::new()
@@ -162,6 +172,13 @@ impl OrderRepository for PgOrderRepository {
                 queries::lines_of(rows.iter().take(page_size).map(|r| r.id).collect())
                     .load::<LineRow>(conn)?
             };
+            let shipped_ids: Vec<Uuid> = rows
+                .iter()
+                .take(page_size)
+                .filter(|r| shipments::may_have_shipments(&r.status))
+                .map(|r| r.id)
+                .collect();
+            let stored = shipments::load(conn, &shipped_ids)?;
             // A numbered page with no next page ends the list: its total
             // follows without counting. Otherwise count, bounded.
             let total = if rows.len() <= page_size
@@ -172,7 +189,7 @@ impl OrderRepository for PgOrderRepository {
             } else {
                 count_bounded(conn, filter)?
             };
-            Ok((rows, lines, total))
+            Ok((rows, lines, stored, total))
         })?;
         let next_cursor =
             crate::store::split_next_cursor(&mut rows, page_size, |r| (r.created_at, r.id));
@@ -180,11 +197,17 @@ impl OrderRepository for PgOrderRepository {
         for line in lines {
             lines_by_order.entry(line.order_id).or_default().push(line);
         }
+        let currencies: HashMap<Uuid, order_domain::Currency> = rows
+            .iter()
+            .filter_map(|r| currency_of(r).map(|c| (r.id, c)))
+            .collect();
+        let mut shipped = stored.into_orders(|id| currencies.get(&id).copied())?;
         let items = rows
             .into_iter()
             .map(|row| {
                 let lines = lines_by_order.remove(&row.id).unwrap_or_default();
-                restore_order(row, lines)
+                let of_order = shipped.remove(&row.id);
+                restore_order(row, lines, of_order)
             })
             .collect::<Result<Vec<_>, _>>()?;
         let (total_items, total_exact) = match total {
@@ -230,6 +253,7 @@ impl OrderRepository for PgOrderRepository {
         let line_ids: Vec<Uuid> = lines.iter().map(|line| line.id).collect();
         let events = NewEventRow::from_order(order, &Actor::anonymous())?;
         let touched = LinesTouched::by(order);
+        let shipped = shipments::NewRows::of(order)?;
         let mut conn = self.db.checkout()?;
         conn.transaction::<_, WriteError, _>(|conn| {
             // The compare-and-set. While another update of this order is
@@ -271,6 +295,9 @@ impl OrderRepository for PgOrderRepository {
             if touched.written {
                 upsert_changed_lines(conn, &lines)?;
             }
+            // After the lines: a shipment of a line added in the same change
+            // needs the line to exist.
+            shipped.insert(conn)?;
             if !events.is_empty() {
                 diesel::insert_into(order_mgmt_order_events::table)
                     .values(&events)
@@ -280,6 +307,33 @@ impl OrderRepository for PgOrderRepository {
         })
         .map_err(|e| e.into_repository_error("update order"))
     }
+}
+
+/// One order from its joined rows (row, line) and its stored shipments.
+fn assemble(
+    rows: Vec<(OrderRow, Option<LineRow>)>,
+    stored: Option<shipments::Stored>,
+) -> Result<Option<Order>, RepositoryError> {
+    let mut rows = rows.into_iter();
+    let Some((row, first_line)) = rows.next() else {
+        return Ok(None);
+    };
+    let lines = first_line
+        .into_iter()
+        .chain(rows.filter_map(|(_, line)| line))
+        .collect();
+    let shipped = match stored {
+        None => None,
+        Some(stored) => {
+            let currency = currency_of(&row);
+            stored.into_orders(|_| currency)?.remove(&row.id)
+        }
+    };
+    restore_order(row, lines, shipped).map(Some)
+}
+
+fn currency_of(row: &OrderRow) -> Option<order_domain::Currency> {
+    order_domain::Currency::from_code(row.currency.trim()).ok()
 }
 
 /// How many live orders match a list's filter.
@@ -358,11 +412,18 @@ impl LinesTouched {
         }
         let any = |f: fn(&OrderEventKind) -> bool| events.iter().any(|e| f(&e.kind));
         Self {
-            removed: any(|k| matches!(k, OrderEventKind::LineRemoved { .. })),
+            removed: any(|k| {
+                matches!(
+                    k,
+                    OrderEventKind::LineRemoved { .. } | OrderEventKind::Edited { .. }
+                )
+            }),
             written: any(|k| {
                 matches!(
                     k,
-                    OrderEventKind::LineAdded { .. } | OrderEventKind::LineUpdated { .. }
+                    OrderEventKind::LineAdded { .. }
+                        | OrderEventKind::LineUpdated { .. }
+                        | OrderEventKind::Edited { .. }
                 )
             }),
         }

@@ -169,8 +169,15 @@ pub(crate) fn version_to_column(version: u64) -> Result<i64, RepositoryError> {
     i64::try_from(version).map_err(|_| unexpected(format!("version {version} exceeds BIGINT")))
 }
 
-/// Rebuilds an order from its row and its lines (in the order they were added).
-pub(crate) fn restore_order(row: OrderRow, lines: Vec<LineRow>) -> Result<Order, RepositoryError> {
+/// Rebuilds an order from its row, its lines (in the order they were added)
+/// and its shipments and returns (none for orders that cannot have any).
+pub(crate) fn restore_order(
+    row: OrderRow,
+    lines: Vec<LineRow>,
+    shipped: Option<super::shipments::OfOrder>,
+) -> Result<Order, RepositoryError> {
+    let (fulfillments, returns) =
+        shipped.map_or_else(|| (Vec::new(), Vec::new()), |s| (s.fulfillments, s.returns));
     let id = row.id;
     let corrupt = |what: String| unexpected(format!("stored order {id}: {what}"));
     let currency = Currency::from_code(row.currency.trim()).map_err(|e| corrupt(e.to_string()))?;
@@ -190,6 +197,8 @@ pub(crate) fn restore_order(row: OrderRow, lines: Vec<LineRow>) -> Result<Order,
         currency,
         tax_mode: TaxMode::Exclusive,
         discounts: Vec::new(),
+        fulfillments,
+        returns,
         lines: lines
             .into_iter()
             .map(|line| LineSnapshot {

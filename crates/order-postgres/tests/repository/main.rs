@@ -14,4 +14,5 @@ mod customers;
 mod idempotency;
 mod keys;
 mod orders;
+mod shipments;
 mod support;
