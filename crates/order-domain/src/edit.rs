@@ -111,6 +111,8 @@ pub enum EditDiff {
         quantity: Quantity,
         /// Unit price.
         unit_price: Money,
+        /// quantity × unit price.
+        line_subtotal: Money,
     },
     /// A line's quantity changed.
     QuantityChanged {

@@ -6,8 +6,9 @@ use uuid::Uuid;
 
 use crate::{
     Actor, Cancelled, Change, Confirmed, Deleted, DiscountAdded, DiscountRemoved, DiscountValue,
-    EventData, EventEnvelope, Line, LineAdded, LineRemoved, LineUpdated, Money, OrderCreated,
-    Status, StatusChanged, TaxMode, Totals,
+    Edited, EditedLine, EventData, EventEnvelope, Fulfilled, FulfillmentCreated, FulfillmentStatus,
+    Line, LineAdded, LineRemoved, LineUpdated, Money, OrderCreated, ReturnCreated, ReturnStatus,
+    ReturnedLine, ShippedLine, Status, StatusChanged, TaxMode, Totals,
 };
 
 impl EventEnvelope {
@@ -22,6 +23,7 @@ impl EventEnvelope {
     ) -> Self {
         let reason = match &event.kind {
             domain::OrderEventKind::Cancelled { reason, .. } => reason.clone(),
+            domain::OrderEventKind::ReturnCreated { reason, .. } => Some(reason.clone()),
             _ => None,
         };
         Self {
@@ -166,8 +168,77 @@ fn data(order: &domain::Order, kind: &domain::OrderEventKind) -> EventData {
         K::ProcessingStarted => EventData::ProcessingStarted(StatusChanged {
             status: transition(S::Confirmed, S::Processing),
         }),
-        K::Fulfilled => EventData::Fulfilled(StatusChanged {
+        K::Fulfilled {
+            fulfillment_id,
+            lines,
+        } => EventData::Fulfilled(Fulfilled {
             status: transition(S::Processing, S::Fulfilled),
+            fulfillment_id: fulfillment_id.map(|id| id.as_uuid()),
+            lines: shipped(lines),
+        }),
+        K::FulfillmentCreated {
+            fulfillment_id,
+            lines,
+            carrier,
+            tracking_number,
+            fulfillment_status,
+            status: after,
+        } => EventData::FulfillmentCreated(FulfillmentCreated {
+            fulfillment_id: fulfillment_id.as_uuid(),
+            lines: shipped(lines),
+            carrier: carrier.clone(),
+            tracking_number: tracking_number.clone(),
+            fulfillment_status: match fulfillment_status {
+                domain::FulfillmentStatus::Unfulfilled => FulfillmentStatus::Unfulfilled,
+                domain::FulfillmentStatus::PartiallyFulfilled => {
+                    FulfillmentStatus::PartiallyFulfilled
+                }
+                domain::FulfillmentStatus::Fulfilled => FulfillmentStatus::Fulfilled,
+            },
+            status: transition(S::Processing, *after),
+        }),
+        K::ReturnCreated {
+            return_id,
+            lines,
+            reason,
+            refund_amount,
+            return_status,
+        } => EventData::ReturnCreated(ReturnCreated {
+            return_id: return_id.as_uuid(),
+            lines: lines
+                .iter()
+                .map(|l| ReturnedLine {
+                    line_id: l.line_id.as_uuid(),
+                    quantity: l.quantity.get(),
+                    refund: money(l.refund),
+                })
+                .collect(),
+            reason: reason.clone(),
+            refund_amount: money(*refund_amount),
+            return_status: match return_status {
+                domain::ReturnStatus::None => ReturnStatus::None,
+                domain::ReturnStatus::PartiallyReturned => ReturnStatus::PartiallyReturned,
+                domain::ReturnStatus::Returned => ReturnStatus::Returned,
+            },
+        }),
+        K::Edited {
+            edit_id,
+            diff,
+            before,
+            after,
+            difference,
+            status: now,
+        } => EventData::Edited(Edited {
+            edit_id: edit_id.as_uuid(),
+            changes: diff.iter().map(edited_line).collect(),
+            totals: change(before, after),
+            difference: money(*difference),
+            // Only a processing order changes status by an edit (to fulfilled).
+            status: if *now == S::Fulfilled {
+                transition(S::Processing, S::Fulfilled)
+            } else {
+                transition(*now, *now)
+            },
         }),
         K::Cancelled {
             reason,
@@ -179,6 +250,51 @@ fn data(order: &domain::Order, kind: &domain::OrderEventKind) -> EventData {
         K::Deleted { status: at } => EventData::Deleted(Deleted {
             status: status(*at),
         }),
+    }
+}
+
+fn shipped(lines: &[domain::LineQuantity]) -> Vec<ShippedLine> {
+    lines
+        .iter()
+        .map(|l| ShippedLine {
+            line_id: l.line_id.as_uuid(),
+            quantity: l.quantity.get(),
+        })
+        .collect()
+}
+
+fn edited_line(diff: &domain::EditDiff) -> EditedLine {
+    match diff {
+        domain::EditDiff::LineAdded {
+            line_id,
+            product_id,
+            quantity,
+            unit_price,
+            line_subtotal,
+        } => EditedLine::LineAdded {
+            line: Line {
+                line_id: line_id.as_uuid(),
+                product_id: product_id.as_uuid(),
+                quantity: quantity.get(),
+                unit_price: money(*unit_price),
+                subtotal: money(*line_subtotal),
+            },
+        },
+        domain::EditDiff::QuantityChanged {
+            line_id,
+            old_quantity,
+            new_quantity,
+        } => EditedLine::QuantityChanged {
+            line_id: line_id.as_uuid(),
+            quantity: Change {
+                before: old_quantity.get(),
+                after: new_quantity.get(),
+            },
+        },
+        domain::EditDiff::LineRemoved { line_id, quantity } => EditedLine::LineRemoved {
+            line_id: line_id.as_uuid(),
+            quantity: quantity.get(),
+        },
     }
 }
 

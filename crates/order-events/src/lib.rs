@@ -102,20 +102,31 @@ pub enum EventData {
     /// confirmed → processing.
     #[serde(rename = "order.processing_started")]
     ProcessingStarted(StatusChanged),
-    /// processing → fulfilled. Billing captures payment, Warehouse ships.
+    /// processing → fulfilled by `POST /orders/{id}/fulfill`, which ships
+    /// whatever was left as one more fulfilment (named here).
     #[serde(rename = "order.fulfilled")]
-    Fulfilled(StatusChanged),
+    Fulfilled(Fulfilled),
     /// Cancelled. Billing refunds, Warehouse releases stock.
     #[serde(rename = "order.cancelled")]
     Cancelled(Cancelled),
     /// Soft-deleted (history stays readable).
     #[serde(rename = "order.deleted")]
     Deleted(Deleted),
+    /// Units shipped (Warehouse's fact); the shipment that leaves nothing
+    /// unshipped also fulfils the order (`status.after` = `fulfilled`).
+    #[serde(rename = "order.fulfillment_created")]
+    FulfillmentCreated(FulfillmentCreated),
+    /// Shipped units came back; Billing refunds `refund_amount`.
+    #[serde(rename = "order.return_created")]
+    ReturnCreated(ReturnCreated),
+    /// A staged edit after confirmation was committed, all of it at once.
+    #[serde(rename = "order.edited")]
+    Edited(Edited),
 }
 
 impl EventData {
     /// Every event type, in lifecycle order.
-    pub const TYPES: [&'static str; 11] = [
+    pub const TYPES: [&'static str; 14] = [
         "order.created",
         "order.line_added",
         "order.line_updated",
@@ -127,6 +138,9 @@ impl EventData {
         "order.fulfilled",
         "order.cancelled",
         "order.deleted",
+        "order.fulfillment_created",
+        "order.return_created",
+        "order.edited",
     ];
 
     /// The `type` of the event, e.g. `order.confirmed`.
@@ -144,6 +158,9 @@ impl EventData {
             Self::Fulfilled(_) => "order.fulfilled",
             Self::Cancelled(_) => "order.cancelled",
             Self::Deleted(_) => "order.deleted",
+            Self::FulfillmentCreated(_) => "order.fulfillment_created",
+            Self::ReturnCreated(_) => "order.return_created",
+            Self::Edited(_) => "order.edited",
         }
     }
 }
@@ -333,7 +350,7 @@ pub struct Confirmed {
     pub totals: Totals,
 }
 
-/// `order.processing_started` and `order.fulfilled`.
+/// `order.processing_started`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct StatusChanged {
     /// The transition.
@@ -354,4 +371,135 @@ pub struct Cancelled {
 pub struct Deleted {
     /// The status the order had when deleted (`pending` or `cancelled`).
     pub status: Status,
+}
+
+/// `order.fulfilled`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Fulfilled {
+    /// `processing` → `fulfilled`.
+    pub status: Change<Status>,
+    /// The fulfilment that shipped what was left; `null` when nothing was
+    /// (and in events older than shipments).
+    #[serde(default)]
+    pub fulfillment_id: Option<Uuid>,
+    /// What it shipped.
+    #[serde(default)]
+    pub lines: Vec<ShippedLine>,
+}
+
+/// Units of one line in a shipment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ShippedLine {
+    /// The order line.
+    pub line_id: Uuid,
+    /// Units.
+    pub quantity: u32,
+}
+
+/// How much of an order has shipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FulfillmentStatus {
+    /// Nothing shipped.
+    Unfulfilled,
+    /// Some units shipped.
+    PartiallyFulfilled,
+    /// Everything shipped.
+    Fulfilled,
+}
+
+/// `order.fulfillment_created`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct FulfillmentCreated {
+    /// The shipment.
+    pub fulfillment_id: Uuid,
+    /// Lines and units shipped.
+    pub lines: Vec<ShippedLine>,
+    /// Carrier, if given.
+    pub carrier: Option<String>,
+    /// Tracking number, if given.
+    pub tracking_number: Option<String>,
+    /// The order's fulfilment status after the shipment.
+    pub fulfillment_status: FulfillmentStatus,
+    /// `processing` → `processing`, or → `fulfilled` once everything shipped.
+    pub status: Change<Status>,
+}
+
+/// Units of one line that came back, and their refund.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ReturnedLine {
+    /// The order line.
+    pub line_id: Uuid,
+    /// Units returned.
+    pub quantity: u32,
+    /// What is refunded for them (from the line's net amount, tax included).
+    pub refund: Money,
+}
+
+/// How much of an order came back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnStatus {
+    /// Nothing returned.
+    None,
+    /// Some units returned.
+    PartiallyReturned,
+    /// Every ordered unit returned.
+    Returned,
+}
+
+/// `order.return_created`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ReturnCreated {
+    /// The return.
+    pub return_id: Uuid,
+    /// Lines, units and refunds.
+    pub lines: Vec<ReturnedLine>,
+    /// Why (also the envelope's `reason`).
+    pub reason: String,
+    /// What Billing refunds: the sum of the lines' refunds.
+    pub refund_amount: Money,
+    /// The order's return status after it.
+    pub return_status: ReturnStatus,
+}
+
+/// One line's change in a committed edit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum EditedLine {
+    /// A line was added.
+    LineAdded {
+        /// The new line.
+        line: Line,
+    },
+    /// A line's quantity changed.
+    QuantityChanged {
+        /// The line.
+        line_id: Uuid,
+        /// Units before and after.
+        quantity: Change<u32>,
+    },
+    /// A line was removed.
+    LineRemoved {
+        /// The line.
+        line_id: Uuid,
+        /// The units it had.
+        quantity: u32,
+    },
+}
+
+/// `order.edited`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Edited {
+    /// The committed edit.
+    pub edit_id: Uuid,
+    /// What changed, per line.
+    pub changes: Vec<EditedLine>,
+    /// The order's amounts.
+    pub totals: Change<Totals>,
+    /// `totals.after.total − totals.before.total`: positive, the customer
+    /// pays more; negative, Billing refunds it.
+    pub difference: Money,
+    /// Unchanged, or `processing` → `fulfilled` when the edit left nothing unshipped.
+    pub status: Change<Status>,
 }

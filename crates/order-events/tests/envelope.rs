@@ -5,9 +5,10 @@
 
 use chrono::{TimeZone, Utc};
 use order_domain::{
-    Actor, Currency, CustomerId, DiscountId, DiscountValue, LineId, LineTax, Money, NewDiscount,
-    NewLine, NewOrder, Order, OrderId, OrderNumber, Percentage, ProductId, ProductSnapshot,
-    Quantity, TaxMode,
+    Actor, Currency, CustomerId, DiscountId, DiscountValue, EditChange, EditId, FulfillmentId,
+    LineId, LineQuantity, LineTax, Money, NewDiscount, NewFulfillment, NewLine, NewOrder,
+    NewReturn, Order, OrderId, OrderNumber, Percentage, ProductId, ProductSnapshot, Quantity,
+    ReturnId, TaxMode,
 };
 use order_events::{schema, EventData, EventEnvelope, Status};
 use serde_json::{json, Value};
@@ -87,13 +88,81 @@ fn lifecycle() -> Vec<EventEnvelope> {
     all
 }
 
+/// The types raised after confirmation: a shipment, a return, an edit.
+fn after_confirmation() -> Vec<EventEnvelope> {
+    let now = Utc.with_ymd_and_hms(2025, 12, 30, 12, 0, 0).unwrap();
+    let actor = Actor::new("clerk-7", Some("Ada")).unwrap();
+    let keyboard = ProductId::from_uuid(Uuid::now_v7());
+    let line = |product, qty, cents| NewLine {
+        line_id: LineId::from_uuid(Uuid::now_v7()),
+        product_id: product,
+        quantity: Quantity::new(qty).unwrap(),
+        unit_price: Money::new(cents, Currency::USD),
+        snapshot: ProductSnapshot::default(),
+        tax: LineTax::default(),
+    };
+    let mut third = Order::create(
+        NewOrder {
+            id: OrderId::from_uuid(Uuid::now_v7()),
+            number: OrderNumber::new(2025, 3).unwrap(),
+            customer_id: CustomerId::from_uuid(Uuid::now_v7()),
+            company_id: None,
+            currency: Currency::USD,
+            tax_mode: TaxMode::Exclusive,
+        },
+        now,
+    );
+    let shipped = third.add_line(line(keyboard, 2, 10_000), now).unwrap();
+    third.confirm(now).unwrap();
+    third.start_processing(now).unwrap();
+    third.take_events();
+    let one = |line_id| LineQuantity {
+        line_id,
+        quantity: Quantity::new(1).unwrap(),
+    };
+    third
+        .create_fulfillment(
+            NewFulfillment {
+                id: FulfillmentId::from_uuid(Uuid::now_v7()),
+                lines: vec![one(shipped)],
+                carrier: Some("DHL".into()),
+                tracking_number: None,
+            },
+            now,
+        )
+        .unwrap();
+    third
+        .create_return(
+            NewReturn {
+                id: ReturnId::from_uuid(Uuid::now_v7()),
+                lines: vec![one(shipped)],
+                reason: "broken".into(),
+            },
+            now,
+        )
+        .unwrap();
+    let mut edit = third
+        .begin_edit(EditId::from_uuid(Uuid::now_v7()), now)
+        .unwrap();
+    third
+        .stage_edit(
+            &mut edit,
+            EditChange::AddLine(line(keyboard, 1, 2_500)),
+            now,
+        )
+        .unwrap();
+    third.commit_edit(&mut edit, now).unwrap();
+    envelopes(&mut third, &actor)
+}
+
 fn amount(v: &Value, pointer: &str) -> i64 {
     v.pointer(pointer).and_then(Value::as_i64).unwrap()
 }
 
 #[test]
 fn every_event_type_is_raised_and_valid_against_its_schema() {
-    let events = lifecycle();
+    let mut events = lifecycle();
+    events.extend(after_confirmation());
     let types: Vec<_> = events.iter().map(|e| e.data.event_type()).collect();
     assert_eq!(
         types,
@@ -112,6 +181,9 @@ fn every_event_type_is_raised_and_valid_against_its_schema() {
             "order.created",
             "order.cancelled",
             "order.deleted",
+            "order.fulfillment_created",
+            "order.return_created",
+            "order.edited",
         ]
     );
     assert!(EventData::TYPES.iter().all(|t| types.contains(t)));
@@ -228,4 +300,33 @@ fn an_unknown_type_has_no_schema_and_subjects_drop_the_prefix() {
         order_events::subject_token("order.line_added"),
         "line_added"
     );
+}
+
+#[test]
+fn after_confirmation_events_carry_what_billing_and_warehouse_need() {
+    let events = after_confirmation();
+    let v: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::to_value(e).unwrap())
+        .collect();
+    let sequences: Vec<_> = events.iter().map(|e| e.sequence).collect();
+    assert_eq!(sequences, [5, 6, 7]);
+    // Shipment: 1 of 2 units, the order partially fulfilled, still processing.
+    assert_eq!(v[0]["data"]["lines"][0]["quantity"], 1);
+    assert_eq!(v[0]["data"]["carrier"], "DHL");
+    assert_eq!(v[0]["data"]["fulfillment_status"], "partially_fulfilled");
+    assert_eq!(
+        v[0]["data"]["status"],
+        json!({"before": "processing", "after": "processing"})
+    );
+    // Return: half of 200.00 refunded, the reason also on the envelope.
+    assert_eq!(amount(&v[1], "/data/refund_amount/amount"), 10_000);
+    assert_eq!(amount(&v[1], "/data/lines/0/refund/amount"), 10_000);
+    assert_eq!(v[1]["data"]["return_status"], "partially_returned");
+    assert_eq!(events[1].reason.as_deref(), Some("broken"));
+    // Edit: one line added, 25.00 more to pay.
+    assert_eq!(v[2]["data"]["changes"][0]["change"], "line_added");
+    assert_eq!(amount(&v[2], "/data/changes/0/line/subtotal/amount"), 2_500);
+    assert_eq!(amount(&v[2], "/data/difference/amount"), 2_500);
+    assert_eq!(amount(&v[2], "/data/totals/after/total/amount"), 22_500);
 }

@@ -224,6 +224,7 @@ impl Order {
                     product_id: after.product_id(),
                     quantity: after.quantity(),
                     unit_price: after.unit_price(),
+                    line_subtotal: after.subtotal(),
                 });
             }
         }
