@@ -141,8 +141,8 @@ SELECT l.order_id, l.order_id, l.id,
  WHERE o.status = 'fulfilled';
 
 -- Edits after confirmation: staged changes against one version of an order.
--- The changes are a JSON array in the shape the repository writes
--- (crates/order-postgres/src/edits.rs); the order is only touched on commit.
+-- The changes are a JSON array in the shape the edit repository writes; the
+-- order itself is only touched when an edit is committed.
 CREATE TABLE order_mgmt_order_edits (
     id            uuid        PRIMARY KEY,
     order_id      uuid        NOT NULL,

@@ -15,13 +15,14 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use order_app::idempotency::{Claim, ClaimedKey, IdempotencyKey, IdempotencyStore, Outcome};
 use order_app::RepositoryError;
-use order_domain::LineId;
+use order_domain::{Currency, LineId};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::customers::CustomerRow;
 use crate::error::{map_diesel_error, unexpected};
 use crate::orders::rows::{restore_order, LineRow, NewLineRow, NewOrderRow, OrderRow};
+use crate::orders::shipments::Stored;
 use crate::schema::order_mgmt_idempotency_keys as keys;
 use crate::store::Db;
 
@@ -72,6 +73,9 @@ pub(crate) enum WrittenOutcome<'a> {
         order: &'a NewOrderRow,
         lines: &'a [NewLineRow],
         line: Option<Uuid>,
+        /// Its shipments and returns, if it has any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        shipments: Option<&'a Stored>,
     },
     /// A customer registration.
     Customer { customer: &'a CustomerRow },
@@ -85,6 +89,8 @@ enum StoredOutcome {
         order: Box<OrderRow>,
         lines: Vec<LineRow>,
         line: Option<Uuid>,
+        #[serde(default)]
+        shipments: Option<Stored>,
     },
     Customer {
         customer: CustomerRow,
@@ -97,10 +103,25 @@ impl KeyRow {
             (Some(json), _) => match serde_json::from_value::<StoredOutcome>(json)
                 .map_err(|e| unexpected(format!("stored idempotency outcome: {e}")))?
             {
-                StoredOutcome::Order { order, lines, line } => Ok(Outcome::Order {
-                    order: Box::new(restore_order(*order, lines)?),
-                    line: line.map(LineId::from_uuid),
-                }),
+                StoredOutcome::Order {
+                    order,
+                    lines,
+                    line,
+                    shipments,
+                } => {
+                    let shipped = match shipments {
+                        None => None,
+                        Some(stored) => {
+                            let id = order.id;
+                            let currency = Currency::from_code(order.currency.trim()).ok();
+                            stored.into_orders(|_| currency)?.remove(&id)
+                        }
+                    };
+                    Ok(Outcome::Order {
+                        order: Box::new(restore_order(*order, lines, shipped)?),
+                        line: line.map(LineId::from_uuid),
+                    })
+                }
                 StoredOutcome::Customer { customer } => {
                     Ok(Outcome::Customer(customer.into_customer()?))
                 }

@@ -16,7 +16,7 @@ mod events;
 mod explain_tests;
 pub(crate) mod queries;
 pub(crate) mod rows;
-mod shipments;
+pub(crate) mod shipments;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -115,6 +115,10 @@ impl OrderRepository for PgOrderRepository {
         let lines = NewLineRow::from_order(order)?;
         let events = NewEventRow::from_order(order, &Actor::anonymous())?;
         let shipped = shipments::NewRows::of(order)?;
+        // A replay restores the order from its outcome: it needs them all.
+        let replay_shipments = receipt
+            .map(|_| shipments::Stored::of_order(order))
+            .transpose()?;
         let mut conn = self.db.checkout()?;
         conn.transaction::<_, WriteError, _>(|conn| {
             diesel::insert_into(order_mgmt_orders::table)
@@ -131,7 +135,7 @@ impl OrderRepository for PgOrderRepository {
                     .values(&events)
                     .execute(conn)?;
             }
-            complete_receipt(conn, receipt, &row, &lines)
+            complete_receipt(conn, receipt, &row, &lines, replay_shipments.as_ref())
         })
         .map_err(|e| match e.into_repository_error("insert order") {
             // The store decides whether the customer exists, in this insert.
@@ -254,6 +258,10 @@ impl OrderRepository for PgOrderRepository {
         let events = NewEventRow::from_order(order, &Actor::anonymous())?;
         let touched = LinesTouched::by(order);
         let shipped = shipments::NewRows::of(order)?;
+        // A replay restores the order from its outcome: it needs them all.
+        let replay_shipments = receipt
+            .map(|_| shipments::Stored::of_order(order))
+            .transpose()?;
         let mut conn = self.db.checkout()?;
         conn.transaction::<_, WriteError, _>(|conn| {
             // The compare-and-set. While another update of this order is
@@ -303,7 +311,7 @@ impl OrderRepository for PgOrderRepository {
                     .values(&events)
                     .execute(conn)?;
             }
-            complete_receipt(conn, receipt, &row, &lines)
+            complete_receipt(conn, receipt, &row, &lines, replay_shipments.as_ref())
         })
         .map_err(|e| e.into_repository_error("update order"))
     }
@@ -438,6 +446,7 @@ fn complete_receipt(
     receipt: Option<&Receipt>,
     order: &NewOrderRow,
     lines: &[NewLineRow],
+    shipped: Option<&shipments::Stored>,
 ) -> Result<(), WriteError> {
     let Some(receipt) = receipt else {
         return Ok(());
@@ -446,6 +455,7 @@ fn complete_receipt(
         order,
         lines,
         line: receipt.line.map(|line| line.as_uuid()),
+        shipments: shipped.filter(|s| !s.is_empty()),
     };
     if complete_with(conn, &receipt.claim, &outcome)? {
         Ok(())

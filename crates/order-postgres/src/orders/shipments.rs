@@ -13,6 +13,7 @@ use order_domain::{
     Currency, FulfillmentId, FulfillmentSnapshot, LineId, LineQuantity, Money, Order,
     OrderEventKind, OrderStatus, Quantity, ReturnId, ReturnLine, ReturnSnapshot,
 };
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::unexpected;
@@ -21,7 +22,7 @@ use crate::schema::{
     order_mgmt_return_lines as return_lines, order_mgmt_returns as returns,
 };
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = fulfillments, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct FulfillmentRow {
     pub order_id: Uuid,
@@ -32,7 +33,7 @@ pub(crate) struct FulfillmentRow {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = fulfillment_lines, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct FulfillmentLineRow {
     pub order_id: Uuid,
@@ -42,7 +43,7 @@ pub(crate) struct FulfillmentLineRow {
     pub quantity: i32,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = returns, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct ReturnRow {
     pub order_id: Uuid,
@@ -53,7 +54,7 @@ pub(crate) struct ReturnRow {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, Deserialize)]
 #[diesel(table_name = return_lines, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct ReturnLineRow {
     pub order_id: Uuid,
@@ -64,8 +65,9 @@ pub(crate) struct ReturnLineRow {
     pub refund: i64,
 }
 
-/// The shipments and returns of some orders, as read.
-#[derive(Debug, Default)]
+/// The shipments and returns of some orders, as read (or as an idempotent
+/// write's outcome keeps them, to restore the order it answered with).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Stored {
     fulfillments: Vec<FulfillmentRow>,
     fulfillment_lines: Vec<FulfillmentLineRow>,
@@ -206,11 +208,77 @@ where
 /// pending events (a caller took them) every one is written, and the ones
 /// already stored are skipped.
 pub(crate) struct NewRows {
-    fulfillments: Vec<FulfillmentRow>,
-    fulfillment_lines: Vec<FulfillmentLineRow>,
-    returns: Vec<ReturnRow>,
-    return_lines: Vec<ReturnLineRow>,
+    rows: Stored,
     skip_existing: bool,
+}
+
+impl Stored {
+    /// Every shipment and return of `order`, as rows.
+    pub(crate) fn of_order(order: &Order) -> Result<Self, RepositoryError> {
+        rows_of(order, |_| true, |_| true)
+    }
+
+    /// Whether there is nothing at all.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.fulfillments.is_empty() && self.returns.is_empty()
+    }
+}
+
+fn rows_of(
+    order: &Order,
+    keep_fulfillment: impl Fn(Uuid) -> bool,
+    keep_return: impl Fn(Uuid) -> bool,
+) -> Result<Stored, RepositoryError> {
+    let order_id = order.id().as_uuid();
+    let mut rows = Stored::default();
+    for (position, f) in order.fulfillments().iter().enumerate() {
+        let id = f.id().as_uuid();
+        if !keep_fulfillment(id) {
+            continue;
+        }
+        rows.fulfillments.push(FulfillmentRow {
+            order_id,
+            id,
+            position: column_i32(position, "fulfillment position")?,
+            carrier: f.carrier().map(str::to_owned),
+            tracking_number: f.tracking_number().map(str::to_owned),
+            created_at: f.created_at(),
+        });
+        for (line_position, l) in f.lines().iter().enumerate() {
+            rows.fulfillment_lines.push(FulfillmentLineRow {
+                order_id,
+                fulfillment_id: id,
+                line_id: l.line_id.as_uuid(),
+                position: column_i32(line_position, "line position")?,
+                quantity: column_i32(l.quantity.get(), "quantity")?,
+            });
+        }
+    }
+    for (position, r) in order.returns().iter().enumerate() {
+        let id = r.id().as_uuid();
+        if !keep_return(id) {
+            continue;
+        }
+        rows.returns.push(ReturnRow {
+            order_id,
+            id,
+            position: column_i32(position, "return position")?,
+            reason: r.reason().to_owned(),
+            refund_amount: r.refund_amount().amount(),
+            created_at: r.created_at(),
+        });
+        for (line_position, l) in r.lines().iter().enumerate() {
+            rows.return_lines.push(ReturnLineRow {
+                order_id,
+                return_id: id,
+                line_id: l.line_id.as_uuid(),
+                position: column_i32(line_position, "line position")?,
+                quantity: column_i32(l.quantity.get(), "quantity")?,
+                refund: l.refund.amount(),
+            });
+        }
+    }
+    Ok(rows)
 }
 
 impl NewRows {
@@ -233,62 +301,14 @@ impl NewRows {
                 _ => None,
             })
             .collect();
-        let order_id = order.id().as_uuid();
-        let mut rows = Self {
-            fulfillments: Vec::new(),
-            fulfillment_lines: Vec::new(),
-            returns: Vec::new(),
-            return_lines: Vec::new(),
+        Ok(Self {
+            rows: rows_of(
+                order,
+                |id| skip_existing || new_f.contains(&id),
+                |id| skip_existing || new_r.contains(&id),
+            )?,
             skip_existing,
-        };
-        for (position, f) in order.fulfillments().iter().enumerate() {
-            let id = f.id().as_uuid();
-            if !skip_existing && !new_f.contains(&id) {
-                continue;
-            }
-            rows.fulfillments.push(FulfillmentRow {
-                order_id,
-                id,
-                position: column_i32(position, "fulfillment position")?,
-                carrier: f.carrier().map(str::to_owned),
-                tracking_number: f.tracking_number().map(str::to_owned),
-                created_at: f.created_at(),
-            });
-            for (line_position, l) in f.lines().iter().enumerate() {
-                rows.fulfillment_lines.push(FulfillmentLineRow {
-                    order_id,
-                    fulfillment_id: id,
-                    line_id: l.line_id.as_uuid(),
-                    position: column_i32(line_position, "line position")?,
-                    quantity: column_i32(l.quantity.get(), "quantity")?,
-                });
-            }
-        }
-        for (position, r) in order.returns().iter().enumerate() {
-            let id = r.id().as_uuid();
-            if !skip_existing && !new_r.contains(&id) {
-                continue;
-            }
-            rows.returns.push(ReturnRow {
-                order_id,
-                id,
-                position: column_i32(position, "return position")?,
-                reason: r.reason().to_owned(),
-                refund_amount: r.refund_amount().amount(),
-                created_at: r.created_at(),
-            });
-            for (line_position, l) in r.lines().iter().enumerate() {
-                rows.return_lines.push(ReturnLineRow {
-                    order_id,
-                    return_id: id,
-                    line_id: l.line_id.as_uuid(),
-                    position: column_i32(line_position, "line position")?,
-                    quantity: column_i32(l.quantity.get(), "quantity")?,
-                    refund: l.refund.amount(),
-                });
-            }
-        }
-        Ok(rows)
+        })
     }
 
     /// Inserts the rows; parents before their lines (the lines' triggers
@@ -306,10 +326,10 @@ impl NewRows {
                 }
             };
         }
-        put!(fulfillments::table, self.fulfillments);
-        put!(fulfillment_lines::table, self.fulfillment_lines);
-        put!(returns::table, self.returns);
-        put!(return_lines::table, self.return_lines);
+        put!(fulfillments::table, self.rows.fulfillments);
+        put!(fulfillment_lines::table, self.rows.fulfillment_lines);
+        put!(returns::table, self.rows.returns);
+        put!(return_lines::table, self.rows.return_lines);
         Ok(())
     }
 }
