@@ -59,7 +59,9 @@ mod services;
 pub use customers::Customers;
 pub use error::{AppError, RepositoryError};
 pub use model::{Customer, Email, NewCustomer};
-pub use orders::{AddLine, CreateOrder, OrderPorts, Orders, Write};
+pub use orders::{
+    AddLine, CreateOrder, HistoryPage, OrderPorts, Orders, RecordedEvent, StoredHistory, Write,
+};
 pub use paging::{InvalidPage, ListCursor, OrderFilter, Page, PageRequest};
 pub use services::{CustomerService, OrderService};
 #[cfg(feature = "mocks")]

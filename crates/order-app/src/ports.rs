@@ -80,6 +80,18 @@ pub trait OrderRepository: Send + Sync + 'static {
         expected_version: u64,
         receipt: Option<&'a Receipt>,
     ) -> Result<(), RepositoryError>;
+
+    /// The order's events with sequence greater than `after`, oldest first,
+    /// at most `limit`, and its customer; soft-deleted orders included.
+    ///
+    /// # Errors
+    /// `Unavailable`/`Unexpected` only; an order that never existed is `Ok(None)`.
+    fn history(
+        &self,
+        id: OrderId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Option<crate::StoredHistory>, RepositoryError>;
 }
 
 /// Hands out order numbers that are unique across every server.

@@ -9,7 +9,8 @@ use order_domain::{CustomerId, LineId, Order, OrderId, OrderNumber, Quantity};
 use crate::idempotency::ClaimedKey;
 use crate::model::{Customer, NewCustomer};
 use crate::{
-    AddLine, AppError, CreateOrder, Customers, OrderFilter, Orders, Page, PageRequest, Write,
+    AddLine, AppError, CreateOrder, Customers, HistoryPage, OrderFilter, Orders, Page, PageRequest,
+    Write,
 };
 
 /// Every operation of the Order context. See the [`Orders`] method of the same
@@ -45,6 +46,11 @@ pub trait OrderService: Send + Sync + 'static {
         customer_id: CustomerId,
         page: PageRequest,
     ) -> Result<Page<Order>, AppError>;
+    /// [`Orders::history`].
+    ///
+    /// # Errors
+    /// As [`Orders::history`].
+    fn history(&self, id: OrderId, after: u64, limit: usize) -> Result<HistoryPage, AppError>;
     /// [`Orders::add_line`].
     ///
     /// # Errors
@@ -107,6 +113,9 @@ impl OrderService for Orders {
     }
     fn get_by_number(&self, number: OrderNumber) -> Result<Order, AppError> {
         Self::get_by_number(self, number)
+    }
+    fn history(&self, id: OrderId, after: u64, limit: usize) -> Result<HistoryPage, AppError> {
+        Self::history(self, id, after, limit)
     }
     fn list(&self, filter: OrderFilter, page: PageRequest) -> Result<Page<Order>, AppError> {
         Self::list(self, filter, page)

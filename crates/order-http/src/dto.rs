@@ -402,3 +402,17 @@ impl From<&Customer> for CustomerDto {
         }
     }
 }
+
+/// One page of an order's history (`GET /orders/{id}/events`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventsPage {
+    /// The event envelopes, in sequence order, exactly as published to
+    /// `orders.<event>`: `id`, `type`, `order_id`, `order_number`,
+    /// `customer_id`, `sequence`, `occurred_at`, `actor` (`id`, `name`),
+    /// `reason`, and `data` with the before/after of what the change changed.
+    /// One JSON Schema per type: `docs/events/<type>.schema.json`.
+    #[schema(value_type = Vec<Object>)]
+    pub data: Vec<serde_json::Value>,
+    /// Pass as `after` to read on; `null` on the last page.
+    pub next_after: Option<u64>,
+}

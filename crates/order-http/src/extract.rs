@@ -213,6 +213,64 @@ pub fn page_query(req: &HttpRequest) -> Result<PageRequest, ApiError> {
         .into_page()
 }
 
+/// `?after=<sequence>&limit=` of an order's history.
+#[derive(Debug, Deserialize)]
+struct EventsQuery {
+    after: Option<String>,
+    limit: Option<String>,
+}
+
+/// The history page a request asks for: `(after, limit)`, defaults `(0, 50)`.
+///
+/// # Errors
+/// `invalid_parameter` (400) naming `after` (not an integer 0..=i64::MAX) or
+/// `limit` (not 1..=500).
+pub fn events_query(req: &HttpRequest) -> Result<(u64, usize), ApiError> {
+    let query = web::Query::<EventsQuery>::from_query(req.query_string())
+        .map_err(|e| ApiError::BadRequest {
+            code: "invalid_parameter",
+            field: None,
+            detail: format!("invalid query string: {e}"),
+        })?
+        .into_inner();
+    let after = match query.after {
+        None => 0,
+        // Sequences are stored as bigint: no order ever reaches i64::MAX.
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|n| i64::try_from(*n).is_ok())
+            .ok_or_else(|| {
+                ApiError::bad_parameter(
+                    "after",
+                    format!(
+                        "after must be a sequence number, 0 to {}, got {text:?}",
+                        i64::MAX
+                    ),
+                )
+            })?,
+    };
+    let limit = match query.limit {
+        None => EVENTS_DEFAULT_LIMIT,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=EVENTS_MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::bad_parameter(
+                    "limit",
+                    format!("limit must be 1 to {EVENTS_MAX_LIMIT}, got {text:?}"),
+                )
+            })?,
+    };
+    Ok((after, limit))
+}
+
+/// Events per history page unless `limit` says otherwise.
+pub const EVENTS_DEFAULT_LIMIT: usize = 50;
+/// The largest `limit` of a history page.
+pub const EVENTS_MAX_LIMIT: usize = order_app::Orders::MAX_HISTORY_PAGE;
+
 /// The version a client requires via `If-Match: "<version>"`; `*` or no
 /// header means "any version".
 ///

@@ -26,7 +26,7 @@ use crate::routes::{customers, operations, orders};
     ),
     paths(
         orders::create, orders::list, orders::get_by_number, orders::list_for_customer,
-        orders::list_by_status, orders::get, orders::delete, orders::confirm, orders::process,
+        orders::list_by_status, orders::get, orders::events, orders::delete, orders::confirm, orders::process,
         orders::fulfill, orders::cancel, orders::add_line, orders::update_line, orders::remove_line,
         customers::create, customers::list, customers::get,
         operations::health, operations::ready, operations::metrics, operations::openapi,
@@ -228,8 +228,8 @@ mod tests {
         assert!(phantom.is_empty(), "documented but not served: {phantom:?}");
         assert_eq!(
             served.len(),
-            21,
-            "14 order + 3 customer + 4 operational routes"
+            22,
+            "15 order (issue 11 added the history) + 3 customer + 4 operational routes"
         );
     }
 

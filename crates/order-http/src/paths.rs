@@ -30,6 +30,9 @@ pub const LINES: &str = "/api/v1/order-mgmt/orders/{id}/lines";
 /// One line of an order.
 pub const LINE: &str = "/api/v1/order-mgmt/orders/{id}/lines/{line_id}";
 
+/// The history of an order: its events, in sequence order.
+pub const ORDER_EVENTS: &str = "/api/v1/order-mgmt/orders/{id}/events";
+
 /// Create and list customers.
 pub const CUSTOMERS: &str = "/api/v1/customer-mgmt/customers";
 /// One customer.

@@ -13,6 +13,7 @@ mod create;
 mod delete;
 mod fulfil;
 mod get;
+mod history;
 mod list;
 mod process;
 mod remove_line;
@@ -29,6 +30,7 @@ use crate::{AppError, RepositoryError};
 
 pub use add_line::AddLine;
 pub use create::CreateOrder;
+pub use history::{HistoryPage, RecordedEvent, StoredHistory};
 
 /// How a write use case is applied: its precondition and idempotency.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! `/api/v1/order-mgmt/orders...`: the 14 order endpoints.
+//! `/api/v1/order-mgmt/orders...`: the 15 order endpoints.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -10,15 +10,17 @@ use crate::answer::{self, OrderAnswer};
 #[allow(unused_imports)] // referenced from the OpenAPI attributes only
 use crate::dto::StatusParam;
 use crate::dto::{
-    AddLineRequest, CancelRequest, CreateOrderRequest, Envelope, ListEnvelope, OrderDto,
-    UpdateLineRequest,
+    AddLineRequest, CancelRequest, CreateOrderRequest, Envelope, EventsPage, ListEnvelope,
+    OrderDto, UpdateLineRequest,
 };
 use crate::error::ApiError;
-use crate::extract::{blocking, etag, if_match, page_query, path_uuid, JsonBody, OptionalJsonBody};
+use crate::extract::{
+    blocking, etag, events_query, if_match, page_query, path_uuid, JsonBody, OptionalJsonBody,
+};
 use crate::idempotency::{active_claim, replayed};
 use crate::paths::{
     CANCEL, CONFIRM, FULFILL, LINE, LINES, ORDER, ORDERS, ORDERS_IN_STATUS, ORDERS_OF_CUSTOMER,
-    ORDER_BY_NUMBER, PROCESS,
+    ORDER_BY_NUMBER, ORDER_EVENTS, PROCESS,
 };
 
 /// The order use cases, as the handlers receive them.
@@ -31,6 +33,7 @@ routes! {
     get ORDERS_OF_CUSTOMER => list_for_customer,
     get ORDERS_IN_STATUS => list_by_status,
     get ORDER => get,
+    get ORDER_EVENTS => events,
     delete ORDER => delete,
     post CONFIRM => confirm,
     post PROCESS => process,
@@ -316,4 +319,33 @@ pub(crate) async fn remove_line(
     Ok(HttpResponse::NoContent()
         .insert_header((header::ETAG, etag(order.version())))
         .finish())
+}
+
+#[utoipa::path(get, path = ORDER_EVENTS, operation_id = "order_events", tag = "orders",
+    params(
+        ("id" = Uuid, Path, description = "Order id (soft-deleted orders keep their history)"),
+        ("after" = Option<u64>, Query, description = "Only events with a greater sequence (default 0: from the start)", minimum = 0, maximum = 9_223_372_036_854_775_807_i64),
+        ("limit" = Option<u32>, Query, description = "Events per page, 1 to 500 (default 50)", minimum = 1, maximum = 500),
+    ),
+    responses((status = 200, description = "The order's events in sequence order; resume with `after` = `next_after`", body = EventsPage)))]
+#[tracing::instrument(skip_all, fields(id = %id))]
+pub(crate) async fn events(
+    orders: Orders,
+    req: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = order_id(&id)?;
+    let (after, limit) = events_query(&req)?;
+    let orders = orders.into_inner();
+    let page = blocking(move || orders.history(id, after, limit)).await?;
+    let data = page
+        .events
+        .iter()
+        .map(|e| serde_json::from_str(&e.envelope))
+        .collect::<Result<Vec<serde_json::Value>, _>>()
+        .map_err(|e| ApiError::App(AppError::Unexpected(format!("stored event of {id}: {e}"))))?;
+    Ok(HttpResponse::Ok().json(EventsPage {
+        data,
+        next_after: page.next_after,
+    }))
 }

@@ -26,7 +26,7 @@ use diesel::result::Error as DieselError;
 use diesel::upsert::excluded;
 use order_app::idempotency::Receipt;
 use order_app::ports::OrderRepository;
-use order_app::{OrderFilter, Page, PageRequest, RepositoryError};
+use order_app::{OrderFilter, Page, PageRequest, RecordedEvent, RepositoryError, StoredHistory};
 use order_domain::{Actor, Order, OrderEventKind, OrderId, OrderNumber};
 use uuid::Uuid;
 
@@ -157,6 +157,62 @@ impl OrderRepository for PgOrderRepository {
             "find order by number",
             queries::OrderKey::Number(number.to_string()),
         )
+    }
+
+    #[tracing::instrument(level = "debug", skip(self), err(level = "debug"))]
+    fn history(
+        &self,
+        id: OrderId,
+        after: u64,
+        limit: usize,
+    ) -> Result<Option<StoredHistory>, RepositoryError> {
+        use order_mgmt_order_events::dsl as e;
+        use order_mgmt_orders::dsl as o;
+        let context = "order history";
+        // Past any stored version (bigint) means "nothing after it".
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut conn = self.db.checkout()?;
+        // One snapshot for both reads; deleted orders included (their
+        // history stays readable). The events come off uq_order_event_version.
+        conn.build_transaction()
+            .read_only()
+            .run(|conn| {
+                let Some(customer) = o::order_mgmt_orders
+                    .filter(o::id.eq(id.as_uuid()))
+                    .select(o::customer_id)
+                    .first::<Uuid>(conn)
+                    .optional()?
+                else {
+                    return Ok(None);
+                };
+                let rows: Vec<(i64, serde_json::Value)> = e::order_mgmt_order_events
+                    .filter(e::order_id.eq(id.as_uuid()))
+                    .filter(e::version.gt(after))
+                    .order(e::version.asc())
+                    .limit(limit)
+                    .select((e::version, e::payload))
+                    .load(conn)?;
+                Ok(Some((customer, rows)))
+            })
+            .map_err(|e| map_diesel_error(context, e))?
+            .map(|(customer, rows)| {
+                let events = rows
+                    .into_iter()
+                    .map(|(version, payload)| {
+                        Ok(RecordedEvent {
+                            sequence: u64::try_from(version)
+                                .map_err(|_| unexpected(format!("{context}: version {version}")))?,
+                            envelope: payload.to_string(),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, RepositoryError>>()?;
+                Ok(StoredHistory {
+                    customer_id: order_domain::CustomerId::from_uuid(customer),
+                    events,
+                })
+            })
+            .transpose()
     }
 
     #[tracing::instrument(level = "debug", skip(self), err(level = "debug"))]
