@@ -70,10 +70,9 @@ impl Customers {
         )?;
         match self.repository.insert(&customer, claim.as_ref()) {
             Ok(()) => Ok(customer),
-            Err(RepositoryError::Duplicate(_)) => Err(AppError::Conflict(format!(
-                "a customer with email {} already exists",
-                customer.email()
-            ))),
+            Err(RepositoryError::Duplicate(_)) => Err(AppError::Conflict(
+                format!("a customer with email {} already exists", customer.email()).into(),
+            )),
             Err(e) => Err(e.into()),
         }
     }

@@ -44,6 +44,64 @@ pub enum RepositoryError {
     Unexpected(String),
 }
 
+/// What a [`AppError::Conflict`] is about, and whether retrying the same
+/// request may succeed.
+///
+/// A collision with concurrent work (too many writers, a claim lost to a
+/// retry) is retryable: the same request, sent again, may well pass, so an
+/// idempotency key must not keep it as the request's final answer. A
+/// duplicate is not: the same request will collide again.
+///
+/// ```
+/// use order_app::ConflictDetail;
+/// assert!(ConflictDetail::retryable("too many writers").is_retryable());
+/// assert!(!ConflictDetail::from("duplicate email").is_retryable());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictDetail {
+    message: String,
+    retryable: bool,
+}
+
+impl ConflictDetail {
+    /// A collision with concurrent work: the same request may pass later.
+    #[must_use]
+    pub fn retryable(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            retryable: true,
+        }
+    }
+
+    /// Whether sending the same request again may succeed.
+    #[must_use]
+    pub const fn is_retryable(&self) -> bool {
+        self.retryable
+    }
+}
+
+/// A conflict with the data itself (a duplicate): retrying cannot help.
+impl From<String> for ConflictDetail {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            retryable: false,
+        }
+    }
+}
+
+impl From<&str> for ConflictDetail {
+    fn from(message: &str) -> Self {
+        Self::from(message.to_owned())
+    }
+}
+
+impl std::fmt::Display for ConflictDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// The one error type every use case returns.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -78,9 +136,10 @@ pub enum AppError {
         /// The version stored now.
         actual: u64,
     },
-    /// The operation collided with concurrent work and could not be completed; retry.
+    /// The operation collides with the state of the data (a duplicate) or
+    /// with concurrent work; [`ConflictDetail::is_retryable`] tells which.
     #[error("conflict: {0}")]
-    Conflict(String),
+    Conflict(ConflictDetail),
     /// Input that no domain type covers (page size, email, ...) is invalid.
     #[error("{field}: {message}")]
     Validation {
@@ -120,13 +179,17 @@ impl AppError {
 impl From<RepositoryError> for AppError {
     fn from(error: RepositoryError) -> Self {
         match error {
-            RepositoryError::Conflict { expected } => {
-                Self::Conflict(format!("concurrent update of version {expected}"))
+            RepositoryError::Conflict { expected } => Self::Conflict(ConflictDetail::retryable(
+                format!("concurrent update of version {expected}"),
+            )),
+            // A generated value (an order number) met one already stored: a
+            // retry generates another.
+            RepositoryError::Duplicate(what) => {
+                Self::Conflict(ConflictDetail::retryable(format!("duplicate {what}")))
             }
-            RepositoryError::Duplicate(what) => Self::Conflict(format!("duplicate {what}")),
-            RepositoryError::ClaimLost => Self::Conflict(
-                "the idempotency key's claim expired while the request ran; retry".into(),
-            ),
+            RepositoryError::ClaimLost => Self::Conflict(ConflictDetail::retryable(
+                "the idempotency key's claim expired while the request ran; retry",
+            )),
             RepositoryError::NotFound => Self::NotFound {
                 entity: "record",
                 id: String::new(),

@@ -17,8 +17,9 @@
 //!
 //! The use cases never render an answer: the adapter renders the outcome it
 //! got back, or the one replayed, with the same code, so both are the same
-//! bytes. A claim whose holder died is taken over after `begin`'s `lease`;
-//! records are purged after the retention period.
+//! bytes. A claim whose holder died is taken over after its
+//! [`ClaimTerms::lease`]; a record older than [`ClaimTerms::retention`] is
+//! never replayed (a claim of its key starts afresh), and the purge deletes it.
 
 use chrono::{DateTime, Utc};
 use order_domain::{LineId, Order};
@@ -33,6 +34,17 @@ pub struct IdempotencyKey {
     pub scope: String,
     /// The client's key.
     pub key: String,
+}
+
+/// How long claims and their answers last, as [`IdempotencyStore::begin`] applies them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClaimTerms {
+    /// A claim unanswered for longer than this is considered abandoned and
+    /// may be taken over.
+    pub lease: chrono::Duration,
+    /// A key claimed longer ago than this has expired: it is never replayed,
+    /// and claiming it again starts afresh, whatever request it answered.
+    pub retention: chrono::Duration,
 }
 
 /// A claimed key, as [`IdempotencyStore::begin`] hands it out.
@@ -88,8 +100,10 @@ pub enum Claim {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait IdempotencyStore: Send + Sync + 'static {
     /// Claims `key` for a request with this `fingerprint` (a hash of what the
-    /// request asks), or says why not. A claim older than `lease` whose
-    /// request never completed is taken over.
+    /// request asks), or says why not. A claim older than `terms.lease` whose
+    /// request never completed is taken over; a key first claimed more than
+    /// `terms.retention` before `now` MUST NOT be replayed nor refused as a
+    /// mismatch: it is claimed afresh.
     ///
     /// # Errors
     /// `Unavailable` if the store cannot be reached.
@@ -98,7 +112,7 @@ pub trait IdempotencyStore: Send + Sync + 'static {
         key: &IdempotencyKey,
         fingerprint: &str,
         now: DateTime<Utc>,
-        lease: chrono::Duration,
+        terms: ClaimTerms,
     ) -> Result<Claim, RepositoryError>;
 
     /// Completes a claim whose request was refused without effect, with the

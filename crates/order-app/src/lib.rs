@@ -57,7 +57,7 @@ pub mod relay;
 mod services;
 
 pub use customers::Customers;
-pub use error::{AppError, RepositoryError};
+pub use error::{AppError, ConflictDetail, RepositoryError};
 pub use model::{Customer, Email, NewCustomer};
 pub use orders::{
     AddLine, CreateOrder, HistoryPage, OrderPorts, Orders, RecordedEvent, StoredHistory, Write,

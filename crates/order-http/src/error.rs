@@ -95,6 +95,25 @@ impl ApiError {
         HeaderValue::from_str(&value).ok()
     }
 
+    /// Whether the same request, sent again, may get another answer: a
+    /// collision with concurrent work, a stale precondition, an outage. An
+    /// idempotency key never keeps such an answer as final.
+    #[must_use]
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::App(AppError::Conflict(detail)) => detail.is_retryable(),
+            Self::App(
+                AppError::VersionMismatch { .. }
+                | AppError::Unavailable(_)
+                | AppError::Unauthenticated(_)
+                | AppError::Forbidden { .. },
+            )
+            | Self::IdempotencyInFlight
+            | Self::Blocking(_) => true,
+            _ => self.status_and_code().0.is_server_error(),
+        }
+    }
+
     /// Status code and stable code of this error.
     #[must_use]
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
@@ -258,6 +277,11 @@ impl ResponseError for ApiError {
             field: self.field(),
         };
         let mut response = HttpResponse::build(status);
+        if self.is_retryable() {
+            response
+                .extensions_mut()
+                .insert(crate::idempotency::RetryableAnswer);
+        }
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));

@@ -9,24 +9,36 @@
 //! - a retry of it finds that outcome: the middleware hands it to the handler
 //!   ([`replayed`]), which renders it with the same code instead of running
 //!   the use case again, so the answer is the same bytes;
-//! - a request **refused** without effect (4xx) is completed here with the
-//!   refusal as it was sent (status, content type, body), replayed as is;
-//! - a failure worth retrying (5xx) releases the claim.
+//! - a request **finally refused** without effect (a 4xx the same request
+//!   would get again) is completed here with the refusal as it was sent
+//!   (status, content type, body), replayed as is;
+//! - any answer that invites a retry releases the claim, so the retry runs
+//!   for real: `412` (the client re-reads and retries with a new `If-Match`),
+//!   a `409` that asks to retry (too many writers, a lost claim), `408`,
+//!   `429`, `401`/`403` (the caller, not the request, was refused),
+//!   anything carrying `Retry-After`, and every 5xx.
+//!
+//! A release that fails (the database is down: the very outage behind the
+//! 5xx) is remembered and retried before the next claim this server makes, so
+//! the key is usable as soon as the database is back rather than after the
+//! lease.
 //!
 //! Keys are scoped to the endpoint (method and route template); the
-//! fingerprint covers method, path, query, content type and body. Every `POST`
-//! route either writes or is refused, so a `2xx` always comes with a completed
-//! claim.
+//! fingerprint covers method, path, query, content type, `If-Match` and body.
+//! Every `POST` route either writes or is refused, so a `2xx` always comes
+//! with a completed claim.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use actix_web::body::{self, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE, IF_MATCH, RETRY_AFTER};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
-use order_app::idempotency::{Claim, ClaimedKey, IdempotencyKey, IdempotencyStore, Outcome};
+use order_app::idempotency::{
+    Claim, ClaimTerms, ClaimedKey, IdempotencyKey, IdempotencyStore, Outcome,
+};
 use order_app::ports::Clock;
 use sha2::{Digest, Sha256};
 
@@ -37,25 +49,96 @@ pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key
 /// The response header marking a replayed answer.
 pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-/// The idempotency store and how long a claim may stay unanswered before
-/// another request may take it over.
+/// The idempotency store, how long claims and answers last, and the claims
+/// whose release failed and is still owed.
 #[derive(Clone)]
 pub struct Idempotency {
-    /// Where claims and receipts live.
-    pub store: Arc<dyn IdempotencyStore>,
-    /// Time source for claims.
-    pub clock: Arc<dyn Clock>,
-    /// A claim unanswered for longer than this is considered abandoned.
-    pub lease: chrono::Duration,
+    store: Arc<dyn IdempotencyStore>,
+    clock: Arc<dyn Clock>,
+    terms: ClaimTerms,
+    unreleased: Arc<Mutex<Vec<ClaimedKey>>>,
+}
+
+/// Most releases owed at once: beyond it the oldest is forgotten and only
+/// its lease frees it (a bound on memory during a long outage).
+const MAX_UNRELEASED: usize = 4096;
+
+impl Idempotency {
+    /// Keys in `store`, claimed at `clock`'s time under `terms`.
+    #[must_use]
+    pub fn new(store: Arc<dyn IdempotencyStore>, clock: Arc<dyn Clock>, terms: ClaimTerms) -> Self {
+        Self {
+            store,
+            clock,
+            terms,
+            unreleased: Arc::default(),
+        }
+    }
+
+    /// How long claims and answers last.
+    #[must_use]
+    pub const fn terms(&self) -> ClaimTerms {
+        self.terms
+    }
+
+    /// Releases `claim`, or remembers it to release before the next claim.
+    /// Blocking: run it off the async runtime.
+    fn release(&self, claim: ClaimedKey) {
+        if let Err(e) = self.store.release(&claim) {
+            tracing::warn!(error = %e, "could not release an idempotency claim; retrying before the next claim");
+            let mut owed = self
+                .unreleased
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if owed.len() >= MAX_UNRELEASED {
+                owed.remove(0);
+            }
+            owed.push(claim);
+        }
+    }
+
+    /// Retries the releases still owed; keeps those that fail again.
+    /// Blocking: run it off the async runtime.
+    fn settle_unreleased(&self) {
+        let owed = std::mem::take(
+            &mut *self
+                .unreleased
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        if owed.is_empty() {
+            return;
+        }
+        let mut failed = Vec::new();
+        for claim in owed {
+            if self.store.release(&claim).is_err() {
+                failed.push(claim);
+            }
+        }
+        if !failed.is_empty() {
+            let mut owed = self
+                .unreleased
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            failed.append(&mut owed);
+            failed.truncate(MAX_UNRELEASED);
+            *owed = failed;
+        }
+    }
 }
 
 impl std::fmt::Debug for Idempotency {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Idempotency")
-            .field("lease", &self.lease)
+            .field("terms", &self.terms)
             .finish_non_exhaustive()
     }
 }
+
+/// Marks an error answer that invites the client to retry the same request
+/// (set by [`ApiError`]'s rendering), so its key is released, not completed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RetryableAnswer;
 
 /// The claim of the request being handled, for the handler to pass to its use case.
 #[derive(Debug, Clone)]
@@ -117,12 +200,40 @@ fn fingerprint(req: &HttpRequest, body: &[u8]) -> String {
         req.headers()
             .get(CONTENT_TYPE)
             .map_or(&b""[..], HeaderValue::as_bytes),
+        // A retry after a 412 carries the re-read version: another request.
+        req.headers()
+            .get(IF_MATCH)
+            .map_or(&b""[..], HeaderValue::as_bytes),
     ] {
         hash.update(part);
         hash.update([0u8]);
     }
     hash.update(body);
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Whether `response` is the request's final answer, one the same request
+/// would get again: success, or a refusal that does not invite a retry.
+fn is_final<B>(response: &ServiceResponse<B>) -> bool {
+    let status = response.status();
+    if status.is_success() {
+        return true;
+    }
+    let retry_invited = status.is_server_error()
+        || matches!(
+            status,
+            StatusCode::REQUEST_TIMEOUT
+                | StatusCode::PRECONDITION_FAILED
+                | StatusCode::TOO_MANY_REQUESTS
+                | StatusCode::UNAUTHORIZED
+                | StatusCode::FORBIDDEN
+        )
+        || response.headers().contains_key(RETRY_AFTER)
+        || response
+            .response()
+            .extensions()
+            .contains::<RetryableAnswer>();
+    !retry_invited
 }
 
 fn problem(req: ServiceRequest, error: ApiError) -> ServiceResponse<BoxBody> {
@@ -192,13 +303,16 @@ pub async fn guard(
     let print = fingerprint(req.request(), &body);
     req.set_payload(Payload::from(body));
 
-    let (store, now, lease) = (
-        idempotency.store.clone(),
-        idempotency.clock.now(),
-        idempotency.lease,
-    );
+    let (claims, now) = (idempotency.clone(), idempotency.clock.now());
     let begin_key = key.clone();
-    let claim = match web::block(move || store.begin(&begin_key, &print, now, lease)).await {
+    let claim = match web::block(move || {
+        // Releases owed from an outage first: the retry of such a request
+        // must find its key free.
+        claims.settle_unreleased();
+        claims.store.begin(&begin_key, &print, now, claims.terms)
+    })
+    .await
+    {
         Ok(Ok(claim)) => claim,
         Ok(Err(e)) => return Ok(problem(req, ApiError::App(e.into()))),
         Err(e) => return Ok(problem(req, ApiError::Blocking(e.to_string()))),
@@ -239,14 +353,13 @@ pub async fn guard(
         // The write's own transaction completed the claim with what it wrote.
         return Ok(response.map_into_boxed_body());
     }
-    let store = idempotency.store.clone();
-    if status.is_server_error() {
+    if !is_final(&response) {
         // Nothing was done that must not be repeated: let the client retry.
-        if let Ok(Err(e)) = web::block(move || store.release(&claimed)).await {
-            tracing::warn!(error = %e, "could not release an idempotency claim; it expires with its lease");
-        }
+        let claims = idempotency.clone();
+        let _ = web::block(move || claims.release(claimed)).await;
         return Ok(response.map_into_boxed_body());
     }
+    let store = idempotency.store.clone();
 
     // A refusal: record it as sent, so a retry gets the same answer.
     let (request, response) = response.into_parts();
@@ -255,9 +368,8 @@ pub async fn guard(
         Ok(bytes) => bytes,
         Err(_) => {
             // Nothing readable to record: free the key rather than store a wrong answer.
-            if let Ok(Err(e)) = web::block(move || store.release(&claimed)).await {
-                tracing::warn!(error = %e, "could not release an idempotency claim; it expires with its lease");
-            }
+            let claims = idempotency.clone();
+            let _ = web::block(move || claims.release(claimed)).await;
             let error = ApiError::App(order_app::AppError::Unexpected(
                 "could not read a refusal's body".to_owned(),
             ));

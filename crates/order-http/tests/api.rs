@@ -10,7 +10,9 @@ use actix_web::http::header;
 use actix_web::middleware::from_fn;
 use actix_web::{test, App};
 use chrono::{TimeZone, Utc};
-use order_app::idempotency::{Claim, ClaimedKey, IdempotencyKey, MockIdempotencyStore, Outcome};
+use order_app::idempotency::{
+    Claim, ClaimTerms, ClaimedKey, IdempotencyKey, MockIdempotencyStore, Outcome,
+};
 use order_app::ports::*;
 use order_app::{Customer, NewCustomer};
 use order_app::{Customers, OrderPorts, Orders, Page, RepositoryError};
@@ -138,11 +140,14 @@ impl Mocks {
             customers: Arc::new(Customers::new(Arc::new(self.customers), clock, ids)),
             health: Arc::new(self.health),
             metrics: Metrics::new().unwrap(),
-            idempotency: Idempotency {
-                store: Arc::new(self.idempotency),
-                clock: clock_for_idempotency(),
-                lease: chrono::Duration::seconds(60),
-            },
+            idempotency: Idempotency::new(
+                Arc::new(self.idempotency),
+                clock_for_idempotency(),
+                ClaimTerms {
+                    lease: chrono::Duration::seconds(60),
+                    retention: chrono::Duration::hours(24),
+                },
+            ),
         }
     }
 }
@@ -1387,6 +1392,155 @@ async fn a_refusal_is_recorded_and_an_outage_releases_the_claim() {
         .returning(|_| Ok(()));
     let (status, _, _) = call(mocks, create_request(Uuid::now_v7())).await;
     assert_eq!(status, 503);
+}
+
+/// A confirm of `order` with an `Idempotency-Key` (and `If-Match`, if given).
+fn keyed_confirm(order: &Order, if_match: Option<&str>) -> test::TestRequest {
+    let mut req = test::TestRequest::post()
+        .uri(&format!("{ORDERS}/{}/confirm", order.id()))
+        .insert_header(("Idempotency-Key", "key-1"));
+    if let Some(tag) = if_match {
+        req = req.insert_header((header::IF_MATCH, tag));
+    }
+    req
+}
+
+#[actix_web::test]
+async fn a_412_releases_the_key_and_the_corrected_retry_is_another_request() {
+    use std::sync::Mutex;
+    let order = order_with_lines();
+    let prints = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut mocks = Mocks::new().stored(&order);
+    let seen = prints.clone();
+    mocks
+        .idempotency
+        .expect_begin()
+        .returning(move |_, fingerprint, _, _| {
+            seen.lock().unwrap().push(fingerprint.to_owned());
+            Ok(Claim::Acquired(claimed()))
+        });
+    mocks.idempotency.expect_refuse().never();
+    mocks
+        .idempotency
+        .expect_release()
+        .withf(|claim| *claim == claimed())
+        .times(1)
+        .returning(|_| Ok(()));
+    let app = test::init_service(App::new().configure(configure(mocks.state()))).await;
+    let stale = test::call_service(&app, keyed_confirm(&order, Some("\"1\"")).to_request()).await;
+    assert_eq!(stale.status(), 412, "the stale precondition is refused");
+    let fresh = test::call_service(&app, keyed_confirm(&order, Some("\"3\"")).to_request()).await;
+    assert_eq!(fresh.status(), 200, "the corrected retry runs");
+    let prints = prints.lock().unwrap();
+    assert_eq!(prints.len(), 2);
+    assert_ne!(prints[0], prints[1], "If-Match is part of the fingerprint");
+}
+
+#[actix_web::test]
+async fn a_conflict_that_asks_to_retry_releases_the_key_and_is_never_replayed() {
+    let order = order_with_lines();
+    let mut mocks = Mocks::new();
+    let stored = order.clone();
+    mocks
+        .orders
+        .expect_find_by_id()
+        .returning(move |_| Ok(Some(stored.clone())));
+    // Every attempt loses its race: the use case gives up with a retryable 409.
+    mocks
+        .orders
+        .expect_update()
+        .returning(|_, v, _| Err(RepositoryError::Conflict { expected: v }));
+    mocks
+        .idempotency
+        .expect_begin()
+        .returning(|_, _, _, _| Ok(Claim::Acquired(claimed())));
+    mocks.idempotency.expect_refuse().never();
+    mocks
+        .idempotency
+        .expect_release()
+        .withf(|claim| *claim == claimed())
+        .times(1)
+        .returning(|_| Ok(()));
+    let (status, headers, body) = call(mocks, keyed_confirm(&order, None)).await;
+    problem(409, &headers, &body, "conflict");
+    assert_eq!(status, 409);
+
+    // A final conflict (the order is empty) is still recorded and replayed.
+    let empty = pending_order();
+    let mut mocks = Mocks::new().stored(&empty);
+    mocks
+        .idempotency
+        .expect_begin()
+        .returning(|_, _, _, _| Ok(Claim::Acquired(claimed())));
+    mocks.idempotency.expect_release().never();
+    mocks
+        .idempotency
+        .expect_refuse()
+        .withf(|_, record| String::from_utf8_lossy(record).contains("order_empty"))
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let (status, _, _) = call(mocks, keyed_confirm(&empty, None)).await;
+    assert_eq!(status, 409);
+}
+
+#[actix_web::test]
+async fn a_claim_whose_release_failed_in_an_outage_is_usable_right_after_it() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let mut mocks = Mocks::new();
+    mocks.directory.expect_exists().returning(|_| Ok(true));
+    let numbers = Arc::new(AtomicUsize::new(0));
+    mocks.numbers.expect_next_number().returning(move |y| {
+        // The database is down for the first request only.
+        if numbers.fetch_add(1, Ordering::SeqCst) == 0 {
+            Err(RepositoryError::Unavailable("down".into()))
+        } else {
+            Ok(OrderNumber::new(y, 1).unwrap())
+        }
+    });
+    mocks
+        .orders
+        .expect_insert()
+        .times(1)
+        .returning(|_, _| Ok(()));
+    let mut order = mockall::Sequence::new();
+    mocks
+        .idempotency
+        .expect_begin()
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_, _, _, _| Ok(Claim::Acquired(claimed())));
+    // The outage also fails the release of the claim...
+    mocks
+        .idempotency
+        .expect_release()
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_| Err(RepositoryError::Unavailable("down".into())));
+    // ...which is retried, once the database is back, before the retry's claim.
+    mocks
+        .idempotency
+        .expect_release()
+        .withf(|claim| *claim == claimed())
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_| Ok(()));
+    mocks
+        .idempotency
+        .expect_begin()
+        .times(1)
+        .in_sequence(&mut order)
+        .returning(|_, _, _, _| Ok(Claim::Acquired(claimed())));
+    mocks.idempotency.expect_refuse().never();
+    let app = test::init_service(App::new().configure(configure(mocks.state()))).await;
+    let customer = Uuid::now_v7();
+    let first = test::call_service(&app, create_request(customer).to_request()).await;
+    assert_eq!(first.status(), 503);
+    let retry = test::call_service(&app, create_request(customer).to_request()).await;
+    assert_eq!(
+        retry.status(),
+        201,
+        "the retry is not stuck behind the lease"
+    );
 }
 
 #[actix_web::test]

@@ -13,7 +13,9 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use order_app::idempotency::{Claim, ClaimedKey, IdempotencyKey, IdempotencyStore, Outcome};
+use order_app::idempotency::{
+    Claim, ClaimTerms, ClaimedKey, IdempotencyKey, IdempotencyStore, Outcome,
+};
 use order_app::RepositoryError;
 use order_domain::{Currency, LineId};
 use serde::{Deserialize, Serialize};
@@ -58,6 +60,7 @@ struct NewKeyRow<'a> {
 struct KeyRow {
     fingerprint: String,
     state: String,
+    created_at: DateTime<Utc>,
     locked_at: DateTime<Utc>,
     outcome: Option<serde_json::Value>,
     refusal: Option<Vec<u8>>,
@@ -189,7 +192,7 @@ impl PgIdempotencyStore {
         key: &IdempotencyKey,
         fingerprint: &str,
         now: DateTime<Utc>,
-        lease: chrono::Duration,
+        terms: ClaimTerms,
     ) -> QueryResult<Attempt> {
         let token = Uuid::now_v7().to_string();
         let acquired = |token: String| {
@@ -223,13 +226,30 @@ impl PgIdempotencyStore {
             // Released or purged between our insert and this read.
             return Ok(Attempt::Vanished);
         };
+        if row.created_at + terms.retention <= now {
+            // Expired but not purged yet: the key is free again, whatever it
+            // answered and for whichever request.
+            diesel::update(keys::table.find((&key.scope, &key.key)))
+                .set((
+                    keys::fingerprint.eq(fingerprint),
+                    keys::state.eq(IN_PROGRESS),
+                    keys::token.eq(&token),
+                    keys::created_at.eq(now),
+                    keys::locked_at.eq(now),
+                    keys::completed_at.eq(None::<DateTime<Utc>>),
+                    keys::outcome.eq(None::<serde_json::Value>),
+                    keys::refusal.eq(None::<Vec<u8>>),
+                ))
+                .execute(conn)?;
+            return Ok(acquired(token));
+        }
         if row.fingerprint != fingerprint {
             return Ok(Attempt::Decided(Claim::Mismatch));
         }
         if row.state == COMPLETED {
             return Ok(Attempt::Completed(row));
         }
-        if row.locked_at + lease > now {
+        if row.locked_at + terms.lease > now {
             return Ok(Attempt::Decided(Claim::InFlight));
         }
         // The holder never finished within its lease: take the claim over.
@@ -247,12 +267,12 @@ impl IdempotencyStore for PgIdempotencyStore {
         key: &IdempotencyKey,
         fingerprint: &str,
         now: DateTime<Utc>,
-        lease: chrono::Duration,
+        terms: ClaimTerms,
     ) -> Result<Claim, RepositoryError> {
         let mut conn = self.db.checkout()?;
         for _ in 0..3 {
             let attempt = conn
-                .transaction(|conn| Self::try_begin(conn, key, fingerprint, now, lease))
+                .transaction(|conn| Self::try_begin(conn, key, fingerprint, now, terms))
                 .map_err(|e| map_diesel_error("claim idempotency key", e))?;
             match attempt {
                 Attempt::Decided(claim) => return Ok(claim),

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use order_app::idempotency::IdempotencyStore;
+use order_app::idempotency::{ClaimTerms, IdempotencyStore};
 use order_app::ports::{SystemClock, UuidV7Generator};
 use order_app::{Customers, OrderPorts, Orders};
 use order_http::idempotency::Idempotency;
@@ -98,11 +98,14 @@ fn run(config: &Config) -> Result<(), String> {
         customers: Arc::new(Customers::new(Arc::new(store.customers()), clock, ids)),
         health: Arc::new(store.clone()),
         metrics: metrics.clone(),
-        idempotency: Idempotency {
-            store: idempotency_store,
-            clock: Arc::new(SystemClock),
-            lease: chrono::Duration::seconds(i64::from(config.idempotency_lease_secs)),
-        },
+        idempotency: Idempotency::new(
+            idempotency_store,
+            Arc::new(SystemClock),
+            ClaimTerms {
+                lease: chrono::Duration::seconds(i64::from(config.idempotency_lease_secs)),
+                retention: chrono::Duration::hours(i64::from(config.idempotency_retention_hours)),
+            },
+        ),
     };
 
     let listener = TcpListener::bind((config.host, config.port))

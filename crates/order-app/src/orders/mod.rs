@@ -201,8 +201,8 @@ impl Orders {
                 Err(other) => return Err(other.into()),
             }
         }
-        Err(AppError::Conflict(format!(
-            "order {id} is being changed by too many writers at once; retry"
+        Err(AppError::Conflict(crate::ConflictDetail::retryable(
+            format!("order {id} is being changed by too many writers at once; retry"),
         )))
     }
 }

@@ -6,7 +6,7 @@ use std::thread;
 
 use chrono::Duration;
 use order_app::idempotency::{
-    Claim, ClaimedKey, IdempotencyKey, IdempotencyStore, Outcome, Receipt,
+    Claim, ClaimTerms, ClaimedKey, IdempotencyKey, IdempotencyStore, Outcome, Receipt,
 };
 use order_app::model::{Customer, NewCustomer};
 use order_app::ports::{CustomerRepository, OrderRepository};
@@ -23,8 +23,12 @@ fn key(name: &str) -> IdempotencyKey {
     }
 }
 
-fn lease() -> Duration {
-    Duration::seconds(60)
+/// A 60-second lease and a 24-hour retention, as the server's defaults.
+fn terms() -> ClaimTerms {
+    ClaimTerms {
+        lease: Duration::seconds(60),
+        retention: Duration::hours(24),
+    }
 }
 
 fn acquired(claim: Claim) -> ClaimedKey {
@@ -54,9 +58,9 @@ fn a_second_claim_is_in_flight_until_the_first_completes_then_replays_it() {
     let db = TestDatabase::new();
     let store = db.store();
     let keys = store.idempotency();
-    let claim = acquired(keys.begin(&key("k"), "fp", at(0), lease()).unwrap());
+    let claim = acquired(keys.begin(&key("k"), "fp", at(0), terms()).unwrap());
     assert_eq!(
-        keys.begin(&key("k"), "fp", at(1), lease()).unwrap(),
+        keys.begin(&key("k"), "fp", at(1), terms()).unwrap(),
         Claim::InFlight
     );
 
@@ -70,7 +74,7 @@ fn a_second_claim_is_in_flight_until_the_first_completes_then_replays_it() {
     let mut written = order.clone();
     written.take_events();
     assert_eq!(
-        keys.begin(&key("k"), "fp", at(2), lease()).unwrap(),
+        keys.begin(&key("k"), "fp", at(2), terms()).unwrap(),
         Claim::Replay(Outcome::Order {
             order: Box::new(written),
             line: None
@@ -82,9 +86,9 @@ fn a_second_claim_is_in_flight_until_the_first_completes_then_replays_it() {
 fn the_same_key_for_another_request_is_a_mismatch() {
     let db = TestDatabase::new();
     let keys = db.store().idempotency();
-    acquired(keys.begin(&key("k"), "fp-1", at(0), lease()).unwrap());
+    acquired(keys.begin(&key("k"), "fp-1", at(0), terms()).unwrap());
     assert_eq!(
-        keys.begin(&key("k"), "fp-2", at(1), lease()).unwrap(),
+        keys.begin(&key("k"), "fp-2", at(1), terms()).unwrap(),
         Claim::Mismatch
     );
     let other_scope = IdempotencyKey {
@@ -92,7 +96,7 @@ fn the_same_key_for_another_request_is_a_mismatch() {
         key: "k".into(),
     };
     assert!(matches!(
-        keys.begin(&other_scope, "fp-2", at(1), lease()).unwrap(),
+        keys.begin(&other_scope, "fp-2", at(1), terms()).unwrap(),
         Claim::Acquired(_)
     ));
 }
@@ -102,9 +106,9 @@ fn a_write_whose_claim_was_taken_over_is_refused_and_stores_nothing() {
     let db = TestDatabase::new();
     let store = db.store();
     let keys = store.idempotency();
-    let stale = acquired(keys.begin(&key("k"), "fp", at(0), lease()).unwrap());
+    let stale = acquired(keys.begin(&key("k"), "fp", at(0), terms()).unwrap());
     // The first holder stalls past its lease; a retry takes the claim over.
-    let fresh = acquired(keys.begin(&key("k"), "fp", at(61), lease()).unwrap());
+    let fresh = acquired(keys.begin(&key("k"), "fp", at(61), terms()).unwrap());
     assert_ne!(stale.token, fresh.token);
 
     let customer = customer(&store);
@@ -122,7 +126,7 @@ fn a_write_whose_claim_was_taken_over_is_refused_and_stores_nothing() {
         .orders()
         .insert(&order, Some(&receipt(&fresh)))
         .unwrap();
-    let (replayed, _) = replayed_order(keys.begin(&key("k"), "fp", at(62), lease()).unwrap());
+    let (replayed, _) = replayed_order(keys.begin(&key("k"), "fp", at(62), terms()).unwrap());
     assert_eq!(replayed.id(), order.id());
 }
 
@@ -133,7 +137,7 @@ fn an_update_that_loses_its_race_keeps_the_claim_open() {
     let keys = store.idempotency();
     let customer = customer(&store);
     let original = stored_order(&store, customer, 0);
-    let claim = acquired(keys.begin(&key("k"), "fp", at(0), lease()).unwrap());
+    let claim = acquired(keys.begin(&key("k"), "fp", at(0), terms()).unwrap());
     let mut loser = original.clone();
     loser.confirm(at(1)).unwrap();
     change(&store, &original, |o| o.cancel(None, at(1)).unwrap());
@@ -146,7 +150,7 @@ fn an_update_that_loses_its_race_keeps_the_claim_open() {
         })
     );
     assert_eq!(
-        keys.begin(&key("k"), "fp", at(2), lease()).unwrap(),
+        keys.begin(&key("k"), "fp", at(2), terms()).unwrap(),
         Claim::InFlight
     );
 }
@@ -158,7 +162,7 @@ fn an_update_stores_the_order_it_wrote_and_the_line_it_touched() {
     let keys = store.idempotency();
     let customer = customer(&store);
     let original = stored_order(&store, customer, 0);
-    let claim = acquired(keys.begin(&key("k"), "fp", at(0), lease()).unwrap());
+    let claim = acquired(keys.begin(&key("k"), "fp", at(0), terms()).unwrap());
     let mut confirmed = original.clone();
     confirmed.confirm(at(1)).unwrap();
     let line = confirmed.lines()[0].id();
@@ -177,7 +181,7 @@ fn an_update_stores_the_order_it_wrote_and_the_line_it_touched() {
     // Changed afterwards: the replay is still the order as that write left it.
     change(&store, &confirmed, |o| o.cancel(None, at(3)).unwrap());
     assert_eq!(
-        replayed_order(keys.begin(&key("k"), "fp", at(4), lease()).unwrap()),
+        replayed_order(keys.begin(&key("k"), "fp", at(4), terms()).unwrap()),
         (confirmed, Some(line))
     );
 }
@@ -199,7 +203,7 @@ fn a_customer_insert_stores_its_receipt_atomically() {
         )
         .unwrap()
     };
-    let claim = acquired(keys.begin(&key("c"), "fp", at(0), lease()).unwrap());
+    let claim = acquired(keys.begin(&key("c"), "fp", at(0), terms()).unwrap());
     let wrong = ClaimedKey {
         token: "not-the-token".into(),
         ..claim.clone()
@@ -212,7 +216,7 @@ fn a_customer_insert_stores_its_receipt_atomically() {
     assert_eq!(store.customers().find_by_id(jane.id()).unwrap(), None);
     store.customers().insert(&jane, Some(&claim)).unwrap();
     assert_eq!(
-        keys.begin(&key("c"), "fp", at(1), lease()).unwrap(),
+        keys.begin(&key("c"), "fp", at(1), terms()).unwrap(),
         Claim::Replay(Outcome::Customer(jane))
     );
 }
@@ -221,20 +225,20 @@ fn a_customer_insert_stores_its_receipt_atomically() {
 fn refusals_are_completed_separately_and_released_claims_can_be_retried() {
     let db = TestDatabase::new();
     let keys = db.store().idempotency();
-    let refused = acquired(keys.begin(&key("refused"), "fp", at(0), lease()).unwrap());
+    let refused = acquired(keys.begin(&key("refused"), "fp", at(0), terms()).unwrap());
     let answer = b"409 {\"code\":\"order_empty\"}".to_vec();
     keys.refuse(&refused, &answer).unwrap();
     // A completed claim is no longer held: a second completion changes nothing.
     keys.refuse(&refused, b"other").unwrap();
     assert_eq!(
-        keys.begin(&key("refused"), "fp", at(1), lease()).unwrap(),
+        keys.begin(&key("refused"), "fp", at(1), terms()).unwrap(),
         Claim::Replay(Outcome::Refused(answer))
     );
 
-    let failed = acquired(keys.begin(&key("failed"), "fp", at(0), lease()).unwrap());
+    let failed = acquired(keys.begin(&key("failed"), "fp", at(0), terms()).unwrap());
     keys.release(&failed).unwrap();
     assert!(matches!(
-        keys.begin(&key("failed"), "fp", at(1), lease()).unwrap(),
+        keys.begin(&key("failed"), "fp", at(1), terms()).unwrap(),
         Claim::Acquired(_)
     ));
 }
@@ -243,15 +247,15 @@ fn refusals_are_completed_separately_and_released_claims_can_be_retried() {
 fn purge_deletes_keys_older_than_the_retention() {
     let db = TestDatabase::new();
     let keys = db.store().idempotency();
-    acquired(keys.begin(&key("old"), "fp", at(0), lease()).unwrap());
-    acquired(keys.begin(&key("new"), "fp", at(100), lease()).unwrap());
+    acquired(keys.begin(&key("old"), "fp", at(0), terms()).unwrap());
+    acquired(keys.begin(&key("new"), "fp", at(100), terms()).unwrap());
     assert_eq!(keys.purge(at(50)).unwrap(), 1);
     assert!(matches!(
-        keys.begin(&key("old"), "fp", at(101), lease()).unwrap(),
+        keys.begin(&key("old"), "fp", at(101), terms()).unwrap(),
         Claim::Acquired(_)
     ));
     assert_eq!(
-        keys.begin(&key("new"), "fp", at(101), lease()).unwrap(),
+        keys.begin(&key("new"), "fp", at(101), terms()).unwrap(),
         Claim::InFlight
     );
 }
@@ -266,7 +270,7 @@ fn concurrent_claims_of_one_key_acquire_it_exactly_once() {
             let (keys, barrier) = (store.idempotency(), barrier.clone());
             thread::spawn(move || {
                 barrier.wait();
-                keys.begin(&key("race"), "fp", at(0), lease()).unwrap()
+                keys.begin(&key("race"), "fp", at(0), terms()).unwrap()
             })
         })
         .collect();
@@ -287,7 +291,7 @@ fn an_order_with_every_field_replays_exactly_as_it_was_written() {
     let store = db.store();
     let keys = store.idempotency();
     let customer = customer(&store);
-    let claim = acquired(keys.begin(&key("rich"), "fp", at(0), lease()).unwrap());
+    let claim = acquired(keys.begin(&key("rich"), "fp", at(0), terms()).unwrap());
     let order = order_with_every_field(&store, customer);
     store
         .orders()
@@ -296,7 +300,46 @@ fn an_order_with_every_field_replays_exactly_as_it_was_written() {
     let mut written = order.clone();
     written.take_events();
     assert_eq!(
-        replayed_order(keys.begin(&key("rich"), "fp", at(1), lease()).unwrap()),
+        replayed_order(keys.begin(&key("rich"), "fp", at(1), terms()).unwrap()),
         (written, None)
     );
+}
+
+#[test]
+fn an_expired_key_is_never_replayed_and_is_claimed_afresh() {
+    let db = TestDatabase::new();
+    let store = db.store();
+    let keys = store.idempotency();
+    let short = ClaimTerms {
+        lease: Duration::seconds(60),
+        retention: Duration::seconds(100),
+    };
+    let refused = acquired(keys.begin(&key("old"), "fp", at(0), short).unwrap());
+    keys.refuse(&refused, b"409 stale answer").unwrap();
+    assert_eq!(
+        keys.begin(&key("old"), "fp", at(99), short).unwrap(),
+        Claim::Replay(Outcome::Refused(b"409 stale answer".to_vec())),
+        "within the retention the answer replays"
+    );
+    // Past the retention, before any purge ran: a fresh claim, even for
+    // another request, and its new answer is the one replayed.
+    let fresh = acquired(keys.begin(&key("old"), "fp-2", at(100), short).unwrap());
+    assert_ne!(fresh.token, refused.token);
+    assert_eq!(
+        keys.begin(&key("old"), "fp-2", at(101), short).unwrap(),
+        Claim::InFlight
+    );
+    let customer = customer(&store);
+    let order = order(&store, customer, 0);
+    store
+        .orders()
+        .insert(&order, Some(&receipt(&fresh)))
+        .unwrap();
+    let (replayed, _) = replayed_order(keys.begin(&key("old"), "fp-2", at(102), short).unwrap());
+    assert_eq!(replayed.id(), order.id());
+    // The retention counts from the fresh claim, not the expired one.
+    assert!(matches!(
+        keys.begin(&key("old"), "fp-2", at(199), short).unwrap(),
+        Claim::Replay(_)
+    ));
 }

@@ -140,3 +140,42 @@ async fn retried_transitions_and_lines_apply_once() {
         409
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_412_then_a_corrected_retry_with_the_same_key_succeeds() {
+    let server = RunningServer::start();
+    let api = server.client();
+    let customer = api.customer().await;
+    let order = api.order(&customer).await;
+    let lines = format!("{}{ORDERS}/{order}/lines", api.base);
+    let line = json!({"product_id": uuid::Uuid::now_v7(), "quantity": 2, "unit_price": 150, "currency": "USD"});
+    let key = format!("line-{}", uuid::Uuid::now_v7());
+    let add = |if_match: String| {
+        api.http
+            .post(&lines)
+            .header("Idempotency-Key", &key)
+            .header("If-Match", if_match)
+            .json(&line)
+            .send()
+    };
+
+    let stale = add("\"999\"".to_owned()).await.unwrap();
+    assert_eq!(stale.status().as_u16(), 412);
+    // The client re-reads and retries with the same key and the current version.
+    let current = api
+        .http
+        .get(format!("{}{ORDERS}/{order}", api.base))
+        .send()
+        .await
+        .unwrap();
+    let etag = current.headers()["etag"].to_str().unwrap().to_owned();
+    let retried = add(etag.clone()).await.unwrap();
+    assert_eq!(retried.status().as_u16(), 201, "the 412 was not replayed");
+    assert!(retried.headers().get("idempotent-replayed").is_none());
+    // And that success is what the key now replays.
+    let again = add(etag).await.unwrap();
+    assert_eq!(again.status().as_u16(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let (_, body) = api.get(&format!("{ORDERS}/{order}")).await;
+    assert_eq!(body["data"]["lines"].as_array().unwrap().len(), 1);
+}
