@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use actix_web::{test, App};
-use order_app::idempotency::MockIdempotencyStore;
+use order_app::idempotency::{ClaimTerms, MockIdempotencyStore};
 use order_app::ports::{MockClock, MockStorageHealth};
 use order_app::{AppError, HistoryPage, MockCustomerService, MockOrderService, RecordedEvent};
 use order_domain::OrderId;
@@ -23,11 +23,14 @@ fn state(orders: MockOrderService) -> ApiState {
         customers: Arc::new(MockCustomerService::new()),
         health: Arc::new(MockStorageHealth::new()),
         metrics: Metrics::new().unwrap(),
-        idempotency: Idempotency {
-            store: Arc::new(MockIdempotencyStore::new()),
-            clock: Arc::new(clock),
-            lease: chrono::Duration::seconds(60),
-        },
+        idempotency: Idempotency::new(
+            Arc::new(MockIdempotencyStore::new()),
+            Arc::new(clock),
+            ClaimTerms {
+                lease: chrono::Duration::seconds(60),
+                retention: chrono::Duration::hours(24),
+            },
+        ),
     }
 }
 
