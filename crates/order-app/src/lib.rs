@@ -60,7 +60,8 @@ pub use customers::Customers;
 pub use error::{AppError, ConflictDetail, RepositoryError};
 pub use model::{Customer, Email, NewCustomer};
 pub use orders::{
-    AddLine, CreateOrder, HistoryPage, OrderPorts, Orders, RecordedEvent, StoredHistory, Write,
+    AddLine, CreateOrder, HistoryPage, OrderPorts, Orders, RecordedEvent, ReturnLines, ShipLines,
+    StoredHistory, Write,
 };
 pub use paging::{InvalidPage, ListCursor, OrderFilter, Page, PageRequest};
 pub use services::{CustomerService, OrderService};

@@ -4,13 +4,15 @@
 //!
 //! [`Orders`] and [`Customers`] implement them by calling their use cases.
 
-use order_domain::{CustomerId, LineId, Order, OrderId, OrderNumber, Quantity};
+use order_domain::{
+    CustomerId, FulfillmentId, LineId, Order, OrderId, OrderNumber, Quantity, ReturnId,
+};
 
 use crate::idempotency::ClaimedKey;
 use crate::model::{Customer, NewCustomer};
 use crate::{
     AddLine, AppError, CreateOrder, Customers, HistoryPage, OrderFilter, Orders, Page, PageRequest,
-    Write,
+    ReturnLines, ShipLines, Write,
 };
 
 /// Every operation of the Order context. See the [`Orders`] method of the same
@@ -102,6 +104,26 @@ pub trait OrderService: Send + Sync + 'static {
     /// # Errors
     /// As [`Orders::delete`].
     fn delete(&self, id: OrderId, write: Write) -> Result<Order, AppError>;
+    /// [`Orders::create_fulfillment`].
+    ///
+    /// # Errors
+    /// As [`Orders::create_fulfillment`].
+    fn create_fulfillment(
+        &self,
+        id: OrderId,
+        cmd: ShipLines,
+        write: Write,
+    ) -> Result<(Order, FulfillmentId), AppError>;
+    /// [`Orders::create_return`].
+    ///
+    /// # Errors
+    /// As [`Orders::create_return`].
+    fn create_return(
+        &self,
+        id: OrderId,
+        cmd: ReturnLines,
+        write: Write,
+    ) -> Result<(Order, ReturnId), AppError>;
 }
 
 impl OrderService for Orders {
@@ -161,6 +183,22 @@ impl OrderService for Orders {
     }
     fn delete(&self, id: OrderId, write: Write) -> Result<Order, AppError> {
         Self::delete(self, id, write)
+    }
+    fn create_fulfillment(
+        &self,
+        id: OrderId,
+        cmd: ShipLines,
+        write: Write,
+    ) -> Result<(Order, FulfillmentId), AppError> {
+        Self::create_fulfillment(self, id, cmd, write)
+    }
+    fn create_return(
+        &self,
+        id: OrderId,
+        cmd: ReturnLines,
+        write: Write,
+    ) -> Result<(Order, ReturnId), AppError> {
+        Self::create_return(self, id, cmd, write)
     }
 }
 

@@ -8,9 +8,9 @@ use actix_web::HttpResponse;
 use order_app::Customer;
 use order_domain::{LineId, Order};
 
-use crate::dto::{CustomerDto, Envelope, OrderDto};
+use crate::dto::{CustomerDto, Envelope, OrderDto, ReturnDto};
 use crate::extract::etag;
-use crate::paths::{fill, CUSTOMER, LINE, ORDER};
+use crate::paths::{fill, CUSTOMER, FULFILLMENT, LINE, ORDER, RETURN};
 
 /// Which answer a successful order write gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +21,9 @@ pub enum OrderAnswer {
     Created,
     /// 201 with the order and `Location` of the line the write touched.
     LineCreated,
+    /// 201 with the order and `Location` of its newest shipment (the one the
+    /// write made: shipments are only ever added).
+    FulfillmentCreated,
 }
 
 /// The order answer: status, `ETag`, `Location` where one was created, and the order.
@@ -43,12 +46,52 @@ pub fn order(kind: OrderAnswer, order: &Order, line: Option<LineId>) -> HttpResp
             created.insert_header((LOCATION, location));
             created
         }
+        OrderAnswer::FulfillmentCreated => {
+            let location = order.fulfillments().last().map_or_else(
+                || fill(ORDER, &[("id", &id)]),
+                |f| {
+                    fill(
+                        FULFILLMENT,
+                        &[("id", &id), ("fulfillment_id", &f.id().to_string())],
+                    )
+                },
+            );
+            let mut created = HttpResponse::Created();
+            created.insert_header((LOCATION, location));
+            created
+        }
     };
     response
         .insert_header(ContentType::json())
         .insert_header((ETAG, etag(order.version())))
         .json(Envelope {
             data: OrderDto::from(order),
+        })
+}
+
+/// The answer to a return: 201, `Location` of the return, the order's `ETag`,
+/// and the return (the order's newest: returns are only ever added).
+#[must_use]
+pub fn return_created(order: &Order) -> HttpResponse {
+    let Some(created) = order.returns().last() else {
+        // A return write always adds one; answer with the order if not.
+        return self::order(OrderAnswer::Ok, order, None);
+    };
+    HttpResponse::Created()
+        .insert_header(ContentType::json())
+        .insert_header((ETAG, etag(order.version())))
+        .insert_header((
+            LOCATION,
+            fill(
+                RETURN,
+                &[
+                    ("id", &order.id().to_string()),
+                    ("return_id", &created.id().to_string()),
+                ],
+            ),
+        ))
+        .json(Envelope {
+            data: ReturnDto::of(order, created),
         })
 }
 

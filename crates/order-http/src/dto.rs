@@ -1,10 +1,11 @@
 //! Request and response bodies, and their one conversion to/from domain values.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use order_app::{AddLine, CreateOrder, Page};
+use order_app::{AddLine, CreateOrder, Page, ReturnLines, ShipLines};
 use order_app::{Customer, NewCustomer};
 use order_domain::{
-    CompanyId, Currency, CustomerId, Money, Order, OrderLine, ProductId, ProductSnapshot, Quantity,
+    CompanyId, Currency, CustomerId, Fulfillment, LineId, LineQuantity, Money, Order, OrderLine,
+    ProductId, ProductSnapshot, Quantity, Return,
 };
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::ToSchema;
@@ -38,6 +39,86 @@ impl CreateOrderRequest {
             customer_id: CustomerId::from_uuid(self.customer_id),
             company_id: self.company_id.map(CompanyId::from_uuid),
             currency: Currency::from_code(&self.currency).map_err(order_app::AppError::from)?,
+        })
+    }
+}
+
+/// Units of one line, in a shipment or return request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineQuantityRequest {
+    /// A line of the order.
+    pub line_id: Uuid,
+    /// Units, 1..=1,000,000 (at most the line's unshipped units for a
+    /// shipment, its shipped and not yet returned units for a return).
+    #[schema(example = 1, minimum = 1, maximum = 1000000)]
+    pub quantity: i64,
+}
+
+fn line_quantities(lines: Vec<LineQuantityRequest>) -> Result<Vec<LineQuantity>, ApiError> {
+    lines
+        .into_iter()
+        .map(|l| {
+            Ok(LineQuantity {
+                line_id: LineId::from_uuid(l.line_id),
+                quantity: Quantity::new(l.quantity).map_err(order_app::AppError::from)?,
+            })
+        })
+        .collect()
+}
+
+/// `POST /orders/{id}/fulfillments`: ship part (or all) of a processing order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ShipRequest {
+    /// Lines and units to ship, each line at most once (1 to 500 entries).
+    #[schema(min_items = 1, max_items = 500)]
+    pub lines: Vec<LineQuantityRequest>,
+    /// Carrier: at most 100 characters, no control characters.
+    #[serde(default)]
+    #[schema(max_length = 100, example = "DHL")]
+    pub carrier: Option<String>,
+    /// Tracking number: at most 200 characters, no control characters.
+    #[serde(default)]
+    #[schema(max_length = 200, example = "JD014600006281234567")]
+    pub tracking_number: Option<String>,
+}
+
+impl ShipRequest {
+    /// Converts to the use-case input.
+    ///
+    /// # Errors
+    /// `invalid_quantity` (422).
+    pub fn try_into_domain(self) -> Result<ShipLines, ApiError> {
+        Ok(ShipLines {
+            lines: line_quantities(self.lines)?,
+            carrier: self.carrier,
+            tracking_number: self.tracking_number,
+        })
+    }
+}
+
+/// `POST /orders/{id}/returns`: shipped units come back.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    /// Lines and units returned, each line at most once (1 to 500 entries).
+    #[schema(min_items = 1, max_items = 500)]
+    pub lines: Vec<LineQuantityRequest>,
+    /// Why: required, 1 to 500 characters, no control characters.
+    #[schema(min_length = 1, max_length = 500, example = "damaged in transit")]
+    pub reason: String,
+}
+
+impl ReturnRequest {
+    /// Converts to the use-case input.
+    ///
+    /// # Errors
+    /// `invalid_quantity` (422).
+    pub fn try_into_domain(self) -> Result<ReturnLines, ApiError> {
+        Ok(ReturnLines {
+            lines: line_quantities(self.lines)?,
+            reason: self.reason,
         })
     }
 }
@@ -259,6 +340,10 @@ pub struct LineDto {
     pub description: Option<String>,
     /// SKU snapshot.
     pub sku: Option<String>,
+    /// Units shipped so far (at most `quantity`).
+    pub shipped_quantity: u32,
+    /// Units returned so far (at most `shipped_quantity`).
+    pub returned_quantity: u32,
     /// When the line was added.
     #[serde(serialize_with = "rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -269,8 +354,10 @@ pub struct LineDto {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&OrderLine> for LineDto {
-    fn from(l: &OrderLine) -> Self {
+impl LineDto {
+    /// A line of `order`, with what has shipped and come back of it.
+    fn of(order: &Order, l: &OrderLine) -> Self {
+        let progress = order.progress(l.id());
         Self {
             id: l.id().as_uuid(),
             product_id: l.product_id().as_uuid(),
@@ -279,6 +366,8 @@ impl From<&OrderLine> for LineDto {
             subtotal: l.subtotal().into(),
             description: l.description().map(str::to_owned),
             sku: l.sku().map(str::to_owned),
+            shipped_quantity: progress.map_or(0, |p| p.shipped),
+            returned_quantity: progress.map_or(0, |p| p.returned),
             created_at: l.created_at(),
             updated_at: l.updated_at(),
         }
@@ -320,6 +409,16 @@ pub struct OrderDto {
     pub is_cancellable: bool,
     /// Why it was cancelled.
     pub cancellation_reason: Option<String>,
+    /// How much has shipped: `unfulfilled`, `partially_fulfilled` or `fulfilled`.
+    #[schema(value_type = String, example = "partially_fulfilled")]
+    pub fulfillment_status: &'static str,
+    /// How much came back: `none`, `partially_returned` or `returned`.
+    #[schema(value_type = String, example = "none")]
+    pub return_status: &'static str,
+    /// Units returned over all lines.
+    pub returned_units: u64,
+    /// What all returns refund together (Billing moves the money).
+    pub refunded_total: MoneyDto,
     /// Creation time.
     #[serde(serialize_with = "rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -356,7 +455,7 @@ impl From<&Order> for OrderDto {
             status: o.status().as_str(),
             currency: o.currency().code(),
             version: o.version(),
-            lines: o.lines().iter().map(LineDto::from).collect(),
+            lines: o.lines().iter().map(|l| LineDto::of(o, l)).collect(),
             subtotal: o.subtotal().into(),
             tax: o.tax().into(),
             discount: o.discount().into(),
@@ -364,6 +463,10 @@ impl From<&Order> for OrderDto {
             is_editable: o.is_editable(),
             is_cancellable: o.is_cancellable(),
             cancellation_reason: o.cancellation_reason().map(str::to_owned),
+            fulfillment_status: o.fulfillment_status().as_str(),
+            return_status: o.return_status().as_str(),
+            returned_units: o.returned_units(),
+            refunded_total: o.refunded_total().into(),
             created_at: o.created_at(),
             updated_at: o.updated_at(),
             confirmed_at: o.confirmed_at(),
@@ -415,4 +518,109 @@ pub struct EventsPage {
     pub data: Vec<serde_json::Value>,
     /// Pass as `after` to read on; `null` on the last page.
     pub next_after: Option<u64>,
+}
+
+/// Units of one line.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LineQuantityDto {
+    /// The order line.
+    pub line_id: Uuid,
+    /// Units.
+    pub quantity: u32,
+}
+
+/// One shipment of an order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FulfillmentDto {
+    /// Fulfilment id.
+    pub id: Uuid,
+    /// The order.
+    pub order_id: Uuid,
+    /// Lines and units shipped.
+    pub lines: Vec<LineQuantityDto>,
+    /// Carrier, if given.
+    pub carrier: Option<String>,
+    /// Tracking number, if given.
+    pub tracking_number: Option<String>,
+    /// When it shipped.
+    #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+}
+
+impl FulfillmentDto {
+    /// A shipment of `order`.
+    #[must_use]
+    pub fn of(order: &Order, f: &Fulfillment) -> Self {
+        Self {
+            id: f.id().as_uuid(),
+            order_id: order.id().as_uuid(),
+            lines: f
+                .lines()
+                .iter()
+                .map(|l| LineQuantityDto {
+                    line_id: l.line_id.as_uuid(),
+                    quantity: l.quantity.get(),
+                })
+                .collect(),
+            carrier: f.carrier().map(str::to_owned),
+            tracking_number: f.tracking_number().map(str::to_owned),
+            created_at: f.created_at(),
+        }
+    }
+}
+
+/// One line of a return and its refund.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReturnLineDto {
+    /// The order line.
+    pub line_id: Uuid,
+    /// Units returned.
+    pub quantity: u32,
+    /// What is refunded for them, from the line's net amount (discount share
+    /// and tax included); all of a line's refunds add up to exactly what was
+    /// paid for it once every unit is back.
+    pub refund: MoneyDto,
+}
+
+/// A return of shipped units.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReturnDto {
+    /// Return id.
+    pub id: Uuid,
+    /// The order.
+    pub order_id: Uuid,
+    /// Lines, units and refunds.
+    pub lines: Vec<ReturnLineDto>,
+    /// Why.
+    pub reason: String,
+    /// The sum of the lines' refunds: what Billing refunds.
+    pub refund_amount: MoneyDto,
+    /// When it was recorded.
+    #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+}
+
+impl ReturnDto {
+    /// A return of `order`.
+    #[must_use]
+    pub fn of(order: &Order, r: &Return) -> Self {
+        Self {
+            id: r.id().as_uuid(),
+            order_id: order.id().as_uuid(),
+            lines: r
+                .lines()
+                .iter()
+                .map(|l| ReturnLineDto {
+                    line_id: l.line_id.as_uuid(),
+                    quantity: l.quantity.get(),
+                    refund: l.refund.into(),
+                })
+                .collect(),
+            reason: r.reason().to_owned(),
+            refund_amount: r.refund_amount().into(),
+            created_at: r.created_at(),
+        }
+    }
 }

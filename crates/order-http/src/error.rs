@@ -198,6 +198,8 @@ fn app_code(error: &AppError) -> &'static str {
             "customer" => "customer_not_found",
             "line" => "line_not_found",
             "api_key" => "api_key_not_found",
+            "fulfillment" => "fulfillment_not_found",
+            "return" => "return_not_found",
             _ => "order_not_found",
         },
         AppError::UnknownReference { entity, .. } => match *entity {

@@ -69,6 +69,7 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.idempotency))
             .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
             .configure(routes::orders::configure)
+            .configure(routes::shipments::configure)
             .configure(routes::customers::configure)
             .configure(routes::operations::configure)
             .service(

@@ -14,7 +14,7 @@ use utoipa::openapi::schema::ObjectBuilder;
 use utoipa::openapi::{Ref, RefOr, Required, Type};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{customers, operations, orders};
+use crate::routes::{customers, operations, orders, shipments};
 
 /// The whole API description.
 #[derive(Debug, OpenApi)]
@@ -28,6 +28,8 @@ use crate::routes::{customers, operations, orders};
         orders::create, orders::list, orders::get_by_number, orders::list_for_customer,
         orders::list_by_status, orders::get, orders::events, orders::delete, orders::confirm, orders::process,
         orders::fulfill, orders::cancel, orders::add_line, orders::update_line, orders::remove_line,
+        shipments::create_fulfillment, shipments::list_fulfillments, shipments::get_fulfillment,
+        shipments::create_return, shipments::list_returns, shipments::get_return,
         customers::create, customers::list, customers::get,
         operations::health, operations::ready, operations::metrics, operations::openapi,
     ),
@@ -37,6 +39,7 @@ use crate::routes::{customers, operations, orders};
         (name = "orders", description = "Create, find and list orders"),
         (name = "lifecycle", description = "Confirm, process, fulfil, cancel"),
         (name = "lines", description = "Edit the lines of a pending order"),
+        (name = "fulfilment", description = "Ship a processing order in parts; return shipped units with exact refunds"),
         (name = "customers", description = "The minimal customer API the order flow needs"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
@@ -228,8 +231,8 @@ mod tests {
         assert!(phantom.is_empty(), "documented but not served: {phantom:?}");
         assert_eq!(
             served.len(),
-            22,
-            "15 order (issue 11 added the history) + 3 customer + 4 operational routes"
+            28,
+            "15 order (issue 11 added the history) + 6 shipment/return + 3 customer + 4 operational routes"
         );
     }
 

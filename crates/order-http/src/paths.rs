@@ -32,6 +32,14 @@ pub const LINE: &str = "/api/v1/order-mgmt/orders/{id}/lines/{line_id}";
 
 /// The history of an order: its events, in sequence order.
 pub const ORDER_EVENTS: &str = "/api/v1/order-mgmt/orders/{id}/events";
+/// Ship part of an order; its shipments.
+pub const FULFILLMENTS: &str = "/api/v1/order-mgmt/orders/{id}/fulfillments";
+/// One shipment of an order.
+pub const FULFILLMENT: &str = "/api/v1/order-mgmt/orders/{id}/fulfillments/{fulfillment_id}";
+/// Return shipped units; the returns of an order.
+pub const RETURNS: &str = "/api/v1/order-mgmt/orders/{id}/returns";
+/// One return of an order.
+pub const RETURN: &str = "/api/v1/order-mgmt/orders/{id}/returns/{return_id}";
 
 /// Create and list customers.
 pub const CUSTOMERS: &str = "/api/v1/customer-mgmt/customers";

@@ -17,6 +17,7 @@ mod history;
 mod list;
 mod process;
 mod remove_line;
+mod ship;
 mod update_line;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ use crate::{AppError, RepositoryError};
 pub use add_line::AddLine;
 pub use create::CreateOrder;
 pub use history::{HistoryPage, RecordedEvent, StoredHistory};
+pub use ship::{ReturnLines, ShipLines};
 
 /// How a write use case is applied: its precondition and idempotency.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -69,6 +71,19 @@ impl ChangeOutcome for () {
 impl ChangeOutcome for LineId {
     fn line(&self) -> Option<LineId> {
         Some(*self)
+    }
+}
+
+// A shipment or return is named by the order's last one (they only grow).
+impl ChangeOutcome for order_domain::FulfillmentId {
+    fn line(&self) -> Option<LineId> {
+        None
+    }
+}
+
+impl ChangeOutcome for order_domain::ReturnId {
+    fn line(&self) -> Option<LineId> {
+        None
     }
 }
 

@@ -65,9 +65,16 @@ fn allowed_methods(path: &str) -> String {
 pub mod customers;
 pub mod operations;
 pub mod orders;
+pub mod shipments;
 
 /// Every route of the service, for the OpenAPI coverage test.
 #[must_use]
 pub fn all_routes() -> Vec<(&'static str, &'static str)> {
-    [orders::ROUTES, customers::ROUTES, operations::ROUTES].concat()
+    [
+        orders::ROUTES,
+        shipments::ROUTES,
+        customers::ROUTES,
+        operations::ROUTES,
+    ]
+    .concat()
 }

@@ -44,7 +44,7 @@ routes! {
     delete LINE => remove_line,
 }
 
-fn order_id(raw: &str) -> Result<OrderId, ApiError> {
+pub(crate) fn order_id(raw: &str) -> Result<OrderId, ApiError> {
     path_uuid("id", raw).map(OrderId::from_uuid)
 }
 
@@ -71,7 +71,7 @@ fn write(req: &HttpRequest) -> Result<Write, ApiError> {
 
 /// Runs an order write once: the order it wrote and the line it touched;
 /// for a retried `Idempotency-Key`, the ones the first request wrote.
-async fn write_once(
+pub(crate) async fn write_once(
     orders: Orders,
     req: &HttpRequest,
     run: impl FnOnce(&dyn OrderService, Write) -> Result<(Order, Option<LineId>), AppError>

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod after_confirmation;
 mod concurrency;
 mod events;
 mod flow;
