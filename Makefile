@@ -8,8 +8,9 @@ export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 ## Start the service on :8081 against the local PostgreSQL (database order_mgmt is created if missing).
 ## Override with DATABASE_URL, HOST, PORT, DB_POOL_SIZE, ... (see `cargo run -p order-server -- --help`).
+## Authentication is off here (loopback only, for the README's flow); `AUTH=on make run` to use API keys.
 run:
-	$(CARGO) run --release -p order-server
+	AUTH="$${AUTH:-off}" $(CARGO) run --release -p order-server
 
 build:
 	$(CARGO) build --release -p order-server

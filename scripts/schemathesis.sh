@@ -23,7 +23,7 @@ NAME=schemathesis
 OUT=target/$NAME
 VENV=target/schemathesis-venv
 REQUIREMENTS=requirements-test.txt
-CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
+CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance,ignored_auth
 
 say() { echo "$NAME: $*" >&2; }
 
@@ -51,12 +51,15 @@ source scripts/test-server.sh
 trap test_server_stop EXIT
 test_server_start "$NAME"
 
-"$VENV/bin/python" scripts/schemathesis/seed.py "$TEST_SERVER_BASE" "$OUT/dictionaries"
+API_KEY="$TEST_SERVER_KEY" "$VENV/bin/python" scripts/schemathesis/seed.py "$TEST_SERVER_BASE" "$OUT/dictionaries"
 
 args=(
   --config-file scripts/schemathesis/schemathesis.toml
   run "$TEST_SERVER_BASE/api-docs/openapi.json"
   --checks "$CHECKS"
+  # Authentication on, as in production; `ignored_auth` (in CHECKS) repeats
+  # requests without the key and fails unless they are refused.
+  --header "Authorization: Bearer $TEST_SERVER_KEY"
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-40}"
   # One worker: hypothesis' source inspection is not thread-safe on CPython 3.11
   # (sporadic "AST constructor recursion depth mismatch" errors with more).

@@ -6,6 +6,10 @@
 #   source scripts/test-server.sh
 #   trap test_server_stop EXIT
 #   test_server_start NAME     # sets TEST_SERVER_BASE (http://127.0.0.1:PORT)
+#                              # and TEST_SERVER_KEY (an API key with every scope but admin)
+#
+# Authentication is on, as in production; rate limits are raised far above
+# what the checks send, so they never answer 429 (the limits have their own tests).
 #
 # TEST_DATABASE_URL (the Makefile's default, a maintenance database on the
 # local PostgreSQL) names the server the database is created on.
@@ -16,6 +20,7 @@ TEST_SERVER_PID=""
 TEST_SERVER_DB=""
 TEST_SERVER_BASE=""
 TEST_SERVER_LOG=""
+TEST_SERVER_KEY=""
 
 # test_server_start NAME: builds (incrementally) and starts the server, waits
 # (bounded) for the address it logs.
@@ -33,6 +38,7 @@ test_server_start() {
   # The server creates the database and migrates it.
   DATABASE_URL="${TEST_DATABASE_URL%/*}/$TEST_SERVER_DB" HOST=127.0.0.1 PORT=0 \
     LOG_FORMAT=json RUST_LOG="${TEST_SERVER_RUST_LOG:-warn,order_server=info}" \
+    AUTH=on RATE_LIMIT_PER_SECOND=100000 RATE_LIMIT_BURST=100000 AUTH_FAILURES_PER_MINUTE=1000000 \
     "$bin" >>"$TEST_SERVER_LOG" 2>&1 &
   TEST_SERVER_PID=$!
   for _ in $(seq 1 300); do
@@ -50,6 +56,10 @@ test_server_start() {
     return 1
   fi
   TEST_SERVER_BASE="http://$address"
+  # The server has migrated the database: the key table exists.
+  TEST_SERVER_KEY=$(DATABASE_URL="${TEST_DATABASE_URL%/*}/$TEST_SERVER_DB" RUST_LOG=warn \
+    "$bin" keys create --name "$name" \
+    --scopes orders:write,orders:fulfil,customers:write,events:read 2>>"$TEST_SERVER_LOG")
   echo "$name: server pid $TEST_SERVER_PID on $TEST_SERVER_BASE, database $TEST_SERVER_DB" >&2
 }
 

@@ -3,10 +3,12 @@ Schemathesis dictionaries, so generated requests hit existing customers,
 orders (in every status), lines and order numbers, not only random ids that
 answer 404.
 
-Usage: seed.py BASE_URL OUT_DIR. Standard library only.
+Usage: seed.py BASE_URL OUT_DIR. Standard library only. With authentication
+on, API_KEY (the environment variable) is sent as the Bearer key.
 """
 
 import json
+import os
 import sys
 import urllib.request
 import uuid
@@ -21,6 +23,8 @@ def call(base, method, path, body=None, expect=(200, 201)):
     request = urllib.request.Request(base + path, data=data, method=method)
     if data is not None:
         request.add_header("Content-Type", "application/json")
+    if os.environ.get("API_KEY"):
+        request.add_header("Authorization", "Bearer " + os.environ["API_KEY"])
     with urllib.request.urlopen(request, timeout=30) as response:
         if response.status not in expect:
             raise SystemExit(f"seed: {method} {path} answered {response.status}")

@@ -4,6 +4,8 @@
 //!
 //! [`Orders`] and [`Customers`] implement them by calling their use cases.
 
+use std::sync::Arc;
+
 use order_domain::{
     CustomerId, FulfillmentId, LineId, Order, OrderId, OrderNumber, Quantity, ReturnId,
 };
@@ -124,6 +126,9 @@ pub trait OrderService: Send + Sync + 'static {
         cmd: ReturnLines,
         write: Write,
     ) -> Result<(Order, ReturnId), AppError>;
+    /// [`Orders::restricted_to`]: the same operations for `customer`'s orders
+    /// only (a customer-bound API key).
+    fn restricted_to(&self, customer: CustomerId) -> Arc<dyn OrderService>;
 }
 
 impl OrderService for Orders {
@@ -200,6 +205,9 @@ impl OrderService for Orders {
     ) -> Result<(Order, ReturnId), AppError> {
         Self::create_return(self, id, cmd, write)
     }
+    fn restricted_to(&self, customer: CustomerId) -> Arc<dyn OrderService> {
+        Arc::new(Self::restricted_to(self, Some(customer)))
+    }
 }
 
 /// Every operation of the minimal Customer Management context. See the
@@ -221,6 +229,8 @@ pub trait CustomerService: Send + Sync + 'static {
     /// # Errors
     /// As [`Customers::list`].
     fn list(&self, page: PageRequest) -> Result<Page<Customer>, AppError>;
+    /// [`Customers::restricted_to`]: the same operations seeing `customer` only.
+    fn restricted_to(&self, customer: CustomerId) -> Arc<dyn CustomerService>;
 }
 
 impl CustomerService for Customers {
@@ -232,5 +242,8 @@ impl CustomerService for Customers {
     }
     fn list(&self, page: PageRequest) -> Result<Page<Customer>, AppError> {
         Self::list(self, page)
+    }
+    fn restricted_to(&self, customer: CustomerId) -> Arc<dyn CustomerService> {
+        Arc::new(Self::restricted_to(self, Some(customer)))
     }
 }

@@ -77,12 +77,20 @@ impl Transition {
 
 impl Api {
     /// A client of the server at `base` (e.g. `http://127.0.0.1:8081`) keeping
-    /// up to `connections` idle keep-alive connections.
+    /// up to `connections` idle keep-alive connections, sending `api_key` if given.
     ///
     /// # Errors
     /// When the HTTP client cannot be built.
-    pub fn new(base: &str, connections: usize) -> anyhow::Result<Self> {
+    pub fn new(base: &str, connections: usize, api_key: Option<&str>) -> anyhow::Result<Self> {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(key) = api_key {
+            let mut value = reqwest::header::HeaderValue::from_str(&format!("Bearer {key}"))
+                .context("the API key is not a valid header value")?;
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         let client = Client::builder()
+            .default_headers(headers)
             .no_proxy()
             .tcp_nodelay(true)
             .pool_max_idle_per_host(connections)

@@ -89,6 +89,11 @@ pub struct Args {
     #[arg(long, env = "BENCH_CLIENT_THREADS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub client_threads: u16,
 
+    /// API key sent as `Authorization: Bearer` with every request, for a
+    /// server with authentication on (scripts/bench.sh makes one with `BENCH_AUTH=on`).
+    #[arg(long, env = "BENCH_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+
     /// Folder for the JSON reports.
     #[arg(long, env = "BENCH_OUT_DIR", default_value = "target/bench")]
     pub out_dir: PathBuf,

@@ -90,7 +90,7 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let plan = args.plan()?;
     let started_at = Utc::now();
     let mut machine = Machine::inspect();
-    let api = Api::new(&args.base_url, plan.concurrency)?;
+    let api = Api::new(&args.base_url, plan.concurrency, args.api_key.as_deref())?;
     if plan.http {
         api.wait_ready(Duration::from_secs(60)).await?;
     }

@@ -7,6 +7,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
+use order_app::access::AuthFailure;
 use order_app::AppError;
 use order_domain::DomainError;
 use serde::Serialize;
@@ -53,6 +54,13 @@ pub enum ApiError {
     /// The `Idempotency-Key` was used before for a different request.
     #[error("this Idempotency-Key was used for a different request")]
     IdempotencyKeyReused,
+    /// The caller's key (or, for failed authentications, its address) is
+    /// over its rate limit.
+    #[error("too many requests; retry after {retry_after_secs} s")]
+    RateLimited {
+        /// Seconds until the next request will be accepted.
+        retry_after_secs: u64,
+    },
     /// No route matches.
     #[error("no such resource")]
     RouteNotFound,
@@ -80,7 +88,6 @@ impl ApiError {
     /// The `WWW-Authenticate` challenge of a 401 or 403 (RFC 6750): which
     /// scheme to use, and whether the token was bad or lacked a scope.
     fn bearer_challenge(&self) -> Option<HeaderValue> {
-        use order_app::access::AuthFailure;
         const REALM: &str = "Bearer realm=\"order-mgmt\"";
         let value = match self {
             Self::App(AppError::Unauthenticated(AuthFailure::Missing)) => REALM.to_owned(),
@@ -126,6 +133,7 @@ impl ApiError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
             Self::IdempotencyInFlight => (StatusCode::CONFLICT, "idempotency_request_in_flight"),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             Self::IdempotencyKeyReused => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
             }
@@ -209,7 +217,13 @@ fn app_code(error: &AppError) -> &'static str {
         AppError::VersionMismatch { .. } => "version_mismatch",
         AppError::Conflict(_) => "conflict",
         AppError::Validation { .. } => "validation_failed",
-        AppError::Unauthenticated(failure) => failure.code(),
+        AppError::Unauthenticated(AuthFailure::Missing) => "missing_api_key",
+        // Unknown and wrong secret are one answer: which of the two it was is
+        // the attacker's question.
+        AppError::Unauthenticated(AuthFailure::Malformed | AuthFailure::Unknown) => {
+            "invalid_api_key"
+        }
+        AppError::Unauthenticated(AuthFailure::Revoked) => "revoked_api_key",
         AppError::Forbidden { .. } => "insufficient_scope",
         AppError::Unavailable(_) => "service_unavailable",
         _ => "internal_error",
@@ -287,6 +301,12 @@ impl ResponseError for ApiError {
         response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+        }
+        if let Self::RateLimited { retry_after_secs } = self {
+            response.insert_header((
+                header::RETRY_AFTER,
+                crate::auth::retry_after(*retry_after_secs),
+            ));
         }
         if let Some(challenge) = self.bearer_challenge() {
             response.insert_header((header::WWW_AUTHENTICATE, challenge));

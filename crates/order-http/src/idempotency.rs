@@ -23,7 +23,8 @@
 //! the key is usable as soon as the database is back rather than after the
 //! lease.
 //!
-//! Keys are scoped to the endpoint (method and route template); the
+//! Keys are scoped to the endpoint (method and route template) and to the
+//! caller's API key; the
 //! fingerprint covers method, path, query, content type, `If-Match` and body.
 //! Every `POST` route either writes or is refused, so a `2xx` always comes
 //! with a completed claim.
@@ -293,9 +294,16 @@ pub async fn guard(
             }
         }
     };
+    // Scoped to the endpoint and to the API key: two callers choosing the
+    // same Idempotency-Key never see each other's answers.
+    let caller = req
+        .extensions()
+        .get::<crate::auth::Access>()
+        .and_then(|access| access.caller().map(|c| format!(" key {}", c.key_id)))
+        .unwrap_or_default();
     let key = IdempotencyKey {
         scope: format!(
-            "POST {}",
+            "POST {}{caller}",
             req.match_pattern().unwrap_or_else(|| req.path().to_owned())
         ),
         key,

@@ -11,6 +11,7 @@
 //! here. Every path is declared once, in [`paths`].
 
 pub mod answer;
+pub mod auth;
 pub mod cursor;
 pub mod dto;
 pub mod error;
@@ -48,6 +49,8 @@ pub struct ApiState {
     pub metrics: Metrics,
     /// `Idempotency-Key` support for every `POST`.
     pub idempotency: idempotency::Idempotency,
+    /// API keys and rate limits ([`auth::Auth::off`] for none).
+    pub auth: auth::Auth,
 }
 
 impl std::fmt::Debug for ApiState {
@@ -58,8 +61,8 @@ impl std::fmt::Debug for ApiState {
 
 /// Registers every route, the body limit, Swagger UI and the problem+json 404 fallback.
 ///
-/// Wrap the app with [`observe::observe_request`] (as [`serve`] does) for
-/// request ids, logs and metrics.
+/// Wrap the app with [`auth::authenticate`] and then [`observe::observe_request`]
+/// (as [`serve`] does) for API keys, request ids, logs and metrics.
 pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::from(state.orders))
@@ -67,6 +70,7 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::Data::new(state.health))
             .app_data(web::Data::new(state.metrics))
             .app_data(web::Data::new(state.idempotency))
+            .app_data(web::Data::new(state.auth))
             .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
             .configure(routes::orders::configure)
             .configure(routes::shipments::configure)
@@ -88,7 +92,10 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
 /// When the listener cannot be used.
 pub fn serve(listener: TcpListener, state: ApiState, workers: usize) -> std::io::Result<Server> {
     let server = HttpServer::new(move || {
+        // The last `wrap` runs first: observe (request id, log line, metrics)
+        // around authentication, so refused requests are logged and counted too.
         App::new()
+            .wrap(from_fn(auth::authenticate))
             .wrap(from_fn(observe::observe_request))
             .configure(configure(state.clone()))
     })

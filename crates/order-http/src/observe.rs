@@ -199,7 +199,8 @@ pub async fn observe_request(
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().to_string();
     let path = req.path().to_owned();
-    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    // `key_id` is filled in by the auth middleware: which key, never its text.
+    let span = tracing::info_span!("request", request_id = %id, %method, %path, key_id = tracing::field::Empty);
     let mut response = next.call(req).instrument(span.clone()).await?;
     let status = response.status().as_u16();
     let route = response

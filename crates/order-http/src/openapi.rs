@@ -34,7 +34,7 @@ use crate::routes::{customers, operations, orders, shipments};
         operations::health, operations::ready, operations::metrics, operations::openapi,
     ),
     components(schemas(crate::error::Problem)),
-    modifiers(&ProblemResponses),
+    modifiers(&ProblemResponses, &KeySecurity),
     tags(
         (name = "orders", description = "Create, find and list orders"),
         (name = "lifecycle", description = "Confirm, process, fulfil, cancel"),
@@ -129,6 +129,71 @@ impl Modify for ProblemResponses {
     }
 }
 
+/// Name of the API key scheme in the document.
+pub const BEARER_SCHEME: &str = "bearer";
+
+/// Declares the API key scheme and, on every operation that needs a key, the
+/// scope it needs ([`crate::auth::required_scope`], the rule the middleware
+/// applies) and the 401/403/429 answers. `/metrics` is documented open, as it
+/// is by default.
+struct KeySecurity;
+
+impl Modify for KeySecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use actix_web::http::Method;
+        use utoipa::openapi::security::{
+            HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        };
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                BEARER_SCHEME,
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("omk_<prefix>_<secret>")
+                        .description(Some(
+                            "An API key made with `order-server keys create`. Each operation \
+                             lists the scope it needs; write implies read.",
+                        ))
+                        .build(),
+                ),
+            );
+        for (path, item) in &mut openapi.paths.paths {
+            let operations = [
+                (Method::GET, item.get.as_mut()),
+                (Method::POST, item.post.as_mut()),
+                (Method::PUT, item.put.as_mut()),
+                (Method::DELETE, item.delete.as_mut()),
+            ];
+            for (method, operation) in operations {
+                let Some(operation) = operation else { continue };
+                let Some(scope) = crate::auth::required_scope(&method, path, false) else {
+                    continue;
+                };
+                operation.security = Some(vec![SecurityRequirement::new(
+                    BEARER_SCHEME,
+                    [scope.as_str()],
+                )]);
+                let needs = format!("Needs an API key with scope `{scope}`.");
+                operation.description = Some(match operation.description.take() {
+                    Some(text) if !text.is_empty() => format!("{text}\n\n{needs}"),
+                    _ => needs,
+                });
+                add_problems(
+                    operation,
+                    &[
+                        (401, "No API key, or a malformed, unknown or revoked one"),
+                        (403, "The API key lacks the scope this operation needs"),
+                        (429, "Rate limit exceeded; retry after Retry-After seconds"),
+                    ],
+                );
+            }
+        }
+    }
+}
+
 fn add_problems(operation: &mut Operation, statuses: &[(u16, &str)]) {
     for (status, description) in statuses {
         let mut response = ResponseBuilder::new().description(*description).content(
@@ -137,7 +202,7 @@ fn add_problems(operation: &mut Operation, statuses: &[(u16, &str)]) {
                 .schema(Some(Ref::from_schema_name("Problem")))
                 .build(),
         );
-        if *status == 503 {
+        if matches!(*status, 429 | 503) {
             response = response.header(
                 "Retry-After",
                 HeaderBuilder::new()
@@ -325,6 +390,45 @@ mod tests {
                 list[index]["schema"]["maximum"].as_u64(),
                 Some(u64::from(limit))
             );
+        }
+    }
+
+    #[test]
+    fn every_api_operation_declares_the_key_and_scope_it_needs() {
+        let json = json();
+        assert_eq!(
+            json["components"]["securitySchemes"][BEARER_SCHEME]["scheme"],
+            "bearer"
+        );
+        let scope_of = |path: &str, method: &str| {
+            json["paths"][path][method]["security"][0][BEARER_SCHEME][0]
+                .as_str()
+                .map(str::to_owned)
+        };
+        let orders = "/api/v1/order-mgmt/orders";
+        assert_eq!(scope_of(orders, "get").as_deref(), Some("orders:read"));
+        assert_eq!(scope_of(orders, "post").as_deref(), Some("orders:write"));
+        assert_eq!(
+            scope_of(&format!("{orders}/{{id}}/fulfill"), "post").as_deref(),
+            Some("orders:fulfil")
+        );
+        assert_eq!(
+            scope_of("/api/v1/customer-mgmt/customers", "post").as_deref(),
+            Some("customers:write")
+        );
+        for (path, item) in json["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let secured = operation["security"].is_array();
+                assert_eq!(secured, path.starts_with("/api/v1/"), "{method} {path}");
+                if secured {
+                    for status in ["401", "403", "429"] {
+                        assert!(
+                            operation["responses"][status].is_object(),
+                            "{method} {path} lacks {status}"
+                        );
+                    }
+                }
+            }
         }
     }
 

@@ -148,6 +148,7 @@ impl Mocks {
                     retention: chrono::Duration::hours(24),
                 },
             ),
+            auth: order_http::auth::Auth::off(),
         }
     }
 }

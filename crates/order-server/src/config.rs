@@ -97,10 +97,41 @@ pub struct Config {
     #[arg(long, env = "RELAY_MAX_BACKOFF_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub relay_max_backoff_secs: u64,
 
+    /// API keys: `on` (every `/api/v1` request needs `Authorization: Bearer <key>`)
+    /// or `off`, for local development only: refused unless HOST is a loopback address.
+    #[arg(long, env = "AUTH", value_enum, default_value_t = AuthSetting::On)]
+    pub auth: AuthSetting,
+
+    /// Requests per second each API key may make, sustained (1..=100000).
+    #[arg(long, env = "RATE_LIMIT_PER_SECOND", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub rate_limit_per_second: u32,
+
+    /// Requests an API key may make at once before its rate applies (1..=100000).
+    #[arg(long, env = "RATE_LIMIT_BURST", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub rate_limit_burst: u32,
+
+    /// Failed authentications per minute per client address before it gets 429 (1..=1000000).
+    #[arg(long, env = "AUTH_FAILURES_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub auth_failures_per_minute: u32,
+
+    /// Whether `/metrics` needs a key with the `admin` scope (it is open by default,
+    /// for scrapers on a private network).
+    #[arg(long, env = "METRICS_REQUIRE_KEY", default_value_t = false, action = clap::ArgAction::Set)]
+    pub metrics_require_key: bool,
+
     /// Without a command the server runs; `keys ...` manages API keys
     /// against the same database and exits.
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// Whether API keys are required.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthSetting {
+    /// Every API request needs a valid key.
+    On,
+    /// No key needed (local development on a loopback address only).
+    Off,
 }
 
 /// What to do instead of serving.
@@ -180,6 +211,44 @@ impl Config {
                 self.nats_duplicate_window_secs
             ));
         }
+        if self.auth == AuthSetting::Off && self.command.is_none() && !self.host.is_loopback() {
+            return Err(format!(
+                "AUTH=off is for local development only: it needs a loopback HOST \
+                 (127.0.0.1 or ::1), not {}; remove AUTH=off and use API keys",
+                self.host
+            ));
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Config {
+        Config::try_parse_from(std::iter::once("order-server").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn authentication_is_on_unless_turned_off() {
+        assert_eq!(parse(&[]).auth, AuthSetting::On);
+        assert_eq!(parse(&["--auth", "off"]).auth, AuthSetting::Off);
+    }
+
+    #[test]
+    fn auth_off_is_refused_on_a_non_loopback_address() {
+        assert!(parse(&["--auth", "off"]).validate().is_ok());
+        assert!(parse(&["--auth", "off", "--host", "::1"])
+            .validate()
+            .is_ok());
+        let err = parse(&["--auth", "off", "--host", "0.0.0.0"])
+            .validate()
+            .unwrap_err();
+        assert!(err.contains("loopback"), "{err}");
+        assert!(parse(&["--auth", "off", "--host", "192.168.1.5"])
+            .validate()
+            .is_err());
+        assert!(parse(&["--host", "0.0.0.0"]).validate().is_ok(), "keys on");
     }
 }

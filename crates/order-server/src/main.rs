@@ -6,18 +6,21 @@ mod keys;
 mod relay;
 
 use std::net::TcpListener;
+use std::num::NonZeroU32;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
+use order_app::access::{ApiKeys, KeyPorts};
 use order_app::idempotency::{ClaimTerms, IdempotencyStore};
-use order_app::ports::{SystemClock, UuidV7Generator};
+use order_app::ports::{OsSecretSource, SystemClock, UuidV7Generator};
 use order_app::{Customers, OrderPorts, Orders};
+use order_http::auth::{Auth, AuthMode, RateLimits};
 use order_http::idempotency::Idempotency;
 use order_http::{ApiState, Metrics};
 use order_postgres::{ensure_database_exists, PgConfig, PgStore};
 
-use crate::config::{Command, Config, LogFormat};
+use crate::config::{AuthSetting, Command, Config, LogFormat};
 
 fn main() -> ExitCode {
     let config = Config::parse();
@@ -87,7 +90,7 @@ fn run(config: &Config) -> Result<(), String> {
         config.relay(),
         relay::RelayMetrics::register(metrics.registry()).map_err(|e| format!("metrics: {e}"))?,
     )?;
-    let state = ApiState {
+    let mut state = ApiState {
         orders: Arc::new(Orders::new(OrderPorts {
             orders: Arc::new(store.orders()),
             numbers: Arc::new(store.numbers()),
@@ -106,7 +109,36 @@ fn run(config: &Config) -> Result<(), String> {
                 retention: chrono::Duration::hours(i64::from(config.idempotency_retention_hours)),
             },
         ),
+        auth: Auth::off(),
     };
+
+    let limits = RateLimits::new(
+        nonzero(config.rate_limit_per_second),
+        nonzero(config.rate_limit_burst),
+        nonzero(config.auth_failures_per_minute),
+    );
+    spawn_rate_limit_cleanup(limits.clone());
+    let auth = Auth {
+        mode: match config.auth {
+            AuthSetting::On => AuthMode::Keys(ApiKeys::new(KeyPorts {
+                store: Arc::new(store.api_keys()),
+                customers: Arc::new(store.customers()),
+                secrets: Arc::new(OsSecretSource),
+                clock: Arc::new(SystemClock),
+                ids: Arc::new(UuidV7Generator),
+            })),
+            AuthSetting::Off => {
+                tracing::warn!(
+                    "AUTH=off: API keys are not required and every change is recorded as anonymous; \
+                     for local development only"
+                );
+                AuthMode::Off
+            }
+        },
+        limits,
+        protect_metrics: config.metrics_require_key,
+    };
+    state.auth = auth;
 
     let listener = TcpListener::bind((config.host, config.port))
         .map_err(|e| format!("cannot listen on {}:{}: {e}", config.host, config.port))?;
@@ -136,6 +168,19 @@ fn spawn_relay(settings: relay::RelaySettings, metrics: relay::RelayMetrics) -> 
         .spawn(move || runtime.block_on(relay::run(settings, metrics)))
         .map_err(|e| format!("event relay thread: {e}"))?;
     Ok(())
+}
+
+/// Forgets the rate-limit buckets of idle keys and addresses, every minute.
+fn spawn_rate_limit_cleanup(limits: RateLimits) {
+    std::thread::spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_secs(60));
+        limits.forget_idle();
+    });
+}
+
+/// Clap has checked the range; zero cannot reach here, one is the floor anyway.
+fn nonzero(value: u32) -> NonZeroU32 {
+    NonZeroU32::new(value).unwrap_or(NonZeroU32::MIN)
 }
 
 /// Deletes idempotency keys older than the retention, now and every 15 minutes.

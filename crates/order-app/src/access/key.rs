@@ -145,7 +145,7 @@ impl fmt::Debug for PresentedKey<'_> {
 }
 
 /// Why a request could not be authenticated. Every variant is a 401 at the
-/// HTTP edge; the codes tell a client what to fix.
+/// HTTP edge, with a code that tells a client what to fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum AuthFailure {
     /// No key was presented.
@@ -160,18 +160,6 @@ pub enum AuthFailure {
     /// The key was revoked.
     #[error("the API key has been revoked")]
     Revoked,
-}
-
-impl AuthFailure {
-    /// Stable code for API clients.
-    #[must_use]
-    pub const fn code(self) -> &'static str {
-        match self {
-            Self::Missing => "missing_api_key",
-            Self::Malformed | Self::Unknown => "invalid_api_key",
-            Self::Revoked => "revoked_api_key",
-        }
-    }
 }
 
 /// A stored API key: who it is (id, name), what it may do, whose orders it

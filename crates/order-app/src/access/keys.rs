@@ -349,7 +349,7 @@ mod tests {
         let err = mocks.build().authenticate("omk_short_key").unwrap_err();
         assert!(matches!(
             err,
-            AppError::Unauthenticated(ref failure) if failure.code() == "invalid_api_key"
+            AppError::Unauthenticated(AuthFailure::Malformed)
         ));
     }
 

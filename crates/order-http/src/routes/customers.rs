@@ -3,7 +3,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use order_app::idempotency::Outcome;
-use order_app::{AppError, CustomerService};
+use order_app::AppError;
 use order_domain::CustomerId;
 
 use crate::answer;
@@ -14,7 +14,8 @@ use crate::idempotency::{active_claim, replayed};
 use crate::paths::{CUSTOMER, CUSTOMERS};
 
 /// The customer use cases, as the handlers receive them.
-type Customers = web::Data<dyn CustomerService>;
+/// The customer use cases as this caller may use them.
+type Customers = crate::auth::CallerCustomers;
 
 routes! {
     post CUSTOMERS => create,

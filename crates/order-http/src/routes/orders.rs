@@ -24,7 +24,9 @@ use crate::paths::{
 };
 
 /// The order use cases, as the handlers receive them.
-type Orders = web::Data<dyn OrderService>;
+/// The order use cases as this caller may use them (restricted to its
+/// customer when its key is bound to one).
+type Orders = crate::auth::CallerOrders;
 
 routes! {
     post ORDERS => create,

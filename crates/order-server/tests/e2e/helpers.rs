@@ -3,6 +3,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -24,12 +25,22 @@ pub struct RunningServer {
     database: String,
     // A second server on another's database leaves the database alone.
     owns_database: bool,
+    /// Every line the server has logged so far.
+    pub logs: Arc<Mutex<Vec<String>>>,
 }
 
 impl RunningServer {
-    /// A server on a free port with a fresh database.
+    /// A server on a free port with a fresh database, authentication off:
+    /// the tests of everything but authentication speak to it without keys.
     pub fn start() -> Self {
         Self::start_with(|url| url.to_owned(), &[])
+    }
+
+    /// A server with API keys required (the production default), plus `env`.
+    pub fn start_with_auth(env: &[(&str, &str)]) -> Self {
+        let mut all = vec![("AUTH", "on")];
+        all.extend_from_slice(env);
+        Self::start_with(|url| url.to_owned(), &all)
     }
 
     /// Like [`RunningServer::start`], with the database URL the server gets
@@ -61,6 +72,7 @@ impl RunningServer {
             .env("LOG_FORMAT", "json")
             .env("RUST_LOG", "info")
             .env("DB_POOL_SIZE", "8")
+            .env("AUTH", "off")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -81,14 +93,22 @@ impl RunningServer {
                 break address.to_owned();
             }
         };
-        // Keep draining the log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        // Keep draining the log so the server never blocks on a full pipe,
+        // and keep it for the tests that read it.
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let kept = logs.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                kept.lock().unwrap().push(line);
+            }
+        });
         Self {
             child,
             base: format!("http://{address}"),
             admin_url,
             database,
             owns_database,
+            logs,
         }
     }
 
@@ -189,9 +209,24 @@ impl Client {
 
 impl RunningServer {
     pub fn client(&self) -> Client {
+        self.client_with_headers(reqwest::header::HeaderMap::new())
+    }
+
+    /// A client sending `Authorization: Bearer <key>` with every request.
+    pub fn client_with_key(&self, key: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::AUTHORIZATION,
+            format!("Bearer {key}").parse().unwrap(),
+        );
+        self.client_with_headers(headers)
+    }
+
+    fn client_with_headers(&self, headers: reqwest::header::HeaderMap) -> Client {
         Client {
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(60))
+                .default_headers(headers)
                 .build()
                 .unwrap(),
             base: self.base.clone(),

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod after_confirmation;
+mod auth;
 mod concurrency;
 mod events;
 mod flow;
