@@ -31,6 +31,7 @@ fn state(orders: MockOrderService) -> ApiState {
                 retention: chrono::Duration::hours(24),
             },
         ),
+        auth: order_http::auth::Auth::off(),
     }
 }
 

@@ -140,7 +140,11 @@ impl RunningServer {
         (
             output.status.success(),
             String::from_utf8_lossy(&output.stdout).into_owned(),
-            String::from_utf8_lossy(&output.stderr).into_owned(),
+            format!(
+                "{}(exit: {})",
+                String::from_utf8_lossy(&output.stderr),
+                output.status
+            ),
         )
     }
 
