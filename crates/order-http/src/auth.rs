@@ -125,7 +125,8 @@ impl std::fmt::Debug for Auth {
 #[must_use]
 pub fn required_scope(method: &Method, route: &str, protect_metrics: bool) -> Option<Scope> {
     /// Order actions that belong to the warehouse, not the shop.
-    const FULFILMENT: [&str; 4] = ["/process", "/fulfill", "/ship", "/deliver"];
+    /// Fulfilment covers `/fulfill` and `/fulfillments/...` alike.
+    const FULFILMENT: [&str; 4] = ["/process", "/fulfil", "/ship", "/deliver"];
     let reading = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
     if route == "/metrics" {
         return protect_metrics.then_some(Scope::Admin);
@@ -133,7 +134,7 @@ pub fn required_scope(method: &Method, route: &str, protect_metrics: bool) -> Op
     if let Some(rest) = route.strip_prefix("/api/v1/order-mgmt/orders") {
         return Some(if reading {
             Scope::OrdersRead
-        } else if FULFILMENT.iter().any(|action| rest.ends_with(action)) {
+        } else if FULFILMENT.iter().any(|action| rest.contains(action)) {
             Scope::OrdersFulfil
         } else {
             Scope::OrdersWrite
@@ -480,6 +481,21 @@ mod tests {
             (
                 &post,
                 format!("{orders}/{{id}}/discounts"),
+                Some(Scope::OrdersWrite),
+            ),
+            (
+                &post,
+                format!("{orders}/{{id}}/fulfillments"),
+                Some(Scope::OrdersFulfil),
+            ),
+            (
+                &get,
+                format!("{orders}/{{id}}/fulfillments/{{fulfillment_id}}"),
+                Some(Scope::OrdersRead),
+            ),
+            (
+                &post,
+                format!("{orders}/{{id}}/returns"),
                 Some(Scope::OrdersWrite),
             ),
             (

@@ -2,7 +2,6 @@
 //! processing order in parts, and taking shipped units back.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use order_app::OrderService;
 use order_domain::{FulfillmentId, ReturnId};
 
 use super::orders::{order_id, write_once};
@@ -13,7 +12,9 @@ use crate::extract::{blocking, path_uuid, JsonBody};
 use crate::paths::{FULFILLMENT, FULFILLMENTS, RETURN, RETURNS};
 
 /// The order use cases, as the handlers receive them.
-type Orders = web::Data<dyn OrderService>;
+/// The order use cases as this caller may use them (restricted to its
+/// customer when its key is bound to one).
+type Orders = crate::auth::CallerOrders;
 
 routes! {
     post FULFILLMENTS => create_fulfillment,
