@@ -233,3 +233,76 @@ fn a_committed_edit_after_a_shipment_reads_back_equal() {
         Some(order.clone())
     );
 }
+
+#[test]
+fn an_edit_commit_racing_a_shipment_applies_both_consistently_or_refuses_one() {
+    let db = TestDatabase::new();
+    let store = Arc::new(db.store_with_pool_size(4));
+    for _ in 0..10 {
+        let (order, a, b) = processing(&store);
+        let id = order.id();
+        let base = order.version();
+        // The edit was begun (and its change staged) against `base`.
+        let mut edit = order
+            .begin_edit(order_domain::EditId::from_uuid(Uuid::now_v7()), at(5))
+            .unwrap();
+        order
+            .stage_edit(
+                &mut edit,
+                order_domain::EditChange::SetQuantity {
+                    line_id: b,
+                    quantity: Quantity::new(1).unwrap(),
+                },
+                at(5),
+            )
+            .unwrap();
+        let committer = {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                let mut current = store.orders().find_by_id(id).unwrap().unwrap();
+                let version = current.version();
+                current.commit_edit(&mut edit, at(6))?;
+                store
+                    .orders()
+                    .update(&current, version, None)
+                    .map_err(|e| DomainError::CorruptOrder(format!("{e:?}")))
+            })
+        };
+        let shipper = {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                let mut current = store.orders().find_by_id(id).unwrap().unwrap();
+                let version = current.version();
+                current.create_fulfillment(ship(vec![lq(a, 1)]), at(6))?;
+                store
+                    .orders()
+                    .update(&current, version, None)
+                    .map_err(|e| DomainError::CorruptOrder(format!("{e:?}")))
+            })
+        };
+        let (edited, shipped) = (committer.join().unwrap(), shipper.join().unwrap());
+        let stored = store.orders().find_by_id(id).unwrap().unwrap();
+        // The edit only ever commits onto `base`: a shipment first makes it
+        // stale (edit_stale) or its save loses the compare-and-set (Conflict).
+        assert!(edited.is_ok() || shipped.is_ok(), "{edited:?} {shipped:?}");
+        assert_eq!(
+            stored.line(b).unwrap().quantity().get(),
+            if edited.is_ok() { 1 } else { 3 }
+        );
+        assert_eq!(
+            stored.progress(a).unwrap().shipped,
+            u32::from(shipped.is_ok())
+        );
+        assert_eq!(
+            stored.version(),
+            base + u64::from(edited.is_ok()) + u64::from(shipped.is_ok())
+        );
+        if let Err(e) = &edited {
+            assert!(
+                matches!(e, DomainError::EditStale { .. })
+                    || matches!(e, DomainError::CorruptOrder(m) if m.contains("Conflict")),
+                "{e:?}"
+            );
+        }
+    }
+}
