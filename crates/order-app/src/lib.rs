@@ -16,7 +16,7 @@
 //! use std::sync::Arc;
 //! use order_app::ports::*;
 //! use order_app::{CreateOrder, OrderPorts, Orders};
-//! use order_domain::{Currency, CustomerId, OrderNumber};
+//! use order_domain::{Actor, Currency, CustomerId, OrderNumber};
 //!
 //! let mut customers = MockCustomerDirectory::new();
 //! customers.expect_exists().return_const(Ok(true));
@@ -37,6 +37,7 @@
 //!         customer_id: CustomerId::from_uuid(uuid::Uuid::now_v7()),
 //!         company_id: None,
 //!         currency: Currency::USD,
+//!         actor: Actor::anonymous(),
 //!     }, None)
 //!     .unwrap();
 //! assert!(order.number().to_string().ends_with("-000001"));

@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::{
-    CompanyId, Currency, CustomerId, DiscountId, DiscountValue, EditDiff, EditId, FulfillmentId,
-    FulfillmentStatus, LineId, LineQuantity, Money, OrderId, OrderNumber, OrderStatus, OrderTotals,
-    ProductId, Quantity, ReturnId, ReturnLine, ReturnStatus,
+    Actor, CompanyId, Currency, CustomerId, DiscountId, DiscountValue, EditDiff, EditId,
+    FulfillmentId, FulfillmentStatus, LineId, LineQuantity, Money, OrderId, OrderNumber,
+    OrderStatus, OrderTotals, ProductId, Quantity, ReturnId, ReturnLine, ReturnStatus,
 };
 
 /// One fact about one order. `version` is the order's version right after the
@@ -19,6 +19,8 @@ pub struct OrderEvent {
     pub version: u64,
     /// When the change happened (the time the caller passed in).
     pub occurred_at: DateTime<Utc>,
+    /// Who made it (see [`crate::Order::attribute_pending_events`]).
+    pub actor: Actor,
     /// What happened.
     pub kind: OrderEventKind,
 }

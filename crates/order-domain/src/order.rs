@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use crate::line::clean_text;
 use crate::{
-    price_order, CompanyId, Currency, CustomerId, Discount, DiscountId, DiscountSnapshot,
+    price_order, Actor, CompanyId, Currency, CustomerId, Discount, DiscountId, DiscountSnapshot,
     DiscountValue, DomainError, Fulfillment, FulfillmentSnapshot, LineId, LineSnapshot, Money,
     NewDiscount, NewLine, OrderAction, OrderEvent, OrderEventKind, OrderId, OrderLine, OrderNumber,
     OrderStatus, OrderTotals, PricingLine, Quantity, Return, ReturnSnapshot, TaxMode,
@@ -690,6 +690,15 @@ impl Order {
         !self.status.is_terminal() && self.deleted_at.is_none() && self.fulfillments.is_empty()
     }
 
+    /// Says who made the changes recorded since the last [`Order::take_events`]:
+    /// the use case calls it once it knows the caller, before saving. Events
+    /// are recorded as [`Actor::anonymous`] until then.
+    pub fn attribute_pending_events(&mut self, actor: &Actor) {
+        for event in &mut self.events {
+            event.actor.clone_from(actor);
+        }
+    }
+
     /// Hands out the events recorded since the last call, oldest first.
     pub fn take_events(&mut self) -> Vec<OrderEvent> {
         std::mem::take(&mut self.events)
@@ -940,6 +949,7 @@ impl Order {
             order_id: self.id,
             version: self.version,
             occurred_at: now,
+            actor: Actor::anonymous(),
             kind,
         });
     }

@@ -13,14 +13,10 @@ use crate::{
 
 impl EventEnvelope {
     /// The envelope of `event`, raised by `order` (whose number and customer
-    /// never change), made by `actor`, published under the id `id`.
+    /// never change), published under the id `id`.
     #[must_use]
-    pub fn from_domain(
-        order: &domain::Order,
-        event: &domain::OrderEvent,
-        id: Uuid,
-        actor: &domain::Actor,
-    ) -> Self {
+    pub fn from_domain(order: &domain::Order, event: &domain::OrderEvent, id: Uuid) -> Self {
+        let actor = &event.actor;
         let reason = match &event.kind {
             domain::OrderEventKind::Cancelled { reason, .. } => reason.clone(),
             domain::OrderEventKind::ReturnCreated { reason, .. } => Some(reason.clone()),

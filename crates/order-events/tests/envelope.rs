@@ -15,10 +15,11 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 fn envelopes(order: &mut Order, actor: &Actor) -> Vec<EventEnvelope> {
+    order.attribute_pending_events(actor);
     order
         .take_events()
         .iter()
-        .map(|e| EventEnvelope::from_domain(order, e, Uuid::now_v7(), actor))
+        .map(|e| EventEnvelope::from_domain(order, e, Uuid::now_v7()))
         .collect()
 }
 

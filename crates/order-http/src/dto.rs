@@ -39,6 +39,8 @@ impl CreateOrderRequest {
             customer_id: CustomerId::from_uuid(self.customer_id),
             company_id: self.company_id.map(CompanyId::from_uuid),
             currency: Currency::from_code(&self.currency).map_err(order_app::AppError::from)?,
+            // The handler sets who creates it (`X-Actor`).
+            actor: order_domain::Actor::anonymous(),
         })
     }
 }

@@ -213,6 +213,30 @@ pub fn page_query(req: &HttpRequest) -> Result<PageRequest, ApiError> {
         .into_page()
 }
 
+/// The request header naming who makes a change, until callers are
+/// authenticated (then the authenticated key names them).
+pub const ACTOR_HEADER: &str = "X-Actor";
+
+/// Who makes the change a request asks for: `X-Actor` (trimmed, 1-200
+/// characters, no control characters), or `anonymous` without the header.
+///
+/// # Errors
+/// `invalid_parameter` (400) naming `X-Actor`.
+pub fn actor(req: &HttpRequest) -> Result<order_domain::Actor, ApiError> {
+    let Some(value) = req.headers().get(ACTOR_HEADER) else {
+        return Ok(order_domain::Actor::anonymous());
+    };
+    let invalid = |detail: String| ApiError::BadRequest {
+        code: "invalid_parameter",
+        field: Some(ACTOR_HEADER.to_owned()),
+        detail,
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| invalid("X-Actor must be visible ASCII text".to_owned()))?;
+    order_domain::Actor::new(text, None).map_err(|e| invalid(format!("X-Actor {e}")))
+}
+
 /// `?after=<sequence>&limit=` of an order's history.
 #[derive(Debug, Deserialize)]
 struct EventsQuery {

@@ -260,6 +260,31 @@ mod tests {
         let write = Write {
             expected_version: None,
             claim: Some(claim),
+            ..Write::default()
+        };
+        assert!(ports.build().add_line(id, cmd(1, 1), write).is_ok());
+    }
+
+    #[test]
+    fn the_writer_is_recorded_on_the_event_it_stores() {
+        let order = pending_order();
+        let id = order.id();
+        let mut ports = Ports::new();
+        ports
+            .orders
+            .expect_find_by_id()
+            .returning(move |_| Ok(Some(order.clone())));
+        ports
+            .orders
+            .expect_update()
+            .withf(|o, _, _| {
+                o.pending_events().len() == 1 && o.pending_events()[0].actor.id() == "clerk-7"
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let write = Write {
+            actor: order_domain::Actor::new("clerk-7", None).unwrap(),
+            ..Write::default()
         };
         assert!(ports.build().add_line(id, cmd(1, 1), write).is_ok());
     }

@@ -1,7 +1,7 @@
 //! Create an order for an existing customer.
 
 use chrono::Datelike;
-use order_domain::{CompanyId, Currency, CustomerId, NewOrder, Order, OrderId, TaxMode};
+use order_domain::{Actor, CompanyId, Currency, CustomerId, NewOrder, Order, OrderId, TaxMode};
 
 use super::Orders;
 use crate::idempotency::{ClaimedKey, Receipt};
@@ -16,6 +16,8 @@ pub struct CreateOrder {
     pub company_id: Option<CompanyId>,
     /// The order's currency.
     pub currency: Currency,
+    /// Who creates it (recorded on its first event).
+    pub actor: Actor,
 }
 
 impl Orders {
@@ -50,6 +52,7 @@ impl Orders {
             },
             now,
         );
+        order.attribute_pending_events(&cmd.actor);
         let receipt = claim.map(|claim| Receipt { claim, line: None });
         self.ports.orders.insert(&order, receipt.as_ref())?;
         order.take_events();
@@ -69,6 +72,7 @@ mod tests {
             customer_id: customer(),
             company_id: None,
             currency: Currency::USD,
+            actor: Actor::anonymous(),
         }
     }
 
@@ -97,6 +101,26 @@ mod tests {
             order.pending_events().is_empty(),
             "events were handed to the repository"
         );
+    }
+
+    #[test]
+    fn the_creator_is_recorded_on_the_created_event() {
+        let mut ports = Ports::new();
+        ports
+            .numbers
+            .expect_next_number()
+            .returning(|y| Ok(number(y, 1)));
+        ports
+            .orders
+            .expect_insert()
+            .withf(|o, _| o.pending_events()[0].actor.name() == "Ada")
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let cmd = CreateOrder {
+            actor: Actor::new("clerk-7", Some("Ada")).unwrap(),
+            ..cmd()
+        };
+        assert!(ports.build().create(cmd, None).is_ok());
     }
 
     #[test]

@@ -23,7 +23,7 @@ mod update_line;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use order_domain::{CustomerId, DomainError, LineId, Order, OrderId};
+use order_domain::{Actor, CustomerId, DomainError, LineId, Order, OrderId};
 
 use crate::idempotency::{ClaimedKey, Receipt};
 use crate::ports::{Clock, CustomerDirectory, IdGenerator, OrderNumberAllocator, OrderRepository};
@@ -43,6 +43,8 @@ pub struct Write {
     /// Complete this idempotency claim with the written order, in the
     /// write's transaction.
     pub claim: Option<ClaimedKey>,
+    /// Who makes the change; recorded on its event (anonymous by default).
+    pub actor: Actor,
 }
 
 impl Write {
@@ -51,7 +53,7 @@ impl Write {
     pub fn if_version(version: u64) -> Self {
         Self {
             expected_version: Some(version),
-            claim: None,
+            ..Self::default()
         }
     }
 }
@@ -196,6 +198,7 @@ impl Orders {
                 // A no-op (e.g. setting the quantity a line already has): nothing to write.
                 return Ok((order, value));
             }
+            order.attribute_pending_events(&write.actor);
             let receipt = write.claim.clone().map(|claim| Receipt {
                 claim,
                 line: value.line(),

@@ -15,7 +15,8 @@ use crate::dto::{
 };
 use crate::error::ApiError;
 use crate::extract::{
-    blocking, etag, events_query, if_match, page_query, path_uuid, JsonBody, OptionalJsonBody,
+    actor, blocking, etag, events_query, if_match, page_query, path_uuid, JsonBody,
+    OptionalJsonBody,
 };
 use crate::idempotency::{active_claim, replayed};
 use crate::paths::{
@@ -68,6 +69,7 @@ fn write(req: &HttpRequest) -> Result<Write, ApiError> {
     Ok(Write {
         expected_version: if_match(req)?,
         claim: active_claim(req),
+        actor: actor(req)?,
     })
 }
 
@@ -110,7 +112,8 @@ pub(crate) async fn create(
     req: HttpRequest,
     body: JsonBody<CreateOrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let cmd = body.0.try_into_domain()?;
+    let mut cmd = body.0.try_into_domain()?;
+    cmd.actor = actor(&req)?;
     let (order, _) = write_once(orders, &req, |orders, write| {
         orders.create(cmd, write.claim).map(|order| (order, None))
     })

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use order_app::RepositoryError;
-use order_domain::{Actor, Order};
+use order_domain::Order;
 use order_events::EventEnvelope;
 use serde_json::Value;
 use uuid::Uuid;
@@ -30,14 +30,14 @@ pub(crate) struct NewEventRow {
 }
 
 impl NewEventRow {
-    /// The rows of the order's pending events, oldest first, made by `actor`.
-    pub fn from_order(order: &Order, actor: &Actor) -> Result<Vec<Self>, RepositoryError> {
+    /// The rows of the order's pending events, oldest first.
+    pub fn from_order(order: &Order) -> Result<Vec<Self>, RepositoryError> {
         order
             .pending_events()
             .iter()
             .map(|event| {
                 // UUID v7: time-ordered like the events, unique across servers.
-                let envelope = EventEnvelope::from_domain(order, event, Uuid::now_v7(), actor);
+                let envelope = EventEnvelope::from_domain(order, event, Uuid::now_v7());
                 let payload = serde_json::to_value(&envelope).map_err(|e| {
                     RepositoryError::Unexpected(format!("event {} as JSON: {e}", envelope.id))
                 })?;
@@ -91,8 +91,8 @@ mod tests {
                 now,
             )
             .unwrap();
-        let actor = Actor::new("clerk-7", Some("Ada")).unwrap();
-        let rows = NewEventRow::from_order(&order, &actor).unwrap();
+        order.attribute_pending_events(&order_domain::Actor::new("clerk-7", Some("Ada")).unwrap());
+        let rows = NewEventRow::from_order(&order).unwrap();
         assert_eq!(rows.len(), 2);
         let added = &rows[1];
         assert_eq!(added.event_type, "order.line_added");

@@ -27,7 +27,7 @@ use diesel::upsert::excluded;
 use order_app::idempotency::Receipt;
 use order_app::ports::OrderRepository;
 use order_app::{OrderFilter, Page, PageRequest, RecordedEvent, RepositoryError, StoredHistory};
-use order_domain::{Actor, Order, OrderEventKind, OrderId, OrderNumber};
+use order_domain::{Order, OrderEventKind, OrderId, OrderNumber};
 use uuid::Uuid;
 
 use self::events::NewEventRow;
@@ -113,7 +113,7 @@ impl OrderRepository for PgOrderRepository {
     fn insert(&self, order: &Order, receipt: Option<&Receipt>) -> Result<(), RepositoryError> {
         let row = NewOrderRow::from_order(order)?;
         let lines = NewLineRow::from_order(order)?;
-        let events = NewEventRow::from_order(order, &Actor::anonymous())?;
+        let events = NewEventRow::from_order(order)?;
         let shipped = shipments::NewRows::of(order)?;
         // A replay restores the order from its outcome: it needs them all.
         let replay_shipments = receipt
@@ -311,7 +311,7 @@ impl OrderRepository for PgOrderRepository {
         let row = NewOrderRow::from_order(order)?;
         let lines = NewLineRow::from_order(order)?;
         let line_ids: Vec<Uuid> = lines.iter().map(|line| line.id).collect();
-        let events = NewEventRow::from_order(order, &Actor::anonymous())?;
+        let events = NewEventRow::from_order(order)?;
         let touched = LinesTouched::by(order);
         let shipped = shipments::NewRows::of(order)?;
         // A replay restores the order from its outcome: it needs them all.

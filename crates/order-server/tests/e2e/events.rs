@@ -372,3 +372,90 @@ async fn a_failed_change_leaves_no_event_and_without_nats_events_wait_in_the_out
     assert_eq!(status, 409);
     assert_eq!(outbox(&server), (2, 2), "no event from any failed change");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_history_shows_actor_reason_and_before_after_and_resumes_after_a_sequence() {
+    let server = RunningServer::start();
+    let api = server.client();
+    let customer = api.customer().await;
+    let order = api.order(&customer).await;
+    api.line(&order, 3, 10_000).await;
+    let cancel = api
+        .http
+        .post(format!("{}{ORDERS}/{order}/cancel", server.base))
+        .header("X-Actor", "clerk-7")
+        .json(&json!({"reason": "customer changed their mind"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status().as_u16(), 200);
+    let (status, _) = api.delete(&format!("{ORDERS}/{order}")).await;
+    assert!(status == 200 || status == 204, "{status}");
+
+    // Soft-deleted, and its history still readable.
+    let (status, body) = api.get(&format!("{ORDERS}/{order}/events")).await;
+    assert_eq!(status, 200, "{body}");
+    let events = body["data"].as_array().unwrap();
+    let types: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(
+        types,
+        [
+            "order.created",
+            "order.line_added",
+            "order.cancelled",
+            "order.deleted"
+        ]
+    );
+    assert_eq!(body["next_after"], Value::Null);
+    assert_eq!(events[0]["actor"]["id"], "anonymous");
+    let cancelled = &events[2];
+    assert_eq!(
+        cancelled["actor"],
+        json!({"id": "clerk-7", "name": "clerk-7"})
+    );
+    assert_eq!(cancelled["reason"], "customer changed their mind");
+    assert_eq!(
+        cancelled["data"]["status"],
+        json!({"before": "pending", "after": "cancelled"})
+    );
+    assert_eq!(events[1]["data"]["totals"]["before"]["total"]["amount"], 0);
+    assert_eq!(
+        events[1]["data"]["totals"]["after"]["total"]["amount"],
+        30_000
+    );
+    assert_eq!(events[3]["data"]["status"], "cancelled");
+
+    // Pages resume exactly after the given sequence.
+    let (_, page) = api
+        .get(&format!("{ORDERS}/{order}/events?after=1&limit=2"))
+        .await;
+    let sequences: Vec<u64> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["sequence"].as_u64().unwrap())
+        .collect();
+    assert_eq!(sequences, [2, 3]);
+    assert_eq!(page["next_after"], 3);
+    let (_, rest) = api.get(&format!("{ORDERS}/{order}/events?after=3")).await;
+    assert_eq!(rest["data"][0]["sequence"], 4);
+    assert_eq!(rest["data"].as_array().unwrap().len(), 1);
+
+    // A bad X-Actor is refused before anything changes.
+    let bad = api
+        .http
+        .post(format!(
+            "{}{ORDERS}/{}/cancel",
+            server.base,
+            api.order(&customer).await
+        ))
+        .header("X-Actor", "   ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
+    let (status, _) = api
+        .get(&format!("{ORDERS}/{}/events", uuid::Uuid::now_v7()))
+        .await;
+    assert_eq!(status, 404);
+}
