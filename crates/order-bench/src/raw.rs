@@ -50,7 +50,8 @@ const ORDER_COLUMNS: &str =
     \"order_mgmt_orders\".\"updated_at\", \"order_mgmt_orders\".\"deleted_at\", \
     \"order_mgmt_orders\".\"confirmed_at\", \"order_mgmt_orders\".\"processing_started_at\", \
     \"order_mgmt_orders\".\"fulfilled_at\", \"order_mgmt_orders\".\"cancelled_at\", \
-    \"order_mgmt_orders\".\"cancellation_reason\"";
+    \"order_mgmt_orders\".\"cancellation_reason\", \"order_mgmt_orders\".\"prices_include_tax\", \
+    \"order_mgmt_orders\".\"discounts\"";
 
 /// Columns of a line row, in `LineRow` order.
 const LINE_COLUMNS: &str =
@@ -58,7 +59,10 @@ const LINE_COLUMNS: &str =
     \"order_mgmt_order_lines\".\"product_id\", \"order_mgmt_order_lines\".\"quantity\", \
     \"order_mgmt_order_lines\".\"unit_price\", \"order_mgmt_order_lines\".\"subtotal\", \
     \"order_mgmt_order_lines\".\"description\", \"order_mgmt_order_lines\".\"sku\", \
-    \"order_mgmt_order_lines\".\"created_at\", \"order_mgmt_order_lines\".\"updated_at\"";
+    \"order_mgmt_order_lines\".\"created_at\", \"order_mgmt_order_lines\".\"updated_at\", \
+    \"order_mgmt_order_lines\".\"tax_rate_millionths\", \"order_mgmt_order_lines\".\"tax_category\", \
+    \"order_mgmt_order_lines\".\"discount\", \"order_mgmt_order_lines\".\"tax\", \
+    \"order_mgmt_order_lines\".\"total\"";
 
 /// The read transaction of `read_consistent` (lists only, since an order is
 /// read with one statement).
@@ -95,8 +99,9 @@ fn insert_order_sql() -> String {
     "INSERT INTO \"order_mgmt_orders\" (\"id\", \"order_number\", \"customer_id\", \"company_id\", \
      \"status\", \"currency\", \"subtotal\", \"tax\", \"discount\", \"total\", \"version\", \
      \"created_at\", \"updated_at\", \"deleted_at\", \"confirmed_at\", \"processing_started_at\", \
-     \"fulfilled_at\", \"cancelled_at\", \"cancellation_reason\") VALUES ($1, $2, $3, DEFAULT, $4, $5, \
-     $6, $7, $8, $9, $10, $11, $12, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT, DEFAULT)"
+     \"fulfilled_at\", \"cancelled_at\", \"cancellation_reason\", \"prices_include_tax\", \"discounts\") \
+     VALUES ($1, $2, $3, DEFAULT, $4, $5, $6, $7, $8, $9, $10, $11, $12, DEFAULT, DEFAULT, DEFAULT, \
+     DEFAULT, DEFAULT, DEFAULT, $13, $14)"
         .to_owned()
 }
 
@@ -173,19 +178,20 @@ fn update_order_sql() -> String {
     "UPDATE \"order_mgmt_orders\" SET \"status\" = $1, \"subtotal\" = $2, \"tax\" = $3, \
      \"discount\" = $4, \"total\" = $5, \"version\" = $6, \"updated_at\" = $7, \"deleted_at\" = $8, \
      \"confirmed_at\" = $9, \"processing_started_at\" = $10, \"fulfilled_at\" = $11, \
-     \"cancelled_at\" = $12, \"cancellation_reason\" = $13 WHERE (((\"order_mgmt_orders\".\"id\" = $14) \
-     AND (\"order_mgmt_orders\".\"version\" = $15)) AND (\"order_mgmt_orders\".\"deleted_at\" IS NULL))"
+     \"cancelled_at\" = $12, \"cancellation_reason\" = $13, \"discounts\" = $14 \
+     WHERE (((\"order_mgmt_orders\".\"id\" = $15) AND (\"order_mgmt_orders\".\"version\" = $16)) \
+     AND (\"order_mgmt_orders\".\"deleted_at\" IS NULL))"
         .to_owned()
 }
 
-/// The upsert of `upsert_changed_lines` for `n` lines without description
-/// and SKU (diesel writes `DEFAULT` for them).
+/// The upsert of `upsert_changed_lines` for `n` lines without description,
+/// SKU and tax category (diesel writes `DEFAULT` for them).
 fn upsert_lines_sql(n: usize) -> String {
     let values: Vec<String> = (0..n)
         .map(|i| {
-            let p = |k: usize| format!("${}", i * 8 + k);
+            let p = |k: usize| format!("${}", i * 12 + k);
             format!(
-                "({}, {}, {}, {}, {}, {}, DEFAULT, DEFAULT, {}, {})",
+                "({}, {}, {}, {}, {}, {}, DEFAULT, DEFAULT, {}, {}, {}, DEFAULT, {}, {}, {})",
                 p(1),
                 p(2),
                 p(3),
@@ -193,23 +199,36 @@ fn upsert_lines_sql(n: usize) -> String {
                 p(5),
                 p(6),
                 p(7),
-                p(8)
+                p(8),
+                p(9),
+                p(10),
+                p(11),
+                p(12)
             )
         })
         .collect();
     format!(
         "INSERT INTO \"order_mgmt_order_lines\" (\"id\", \"order_id\", \"product_id\", \"quantity\", \
-         \"unit_price\", \"subtotal\", \"description\", \"sku\", \"created_at\", \"updated_at\") VALUES {} \
+         \"unit_price\", \"subtotal\", \"description\", \"sku\", \"created_at\", \"updated_at\", \
+         \"tax_rate_millionths\", \"tax_category\", \"discount\", \"tax\", \"total\") VALUES {} \
          ON CONFLICT (\"id\") DO UPDATE SET \"quantity\" = excluded.\"quantity\", \"unit_price\" = \
          excluded.\"unit_price\", \"subtotal\" = excluded.\"subtotal\", \"description\" = \
-         excluded.\"description\", \"sku\" = excluded.\"sku\", \"updated_at\" = excluded.\"updated_at\" \
+         excluded.\"description\", \"sku\" = excluded.\"sku\", \"updated_at\" = excluded.\"updated_at\", \
+         \"tax_rate_millionths\" = excluded.\"tax_rate_millionths\", \"tax_category\" = \
+         excluded.\"tax_category\", \"discount\" = excluded.\"discount\", \"tax\" = excluded.\"tax\", \
+         \"total\" = excluded.\"total\" \
          WHERE ((\"order_mgmt_order_lines\".\"order_id\" = excluded.\"order_id\") AND \
-         ((((((\"order_mgmt_order_lines\".\"quantity\" != excluded.\"quantity\") OR \
+         (((((((((((\"order_mgmt_order_lines\".\"quantity\" != excluded.\"quantity\") OR \
          (\"order_mgmt_order_lines\".\"unit_price\" != excluded.\"unit_price\")) OR \
          (\"order_mgmt_order_lines\".\"subtotal\" != excluded.\"subtotal\")) OR \
          (\"order_mgmt_order_lines\".\"description\" IS DISTINCT FROM excluded.\"description\")) OR \
          (\"order_mgmt_order_lines\".\"sku\" IS DISTINCT FROM excluded.\"sku\")) OR \
-         (\"order_mgmt_order_lines\".\"updated_at\" != excluded.\"updated_at\")))",
+         (\"order_mgmt_order_lines\".\"updated_at\" != excluded.\"updated_at\")) OR \
+         (\"order_mgmt_order_lines\".\"tax_rate_millionths\" != excluded.\"tax_rate_millionths\")) OR \
+         (\"order_mgmt_order_lines\".\"tax_category\" IS DISTINCT FROM excluded.\"tax_category\")) OR \
+         (\"order_mgmt_order_lines\".\"discount\" != excluded.\"discount\")) OR \
+         (\"order_mgmt_order_lines\".\"tax\" != excluded.\"tax\")) OR \
+         (\"order_mgmt_order_lines\".\"total\" != excluded.\"total\")))",
         values.join(", ")
     )
 }
@@ -369,13 +388,26 @@ impl RawConnection {
         let counter = self.next_counter().await?;
         let number = format!("ORD-{}-{counter:06}", now.year());
         let id = Uuid::now_v7();
+        let no_discounts = json!([]);
         self.client.batch_execute("BEGIN").await?;
         self.client
             .execute(
                 &self.insert_order,
                 &[
-                    &id, &number, &customer, &"pending", &"USD", &0_i64, &0_i64, &0_i64, &0_i64,
-                    &1_i64, &now, &now,
+                    &id,
+                    &number,
+                    &customer,
+                    &"pending",
+                    &"USD",
+                    &0_i64,
+                    &0_i64,
+                    &0_i64,
+                    &0_i64,
+                    &1_i64,
+                    &now,
+                    &now,
+                    &false,
+                    &no_discounts,
                 ],
             )
             .await?;
@@ -574,6 +606,7 @@ impl RawConnection {
         };
         let none_time: Option<DateTime<Utc>> = None;
         let none_text: Option<String> = None;
+        let no_discounts = json!([]);
         self.client.batch_execute("BEGIN").await?;
         let updated = self
             .client
@@ -593,6 +626,7 @@ impl RawConnection {
                     &order.fulfilled_at,
                     &none_time,
                     &none_text,
+                    &no_discounts,
                     &order.id,
                     &expected,
                 ],
@@ -610,10 +644,12 @@ impl RawConnection {
                 .and_then(|i| self.upsert_lines.get(i))
                 .ok_or_else(|| anyhow::anyhow!("no upsert for {} lines", order.lines.len()))?;
             let subtotals: Vec<i64> = order.lines.iter().map(|l| i64::from(l.2) * l.3).collect();
+            let (untaxed, zero) = (0_i32, 0_i64);
             let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
             for (line, subtotal) in order.lines.iter().zip(&subtotals) {
                 params.extend_from_slice(&[
                     &line.0, &order.id, &line.1, &line.2, &line.3, subtotal, &line.4, &line.4,
+                    &untaxed, &zero, &zero, subtotal,
                 ]);
             }
             self.client.execute(upsert, &params).await?;
@@ -739,9 +775,10 @@ mod tests {
     fn upserts_number_their_parameters_per_line() {
         let sql = upsert_lines_sql(2);
         assert!(sql.contains(
-            "($1, $2, $3, $4, $5, $6, DEFAULT, DEFAULT, $7, $8), ($9, $10, $11, $12, $13, $14, DEFAULT, DEFAULT, $15, $16)"
+            "($1, $2, $3, $4, $5, $6, DEFAULT, DEFAULT, $7, $8, $9, DEFAULT, $10, $11, $12), \
+             ($13, $14, $15, $16, $17, $18, DEFAULT, DEFAULT, $19, $20, $21, DEFAULT, $22, $23, $24)"
         ));
-        assert!(!sql.contains("$17"));
+        assert!(!sql.contains("$25"));
     }
 
     #[test]

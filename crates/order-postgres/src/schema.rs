@@ -106,6 +106,11 @@ diesel::table! {
         sku -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        tax_rate_millionths -> Int4,
+        tax_category -> Nullable<Text>,
+        discount -> Int8,
+        tax -> Int8,
+        total -> Int8,
         shipped_quantity -> Int4,
         returned_quantity -> Int4,
     }
@@ -133,6 +138,8 @@ diesel::table! {
         fulfilled_at -> Nullable<Timestamptz>,
         cancelled_at -> Nullable<Timestamptz>,
         cancellation_reason -> Nullable<Text>,
+        prices_include_tax -> Bool,
+        discounts -> Jsonb,
     }
 }
 

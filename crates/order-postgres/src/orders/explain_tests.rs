@@ -41,8 +41,8 @@ SELECT gen_random_uuid(), 'ORD-2025-' || lpad(g::text, 6, '0'), c.ids[1 + g % 10
 FROM generate_series(1, 5000) AS g, c;
 
 INSERT INTO order_mgmt_order_lines (
-    id, order_id, product_id, quantity, unit_price, subtotal, created_at, updated_at)
-SELECT gen_random_uuid(), o.id, gen_random_uuid(), 1, 1000, 1000, o.created_at, o.created_at
+    id, order_id, product_id, quantity, unit_price, subtotal, total, created_at, updated_at)
+SELECT gen_random_uuid(), o.id, gen_random_uuid(), 1, 1000, 1000, 1000, o.created_at, o.created_at
 FROM order_mgmt_orders AS o, generate_series(1, 2);
 
 ANALYZE;

@@ -11,6 +11,7 @@
 //!   port's concurrency contract: a concurrent update is never lost, the
 //!   loser gets `Conflict` and nothing it sent is written.
 
+mod discounts;
 mod events;
 #[cfg(all(test, feature = "testing"))]
 mod explain_tests;
@@ -475,21 +476,27 @@ impl LinesTouched {
             };
         }
         let any = |f: fn(&OrderEventKind) -> bool| events.iter().any(|e| f(&e.kind));
+        let removed = any(|k| {
+            matches!(
+                k,
+                OrderEventKind::LineRemoved { .. } | OrderEventKind::Edited { .. }
+            )
+        });
         Self {
-            removed: any(|k| {
-                matches!(
-                    k,
-                    OrderEventKind::LineRemoved { .. } | OrderEventKind::Edited { .. }
-                )
-            }),
-            written: any(|k| {
-                matches!(
-                    k,
-                    OrderEventKind::LineAdded { .. }
-                        | OrderEventKind::LineUpdated { .. }
-                        | OrderEventKind::Edited { .. }
-                )
-            }),
+            removed,
+            // A discount re-allocates every line's share (and so its tax and
+            // total); so does removing a line while discounts are on the order.
+            written: (removed && !order.discounts().is_empty())
+                || any(|k| {
+                    matches!(
+                        k,
+                        OrderEventKind::LineAdded { .. }
+                            | OrderEventKind::LineUpdated { .. }
+                            | OrderEventKind::Edited { .. }
+                            | OrderEventKind::DiscountAdded { .. }
+                            | OrderEventKind::DiscountRemoved { .. }
+                    )
+                }),
         }
     }
 }
@@ -541,6 +548,11 @@ fn upsert_changed_lines(conn: &mut PgConnection, lines: &[NewLineRow]) -> QueryR
             l::description.eq(excluded(l::description)),
             l::sku.eq(excluded(l::sku)),
             l::updated_at.eq(excluded(l::updated_at)),
+            l::tax_rate_millionths.eq(excluded(l::tax_rate_millionths)),
+            l::tax_category.eq(excluded(l::tax_category)),
+            l::discount.eq(excluded(l::discount)),
+            l::tax.eq(excluded(l::tax)),
+            l::total.eq(excluded(l::total)),
         ));
     // Never touch a line of another order, and only lines that changed.
     let changed = l::quantity
@@ -549,6 +561,11 @@ fn upsert_changed_lines(conn: &mut PgConnection, lines: &[NewLineRow]) -> QueryR
         .or(l::subtotal.ne(excluded(l::subtotal)))
         .or(l::description.is_distinct_from(excluded(l::description)))
         .or(l::sku.is_distinct_from(excluded(l::sku)))
-        .or(l::updated_at.ne(excluded(l::updated_at)));
+        .or(l::updated_at.ne(excluded(l::updated_at)))
+        .or(l::tax_rate_millionths.ne(excluded(l::tax_rate_millionths)))
+        .or(l::tax_category.is_distinct_from(excluded(l::tax_category)))
+        .or(l::discount.ne(excluded(l::discount)))
+        .or(l::tax.ne(excluded(l::tax)))
+        .or(l::total.ne(excluded(l::total)));
     FilterDsl::filter(upsert, l::order_id.eq(excluded(l::order_id)).and(changed)).execute(conn)
 }

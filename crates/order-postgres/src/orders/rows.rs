@@ -10,10 +10,13 @@ use diesel::prelude::*;
 use order_app::RepositoryError;
 use order_domain::{
     CompanyId, Currency, CustomerId, LineId, LineSnapshot, Money, Order, OrderId, OrderLine,
-    OrderSnapshot, OrderStatus, ProductId, TaxMode, TaxRate,
+    OrderSnapshot, OrderStatus, Percentage, ProductId, TaxMode, TaxRate,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
+
+use super::discounts::{discounts_from_json, discounts_to_json};
 
 use crate::error::unexpected;
 use crate::schema::{order_mgmt_order_lines, order_mgmt_orders};
@@ -41,6 +44,8 @@ pub(crate) struct OrderRow {
     pub fulfilled_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancellation_reason: Option<String>,
+    pub prices_include_tax: bool,
+    pub discounts: Value,
 }
 
 /// An order row to insert, or to write over the stored one.
@@ -75,6 +80,9 @@ pub(crate) struct NewOrderRow {
     pub fulfilled_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub cancellation_reason: Option<String>,
+    #[diesel(skip_update)]
+    pub prices_include_tax: bool,
+    pub discounts: Value,
 }
 
 /// A line row as stored (and, as JSON, inside an idempotency outcome).
@@ -91,6 +99,11 @@ pub(crate) struct LineRow {
     pub sku: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub tax_rate_millionths: i32,
+    pub tax_category: Option<String>,
+    pub discount: i64,
+    pub tax: i64,
+    pub total: i64,
 }
 
 /// A line row to insert or upsert.
@@ -107,6 +120,11 @@ pub(crate) struct NewLineRow {
     pub sku: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub tax_rate_millionths: i32,
+    pub tax_category: Option<String>,
+    pub discount: i64,
+    pub tax: i64,
+    pub total: i64,
 }
 
 impl NewOrderRow {
@@ -132,6 +150,8 @@ impl NewOrderRow {
             fulfilled_at: order.fulfilled_at(),
             cancelled_at: order.cancelled_at(),
             cancellation_reason: order.cancellation_reason().map(str::to_owned),
+            prices_include_tax: order.tax_mode().prices_include_tax(),
+            discounts: discounts_to_json(order.discounts()),
         })
     }
 }
@@ -160,6 +180,12 @@ impl NewLineRow {
             sku: line.sku().map(str::to_owned),
             created_at: line.created_at(),
             updated_at: line.updated_at(),
+            tax_rate_millionths: i32::try_from(line.tax_rate().percentage().millionths())
+                .map_err(|_| unexpected(format!("line {}: tax rate out of range", line.id())))?,
+            tax_category: line.line_tax().category().map(str::to_owned),
+            discount: line.discount().amount(),
+            tax: line.tax().amount(),
+            total: line.total().amount(),
         })
     }
 }
@@ -195,31 +221,36 @@ pub(crate) fn restore_order(
             .parse::<OrderStatus>()
             .map_err(|e| corrupt(e.to_string()))?,
         currency,
-        tax_mode: TaxMode::Exclusive,
-        discounts: Vec::new(),
+        tax_mode: TaxMode::from_prices_include_tax(row.prices_include_tax),
+        discounts: discounts_from_json(&row.discounts, currency)
+            .map_err(|what| corrupt(format!("discounts: {what}")))?,
         fulfillments,
         returns,
         lines: lines
             .into_iter()
-            .map(|line| LineSnapshot {
-                id: LineId::from_uuid(line.id),
-                product_id: ProductId::from_uuid(line.product_id),
-                quantity: i64::from(line.quantity),
-                unit_price: money(line.unit_price),
-                subtotal: money(line.subtotal),
-                description: line.description,
-                sku: line.sku,
-                // Until the tax and discount columns exist, every stored line
-                // is untaxed and undiscounted.
-                tax_rate: TaxRate::ZERO,
-                tax_category: None,
-                discount: money(0),
-                tax: money(0),
-                total: money(line.subtotal),
-                created_at: line.created_at,
-                updated_at: line.updated_at,
+            .map(|line| -> Result<LineSnapshot, RepositoryError> {
+                Ok(LineSnapshot {
+                    id: LineId::from_uuid(line.id),
+                    product_id: ProductId::from_uuid(line.product_id),
+                    quantity: i64::from(line.quantity),
+                    unit_price: money(line.unit_price),
+                    subtotal: money(line.subtotal),
+                    description: line.description,
+                    sku: line.sku,
+                    tax_rate: u32::try_from(line.tax_rate_millionths)
+                        .ok()
+                        .and_then(Percentage::from_millionths)
+                        .map(TaxRate::new)
+                        .ok_or_else(|| corrupt(format!("tax rate {}", line.tax_rate_millionths)))?,
+                    tax_category: line.tax_category,
+                    discount: money(line.discount),
+                    tax: money(line.tax),
+                    total: money(line.total),
+                    created_at: line.created_at,
+                    updated_at: line.updated_at,
+                })
             })
-            .collect(),
+            .collect::<Result<_, _>>()?,
         subtotal: money(row.subtotal),
         tax: money(row.tax),
         discount: money(row.discount),

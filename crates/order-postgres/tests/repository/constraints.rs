@@ -73,6 +73,7 @@ fn line_row(order_id: Uuid, overrides: Overrides<'_>) -> String {
             ("quantity", "1".into()),
             ("unit_price", "100".into()),
             ("subtotal", "100".into()),
+            ("total", "100".into()),
             ("created_at", "now()".into()),
             ("updated_at", "now()".into()),
         ],
@@ -133,10 +134,13 @@ fn every_check_and_foreign_key_rejects_bad_rows_with_a_typed_error() {
         "'taken@example.com'"
     };
 
-    // The valid rows the cases start from are accepted.
+    // The valid rows the cases start from are accepted. (The control line is
+    // free: a priced line added by hand would leave the order's totals short
+    // of its lines, which the commit-time trigger refuses; see below.)
+    let free = [("unit_price", "0"), ("subtotal", "0"), ("total", "0")];
     for control in [
         order_row(customer_id, &[]),
-        line_row(order_id, &[]),
+        line_row(order_id, &free),
         customer_row(&[]),
         event_row(order_id, &[]),
     ] {
@@ -253,6 +257,47 @@ fn every_check_and_foreign_key_rejects_bad_rows_with_a_typed_error() {
             "line of an unknown order",
             line_row(order_id, &[("order_id", &unknown)]),
             violation("fk_order"),
+        ),
+        (
+            "tax rate above 100 %",
+            line_row(order_id, &[("tax_rate_millionths", "1000001")]),
+            violation("check_tax_rate"),
+        ),
+        (
+            "negative discount share",
+            line_row(order_id, &[("discount", "-1"), ("total", "101")]),
+            violation("check_share_within_line"),
+        ),
+        (
+            "discount share above the line",
+            line_row(order_id, &[("discount", "101"), ("total", "-1")]),
+            violation("check_share_within_line"),
+        ),
+        (
+            "negative line tax",
+            line_row(order_id, &[("tax", "-1"), ("total", "99")]),
+            violation("check_tax_not_negative"),
+        ),
+        (
+            "line total neither net form",
+            line_row(
+                order_id,
+                &[("discount", "10"), ("tax", "5"), ("total", "100")],
+            ),
+            violation("check_total_is_line_net"),
+        ),
+        (
+            "inclusive order total with tax added",
+            order_row(
+                customer_id,
+                &[("prices_include_tax", "true"), ("tax", "1"), ("total", "1")],
+            ),
+            violation("check_total_arithmetic"),
+        ),
+        (
+            "discounts not an array",
+            order_row(customer_id, &[("discounts", "'{}'")]),
+            violation("check_discounts_array"),
         ),
         // customer_mgmt_customers
         (

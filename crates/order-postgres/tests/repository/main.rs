@@ -15,5 +15,6 @@ mod history;
 mod idempotency;
 mod keys;
 mod orders;
+mod pricing;
 mod shipments;
 mod support;
