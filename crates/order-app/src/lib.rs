@@ -16,7 +16,7 @@
 //! use std::sync::Arc;
 //! use order_app::ports::*;
 //! use order_app::{CreateOrder, OrderPorts, Orders};
-//! use order_domain::{Actor, Currency, CustomerId, OrderNumber};
+//! use order_domain::{Actor, Currency, CustomerId, OrderNumber, TaxMode};
 //!
 //! let mut customers = MockCustomerDirectory::new();
 //! customers.expect_exists().return_const(Ok(true));
@@ -38,6 +38,7 @@
 //!         company_id: None,
 //!         currency: Currency::USD,
 //!         actor: Actor::anonymous(),
+//!         tax_mode: TaxMode::default(),
 //!     }, None)
 //!     .unwrap();
 //! assert!(order.number().to_string().ends_with("-000001"));
@@ -61,8 +62,8 @@ pub use customers::Customers;
 pub use error::{AppError, ConflictDetail, RepositoryError};
 pub use model::{Customer, Email, NewCustomer};
 pub use orders::{
-    AddLine, CreateOrder, HistoryPage, OrderPorts, Orders, RecordedEvent, ReturnLines, ShipLines,
-    StoredHistory, Write,
+    AddDiscount, AddLine, CreateOrder, DiscountAmount, HistoryPage, OrderPorts, Orders,
+    RecordedEvent, ReturnLines, ShipLines, StoredHistory, Write,
 };
 pub use paging::{InvalidPage, ListCursor, OrderFilter, Page, PageRequest};
 pub use services::{CustomerService, OrderService};

@@ -7,14 +7,14 @@
 use std::sync::Arc;
 
 use order_domain::{
-    CustomerId, FulfillmentId, LineId, Order, OrderId, OrderNumber, Quantity, ReturnId,
+    CustomerId, DiscountId, FulfillmentId, LineId, Order, OrderId, OrderNumber, Quantity, ReturnId,
 };
 
 use crate::idempotency::ClaimedKey;
 use crate::model::{Customer, NewCustomer};
 use crate::{
-    AddLine, AppError, CreateOrder, Customers, HistoryPage, OrderFilter, Orders, Page, PageRequest,
-    ReturnLines, ShipLines, Write,
+    AddDiscount, AddLine, AppError, CreateOrder, Customers, HistoryPage, OrderFilter, Orders, Page,
+    PageRequest, ReturnLines, ShipLines, Write,
 };
 
 /// Every operation of the Order context. See the [`Orders`] method of the same
@@ -81,6 +81,26 @@ pub trait OrderService: Send + Sync + 'static {
     /// # Errors
     /// As [`Orders::remove_line`].
     fn remove_line(&self, id: OrderId, line_id: LineId, write: Write) -> Result<Order, AppError>;
+    /// [`Orders::add_discount`].
+    ///
+    /// # Errors
+    /// As [`Orders::add_discount`].
+    fn add_discount(
+        &self,
+        id: OrderId,
+        cmd: AddDiscount,
+        write: Write,
+    ) -> Result<(Order, DiscountId), AppError>;
+    /// [`Orders::remove_discount`].
+    ///
+    /// # Errors
+    /// As [`Orders::remove_discount`].
+    fn remove_discount(
+        &self,
+        id: OrderId,
+        discount_id: DiscountId,
+        write: Write,
+    ) -> Result<Order, AppError>;
     /// [`Orders::confirm`].
     ///
     /// # Errors
@@ -173,6 +193,22 @@ impl OrderService for Orders {
     }
     fn remove_line(&self, id: OrderId, line_id: LineId, write: Write) -> Result<Order, AppError> {
         Self::remove_line(self, id, line_id, write)
+    }
+    fn add_discount(
+        &self,
+        id: OrderId,
+        cmd: AddDiscount,
+        write: Write,
+    ) -> Result<(Order, DiscountId), AppError> {
+        Self::add_discount(self, id, cmd, write)
+    }
+    fn remove_discount(
+        &self,
+        id: OrderId,
+        discount_id: DiscountId,
+        write: Write,
+    ) -> Result<Order, AppError> {
+        Self::remove_discount(self, id, discount_id, write)
     }
     fn confirm(&self, id: OrderId, write: Write) -> Result<Order, AppError> {
         Self::confirm(self, id, write)

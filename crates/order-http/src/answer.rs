@@ -10,7 +10,7 @@ use order_domain::{LineId, Order};
 
 use crate::dto::{CustomerDto, Envelope, OrderDto, ReturnDto};
 use crate::extract::etag;
-use crate::paths::{fill, CUSTOMER, FULFILLMENT, LINE, ORDER, RETURN};
+use crate::paths::{fill, CUSTOMER, DISCOUNT, FULFILLMENT, LINE, ORDER, RETURN};
 
 /// Which answer a successful order write gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,9 @@ pub enum OrderAnswer {
     /// 201 with the order and `Location` of its newest shipment (the one the
     /// write made: shipments are only ever added).
     FulfillmentCreated,
+    /// 201 with the order and `Location` of its newest discount (the one
+    /// `add_discount` just appended).
+    DiscountCreated,
 }
 
 /// The order answer: status, `ETag`, `Location` where one was created, and the order.
@@ -53,6 +56,20 @@ pub fn order(kind: OrderAnswer, order: &Order, line: Option<LineId>) -> HttpResp
                     fill(
                         FULFILLMENT,
                         &[("id", &id), ("fulfillment_id", &f.id().to_string())],
+                    )
+                },
+            );
+            let mut created = HttpResponse::Created();
+            created.insert_header((LOCATION, location));
+            created
+        }
+        OrderAnswer::DiscountCreated => {
+            let location = order.discounts().last().map_or_else(
+                || fill(ORDER, &[("id", &id)]),
+                |d| {
+                    fill(
+                        DISCOUNT,
+                        &[("id", &id), ("discount_id", &d.id().to_string())],
                     )
                 },
             );

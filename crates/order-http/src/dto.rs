@@ -1,11 +1,12 @@
 //! Request and response bodies, and their one conversion to/from domain values.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use order_app::{AddLine, CreateOrder, Page, ReturnLines, ShipLines};
+use order_app::{AddDiscount, AddLine, CreateOrder, DiscountAmount, Page, ReturnLines, ShipLines};
 use order_app::{Customer, NewCustomer};
 use order_domain::{
-    CompanyId, Currency, CustomerId, Fulfillment, LineId, LineQuantity, Money, Order, OrderLine,
-    ProductId, ProductSnapshot, Quantity, Return,
+    CompanyId, Currency, CustomerId, Discount, DiscountValue, DomainError, Fulfillment, LineId,
+    LineQuantity, LineTax, Money, Order, OrderLine, Percentage, ProductId, ProductSnapshot,
+    Quantity, Return, TaxMode, TaxRate,
 };
 use serde::{Deserialize, Serialize, Serializer};
 use utoipa::ToSchema;
@@ -27,6 +28,12 @@ pub struct CreateOrderRequest {
     /// Optional B2B company.
     #[serde(default)]
     pub company_id: Option<Uuid>,
+    /// Whether unit prices include tax (EU retail: the tax is the part of
+    /// the price it contains, `total = subtotal − discount`). Default `false`:
+    /// prices exclude tax and tax is added, `total = subtotal − discount + tax`.
+    #[serde(default)]
+    #[schema(default = false)]
+    pub prices_include_tax: bool,
 }
 
 impl CreateOrderRequest {
@@ -41,6 +48,7 @@ impl CreateOrderRequest {
             currency: Currency::from_code(&self.currency).map_err(order_app::AppError::from)?,
             // The handler sets who creates it (`X-Actor`).
             actor: order_domain::Actor::anonymous(),
+            tax_mode: TaxMode::from_prices_include_tax(self.prices_include_tax),
         })
     }
 }
@@ -149,21 +157,113 @@ pub struct AddLineRequest {
     #[serde(default)]
     #[schema(max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub sku: Option<String>,
+    /// Tax rate in percent, a decimal string from `"0"` to `"100"` with at
+    /// most 4 fraction digits (`"19"`, `"7.5"`); absent means untaxed. Tax is
+    /// computed on the line's discounted amount and rounded half-even to the
+    /// currency's minor unit (`422 invalid_tax_rate` otherwise).
+    #[serde(default)]
+    #[schema(example = "19", pattern = r"^[0-9]{1,3}(\.[0-9]{1,4})?$")]
+    pub tax_rate: Option<String>,
+    /// Tax category label (`"standard"`, `"reduced"`, ...): at most 64
+    /// characters, no control characters.
+    #[serde(default)]
+    #[schema(max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    pub tax_category: Option<String>,
 }
 
 impl AddLineRequest {
     /// Converts to the use-case input, validating each value with the domain's rules.
     ///
     /// # Errors
-    /// `invalid_quantity`, `unknown_currency`, `invalid_text` (422).
+    /// `invalid_quantity`, `unknown_currency`, `invalid_text`, `invalid_tax_rate` (422).
     pub fn try_into_domain(self) -> Result<AddLine, ApiError> {
-        let domain = |e: order_domain::DomainError| ApiError::App(e.into());
+        let domain = |e: DomainError| ApiError::App(e.into());
         let currency = Currency::from_code(&self.currency).map_err(domain)?;
+        let rate = match self.tax_rate.as_deref() {
+            Some(text) => TaxRate::parse(text).map_err(domain)?,
+            None => TaxRate::ZERO,
+        };
         Ok(AddLine {
             product_id: ProductId::from_uuid(self.product_id),
             quantity: Quantity::new(self.quantity).map_err(domain)?,
             unit_price: Money::new(self.unit_price, currency),
             snapshot: ProductSnapshot::new(self.description, self.sku).map_err(domain)?,
+            tax: LineTax::new(rate, self.tax_category).map_err(domain)?,
+        })
+    }
+}
+
+/// `POST /orders/{id}/discounts`: a fixed amount or a percentage, applied
+/// after the discounts already on the order.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AddDiscountRequest {
+    /// A fixed amount in minor units of the order's currency, more than zero
+    /// and at most what earlier discounts left (`422 discount_exceeds_amount`).
+    Fixed {
+        /// Minor units (cents), more than zero.
+        #[schema(example = 100, minimum = 1)]
+        amount: i64,
+        /// A voucher or promotion code, unique on the order
+        /// (case-insensitively; `409 discount_code_already_applied`).
+        #[serde(default)]
+        #[schema(max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+        code: Option<String>,
+        /// Free text shown with the discount.
+        #[serde(default)]
+        #[schema(max_length = 500, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+        description: Option<String>,
+    },
+    /// A percentage of what earlier discounts left, rounded half-even to the
+    /// minor unit.
+    Percentage {
+        /// Percent, a decimal string more than `"0"` and at most `"100"`, at
+        /// most 4 fraction digits.
+        #[schema(example = "10", pattern = r"^[0-9]{1,3}(\.[0-9]{1,4})?$")]
+        percent: String,
+        /// A voucher or promotion code, unique on the order.
+        #[serde(default)]
+        #[schema(max_length = 64, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+        code: Option<String>,
+        /// Free text shown with the discount.
+        #[serde(default)]
+        #[schema(max_length = 500, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+        description: Option<String>,
+    },
+}
+
+impl AddDiscountRequest {
+    /// Converts to the use-case input (a fixed amount is in the order's
+    /// currency, which the use case applies).
+    ///
+    /// # Errors
+    /// `invalid_discount` (422) for a percentage that is not one.
+    pub fn try_into_domain(self) -> Result<AddDiscount, ApiError> {
+        Ok(match self {
+            Self::Fixed {
+                amount,
+                code,
+                description,
+            } => AddDiscount {
+                amount: DiscountAmount::Fixed(amount),
+                code,
+                description,
+            },
+            Self::Percentage {
+                percent,
+                code,
+                description,
+            } => AddDiscount {
+                amount: DiscountAmount::Percentage(Percentage::parse(&percent).map_err(
+                    |reason| {
+                        ApiError::App(
+                            DomainError::InvalidDiscount(format!("percent {reason}")).into(),
+                        )
+                    },
+                )?),
+                code,
+                description,
+            },
         })
     }
 }
@@ -336,8 +436,21 @@ pub struct LineDto {
     pub quantity: u32,
     /// Price of one unit.
     pub unit_price: MoneyDto,
-    /// `quantity × unit_price`.
+    /// `quantity × unit_price`, the line's gross amount.
     pub subtotal: MoneyDto,
+    /// Tax rate in percent (`"19"`, `"7.5"`; `"0"` when untaxed).
+    #[schema(example = "19")]
+    pub tax_rate: String,
+    /// Tax category label, if any.
+    pub tax_category: Option<String>,
+    /// The line's share of the order's discounts (largest-remainder allocation).
+    pub discount: MoneyDto,
+    /// Tax on the discounted amount, rounded half-even to the minor unit
+    /// (contained in it when the order's prices include tax).
+    pub tax: MoneyDto,
+    /// What the customer pays for the line: `subtotal − discount + tax`, or
+    /// `subtotal − discount` when prices include tax.
+    pub total: MoneyDto,
     /// Description snapshot.
     pub description: Option<String>,
     /// SKU snapshot.
@@ -366,6 +479,11 @@ impl LineDto {
             quantity: l.quantity().get(),
             unit_price: l.unit_price().into(),
             subtotal: l.subtotal().into(),
+            tax_rate: l.tax_rate().to_string(),
+            tax_category: l.line_tax().category().map(str::to_owned),
+            discount: l.discount().into(),
+            tax: l.tax().into(),
+            total: l.total().into(),
             description: l.description().map(str::to_owned),
             sku: l.sku().map(str::to_owned),
             shipped_quantity: progress.map_or(0, |p| p.shipped),
@@ -395,15 +513,20 @@ pub struct OrderDto {
     pub currency: &'static str,
     /// Rises by one with every change; also sent as the `ETag`.
     pub version: u64,
+    /// Whether unit prices include tax (`false`: tax is added).
+    pub prices_include_tax: bool,
     /// Lines in the order they were added.
     pub lines: Vec<LineDto>,
+    /// Discounts in the order they apply (the order they were added).
+    pub discounts: Vec<DiscountDto>,
     /// Sum of line subtotals.
     pub subtotal: MoneyDto,
-    /// Tax.
+    /// Sum of the lines' tax.
     pub tax: MoneyDto,
-    /// Discount.
+    /// Sum of the discounts (= sum of the lines' discount shares).
     pub discount: MoneyDto,
-    /// `subtotal + tax - discount`.
+    /// Sum of the lines' totals: `subtotal − discount + tax`, or
+    /// `subtotal − discount` when prices include tax.
     pub total: MoneyDto,
     /// Lines may still be changed.
     pub is_editable: bool,
@@ -457,7 +580,9 @@ impl From<&Order> for OrderDto {
             status: o.status().as_str(),
             currency: o.currency().code(),
             version: o.version(),
+            prices_include_tax: o.tax_mode().prices_include_tax(),
             lines: o.lines().iter().map(|l| LineDto::of(o, l)).collect(),
+            discounts: o.discounts().iter().map(DiscountDto::from).collect(),
             subtotal: o.subtotal().into(),
             tax: o.tax().into(),
             discount: o.discount().into(),
@@ -475,6 +600,49 @@ impl From<&Order> for OrderDto {
             processing_started_at: o.processing_started_at(),
             fulfilled_at: o.fulfilled_at(),
             cancelled_at: o.cancelled_at(),
+        }
+    }
+}
+
+/// A discount on an order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiscountDto {
+    /// Discount id (UUID v7).
+    pub id: Uuid,
+    /// `fixed` or `percentage`.
+    #[schema(value_type = String, example = "percentage")]
+    pub kind: &'static str,
+    /// The fixed amount (`fixed` only).
+    pub amount: Option<MoneyDto>,
+    /// The percentage (`percentage` only), e.g. `"10"`.
+    pub percent: Option<String>,
+    /// The code, if any.
+    pub code: Option<String>,
+    /// The description, if any.
+    pub description: Option<String>,
+    /// What it takes off the order, given the discounts before it.
+    pub applied: MoneyDto,
+    /// When it was added.
+    #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&Discount> for DiscountDto {
+    fn from(d: &Discount) -> Self {
+        let (kind, amount, percent) = match d.value() {
+            DiscountValue::Fixed(m) => ("fixed", Some(m.into()), None),
+            DiscountValue::Percentage(p) => ("percentage", None, Some(p.to_string())),
+        };
+        Self {
+            id: d.id().as_uuid(),
+            kind,
+            amount,
+            percent,
+            code: d.code().map(str::to_owned),
+            description: d.description().map(str::to_owned),
+            applied: d.amount().into(),
+            created_at: d.created_at(),
         }
     }
 }

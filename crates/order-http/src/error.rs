@@ -165,6 +165,9 @@ fn domain_field(error: &DomainError) -> Option<&'static str> {
         DomainError::InvalidPrice { .. } | DomainError::AmountOverflow => Some("unit_price"),
         DomainError::CurrencyMismatch { .. } | DomainError::UnknownCurrency(_) => Some("currency"),
         DomainError::InvalidText { field, .. } => Some(field),
+        DomainError::InvalidTaxRate { .. } => Some("tax_rate"),
+        DomainError::DiscountExceedsAmount { .. } => Some("amount"),
+        DomainError::DiscountCodeAlreadyApplied(_) => Some("code"),
         _ => None,
     }
 }
@@ -172,7 +175,8 @@ fn domain_field(error: &DomainError) -> Option<&'static str> {
 fn domain_status(error: &DomainError) -> StatusCode {
     use DomainError as D;
     match error {
-        D::OrderNotFound | D::LineNotFound(_) => StatusCode::NOT_FOUND,
+        D::OrderNotFound | D::LineNotFound(_) | D::DiscountNotFound(_) => StatusCode::NOT_FOUND,
+        D::DiscountCodeAlreadyApplied(_) => StatusCode::CONFLICT,
         D::OrderEmpty
         | D::OrderNotEditable { .. }
         | D::AlreadyCancelled
@@ -466,6 +470,44 @@ mod tests {
                 DomainError::DuplicateLine(LineId::from_uuid(uuid::Uuid::nil())),
                 422,
                 "duplicate_line",
+            ),
+            (
+                DomainError::InvalidTaxRate {
+                    input: "x".into(),
+                    reason: "r",
+                },
+                422,
+                "invalid_tax_rate",
+            ),
+            (
+                DomainError::InvalidDiscount("x".into()),
+                422,
+                "invalid_discount",
+            ),
+            (
+                DomainError::DiscountExceedsAmount {
+                    discount: order_domain::Money::new(2, Currency::USD),
+                    available: order_domain::Money::new(1, Currency::USD),
+                },
+                422,
+                "discount_exceeds_amount",
+            ),
+            (
+                DomainError::DiscountNotFound(order_domain::DiscountId::from_uuid(
+                    uuid::Uuid::nil(),
+                )),
+                404,
+                "discount_not_found",
+            ),
+            (
+                DomainError::DiscountCodeAlreadyApplied("x".into()),
+                409,
+                "discount_code_already_applied",
+            ),
+            (
+                DomainError::TooManyDiscounts { max: 1 },
+                422,
+                "too_many_discounts",
             ),
             (
                 DomainError::CorruptOrder("x".into()),

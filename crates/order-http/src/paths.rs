@@ -29,6 +29,10 @@ pub const CANCEL: &str = "/api/v1/order-mgmt/orders/{id}/cancel";
 pub const LINES: &str = "/api/v1/order-mgmt/orders/{id}/lines";
 /// One line of an order.
 pub const LINE: &str = "/api/v1/order-mgmt/orders/{id}/lines/{line_id}";
+/// The discounts of an order.
+pub const DISCOUNTS: &str = "/api/v1/order-mgmt/orders/{id}/discounts";
+/// One discount of an order.
+pub const DISCOUNT: &str = "/api/v1/order-mgmt/orders/{id}/discounts/{discount_id}";
 
 /// The history of an order: its events, in sequence order.
 pub const ORDER_EVENTS: &str = "/api/v1/order-mgmt/orders/{id}/events";

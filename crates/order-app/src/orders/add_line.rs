@@ -18,11 +18,14 @@ pub struct AddLine {
     pub unit_price: Money,
     /// Description and SKU at the time of ordering.
     pub snapshot: ProductSnapshot,
+    /// Tax rate and category (untaxed by default).
+    pub tax: LineTax,
 }
 
 impl Orders {
-    /// Adds a line (or merges it into the line with the same product and price)
-    /// and returns the order with the id of the line holding the product.
+    /// Adds a line (or merges it into the line with the same product, price
+    /// and tax) and returns the order with the id of the line holding the
+    /// product; every line is priced again (discount shares, tax, totals).
     ///
     /// # Errors
     /// `NotFound`; `VersionMismatch` when `expected_version` is stale; the
@@ -43,7 +46,7 @@ impl Orders {
                     quantity: cmd.quantity,
                     unit_price: cmd.unit_price,
                     snapshot: cmd.snapshot.clone(),
-                    tax: LineTax::default(),
+                    tax: cmd.tax.clone(),
                 },
                 now,
             )
@@ -65,6 +68,7 @@ mod tests {
             quantity: Quantity::new(quantity).unwrap(),
             unit_price: Money::new(cents, Currency::USD),
             snapshot: ProductSnapshot::default(),
+            tax: LineTax::default(),
         }
     }
 

@@ -18,6 +18,8 @@ pub struct CreateOrder {
     pub currency: Currency,
     /// Who creates it (recorded on its first event).
     pub actor: Actor,
+    /// Whether its prices include tax ([`TaxMode::Exclusive`] by default).
+    pub tax_mode: TaxMode,
 }
 
 impl Orders {
@@ -48,7 +50,7 @@ impl Orders {
                 customer_id: cmd.customer_id,
                 company_id: cmd.company_id,
                 currency: cmd.currency,
-                tax_mode: TaxMode::default(),
+                tax_mode: cmd.tax_mode,
             },
             now,
         );
@@ -73,6 +75,7 @@ mod tests {
             company_id: None,
             currency: Currency::USD,
             actor: Actor::anonymous(),
+            tax_mode: TaxMode::default(),
         }
     }
 

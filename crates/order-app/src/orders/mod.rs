@@ -6,6 +6,7 @@
 //! retried from a fresh read, so concurrent edits are serialised and none is
 //! lost; with one, a lost race is the caller's `VersionMismatch`.
 
+mod add_discount;
 mod add_line;
 mod cancel;
 mod confirm;
@@ -16,6 +17,7 @@ mod get;
 mod history;
 mod list;
 mod process;
+mod remove_discount;
 mod remove_line;
 mod ship;
 mod update_line;
@@ -23,12 +25,13 @@ mod update_line;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use order_domain::{Actor, CustomerId, DomainError, LineId, Order, OrderId};
+use order_domain::{Actor, CustomerId, DiscountId, DomainError, LineId, Order, OrderId};
 
 use crate::idempotency::{ClaimedKey, Receipt};
 use crate::ports::{Clock, CustomerDirectory, IdGenerator, OrderNumberAllocator, OrderRepository};
 use crate::{AppError, RepositoryError};
 
+pub use add_discount::{AddDiscount, DiscountAmount};
 pub use add_line::AddLine;
 pub use create::CreateOrder;
 pub use history::{HistoryPage, RecordedEvent, StoredHistory};
@@ -84,6 +87,14 @@ impl ChangeOutcome for order_domain::FulfillmentId {
 }
 
 impl ChangeOutcome for order_domain::ReturnId {
+    fn line(&self) -> Option<LineId> {
+        None
+    }
+}
+
+/// A discount change names no line: the answer names the discount, which is
+/// always the order's last one after `add_discount`.
+impl ChangeOutcome for DiscountId {
     fn line(&self) -> Option<LineId> {
         None
     }

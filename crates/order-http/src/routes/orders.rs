@@ -1,17 +1,19 @@
-//! `/api/v1/order-mgmt/orders...`: the 15 order endpoints.
+//! `/api/v1/order-mgmt/orders...`: the 17 order endpoints.
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use order_app::idempotency::Outcome;
 use order_app::{AppError, OrderFilter, OrderService, Write};
-use order_domain::{CustomerId, LineId, Order, OrderId, OrderNumber, OrderStatus, Quantity};
+use order_domain::{
+    CustomerId, DiscountId, LineId, Order, OrderId, OrderNumber, OrderStatus, Quantity,
+};
 
 use crate::answer::{self, OrderAnswer};
 #[allow(unused_imports)] // referenced from the OpenAPI attributes only
 use crate::dto::StatusParam;
 use crate::dto::{
-    AddLineRequest, CancelRequest, CreateOrderRequest, Envelope, EventsPage, ListEnvelope,
-    OrderDto, UpdateLineRequest,
+    AddDiscountRequest, AddLineRequest, CancelRequest, CreateOrderRequest, Envelope, EventsPage,
+    ListEnvelope, OrderDto, UpdateLineRequest,
 };
 use crate::error::ApiError;
 use crate::extract::{
@@ -20,8 +22,8 @@ use crate::extract::{
 };
 use crate::idempotency::{active_claim, replayed};
 use crate::paths::{
-    CANCEL, CONFIRM, FULFILL, LINE, LINES, ORDER, ORDERS, ORDERS_IN_STATUS, ORDERS_OF_CUSTOMER,
-    ORDER_BY_NUMBER, ORDER_EVENTS, PROCESS,
+    CANCEL, CONFIRM, DISCOUNT, DISCOUNTS, FULFILL, LINE, LINES, ORDER, ORDERS, ORDERS_IN_STATUS,
+    ORDERS_OF_CUSTOMER, ORDER_BY_NUMBER, ORDER_EVENTS, PROCESS,
 };
 
 /// The order use cases, as the handlers receive them.
@@ -45,6 +47,8 @@ routes! {
     post LINES => add_line,
     put LINE => update_line,
     delete LINE => remove_line,
+    post DISCOUNTS => add_discount,
+    delete DISCOUNT => remove_discount,
 }
 
 pub(crate) fn order_id(raw: &str) -> Result<OrderId, ApiError> {
@@ -53,6 +57,10 @@ pub(crate) fn order_id(raw: &str) -> Result<OrderId, ApiError> {
 
 fn line_id(raw: &str) -> Result<LineId, ApiError> {
     path_uuid("line_id", raw).map(LineId::from_uuid)
+}
+
+fn discount_id(raw: &str) -> Result<DiscountId, ApiError> {
+    path_uuid("discount_id", raw).map(DiscountId::from_uuid)
 }
 
 fn quantity(raw: i64) -> Result<Quantity, ApiError> {
@@ -353,4 +361,44 @@ pub(crate) async fn events(
         data,
         next_after: page.next_after,
     }))
+}
+
+#[utoipa::path(post, path = DISCOUNTS, operation_id = "add_discount", tag = "discounts", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = AddDiscountRequest, responses((status = 201, description = "The order with the discount allocated to its lines; Location names the discount", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created discount")), links(
+    ("remove_discount" = (operation_id = "remove_discount", parameters(("id" = "$request.path.id"), ("discount_id" = "$response.body#/data/discounts/0/id")), description = "Remove a discount")),
+    ("confirm" = (operation_id = "confirm", parameters(("id" = "$request.path.id")), description = "Confirm the order")),
+))))]
+#[tracing::instrument(skip_all, fields(id = %id))]
+pub(crate) async fn add_discount(
+    orders: Orders,
+    id: web::Path<String>,
+    req: HttpRequest,
+    body: JsonBody<AddDiscountRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = order_id(&id)?;
+    let cmd = body.0.try_into_domain()?;
+    // The answer names the order's newest discount, which is the one added
+    // (also when a retried key replays the order as it was written).
+    let (order, _) = write_once(orders, &req, move |orders, write| {
+        orders
+            .add_discount(id, cmd, write)
+            .map(|(order, _)| (order, None))
+    })
+    .await?;
+    Ok(answer::order(OrderAnswer::DiscountCreated, &order, None))
+}
+
+#[utoipa::path(delete, path = DISCOUNT, operation_id = "remove_discount", tag = "discounts", params(("id" = Uuid, Path, description = "Order id"), ("discount_id" = Uuid, Path, description = "Discount id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 204, description = "Removed; the discounts after it and every line are priced again", headers(("ETag" = String, description = "The new order version")))))]
+#[tracing::instrument(skip_all, fields(id = %path.0, discount_id = %path.1))]
+pub(crate) async fn remove_discount(
+    orders: Orders,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let (id, discount) = (order_id(&path.0)?, discount_id(&path.1)?);
+    let write = write(&req)?;
+    let orders = orders.into_inner();
+    let order = blocking(move || orders.remove_discount(id, discount, write)).await?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::ETAG, etag(order.version())))
+        .finish())
 }

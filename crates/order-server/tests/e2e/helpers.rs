@@ -212,6 +212,12 @@ impl Client {
 }
 
 impl RunningServer {
+    /// A direct connection to the server's database, for hand-written SQL.
+    pub fn database(&self) -> PgConnection {
+        let (server_url, _) = self.admin_url.rsplit_once('/').unwrap();
+        PgConnection::establish(&format!("{server_url}/{}", self.database)).unwrap()
+    }
+
     pub fn client(&self) -> Client {
         self.client_with_headers(reqwest::header::HeaderMap::new())
     }
@@ -239,6 +245,23 @@ impl RunningServer {
 }
 
 impl Client {
+    /// `method` on `path` with `If-Match: "<version>"` and no body.
+    pub async fn send_with_if_match(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        version: u64,
+    ) -> (u16, String) {
+        let response = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("If-Match", format!("\"{version}\""))
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         self.send(reqwest::Method::DELETE, path, None).await
     }

@@ -15,3 +15,4 @@ mod hostile;
 mod idempotency;
 mod keys;
 mod outage;
+mod pricing;
