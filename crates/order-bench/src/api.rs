@@ -182,10 +182,30 @@ impl Api {
             "quantity": quantity,
             "unit_price": unit_price,
             "currency": "USD",
+            "tax_rate": crate::scenario::LIFECYCLE_TAX_RATE,
         });
         let answer = self
             .client
             .post(self.url(&format!("{ORDERS}/{order}/lines")))
+            .json(&body)
+            .send()
+            .await?;
+        expect_status(answer, StatusCode::CREATED).await
+    }
+
+    /// `POST /orders/{id}/discounts`: the lifecycle's percentage discount.
+    ///
+    /// # Errors
+    /// Unless the server answers 201.
+    pub async fn add_discount(&self, order: Uuid) -> anyhow::Result<()> {
+        let body = json!({
+            "kind": "percentage",
+            "percent": crate::scenario::LIFECYCLE_DISCOUNT_PERCENT,
+            "code": "BENCH",
+        });
+        let answer = self
+            .client
+            .post(self.url(&format!("{ORDERS}/{order}/discounts")))
             .json(&body)
             .send()
             .await?;

@@ -354,6 +354,80 @@ struct OrderState {
     fulfilled_at: Option<DateTime<Utc>>,
     /// (id, product, quantity, unit price, created at)
     lines: Vec<(Uuid, Uuid, i32, i64, DateTime<Utc>)>,
+    /// The lifecycle's percentage discount, once added.
+    discount: Option<(Uuid, DateTime<Utc>)>,
+}
+
+/// Tax rate of every lifecycle line, in millionths (`LIFECYCLE_TAX_RATE`).
+const TAX_MILLIONTHS: i64 = 190_000;
+
+/// The lifecycle's discount, in millionths (`LIFECYCLE_DISCOUNT_PERCENT`).
+const DISCOUNT_MILLIONTHS: i64 = 100_000;
+
+/// `a × b / 1,000,000` rounded half to even (non-negative `a`, `b`).
+fn millionths_half_even(a: i64, b: i64) -> i64 {
+    let (n, d) = (i128::from(a) * i128::from(b), 1_000_000_i128);
+    let (q, r) = (n / d, n % d);
+    let q = if 2 * r > d || (2 * r == d && q % 2 == 1) {
+        q + 1
+    } else {
+        q
+    };
+    i64::try_from(q).unwrap_or(i64::MAX)
+}
+
+/// What the service's pricing (`order-domain/src/pricing.rs`) makes of the
+/// lifecycle's lines, mirrored for the rows the baseline writes: the applied
+/// discount, and per line (discount share, tax, total). A percentage
+/// allocated by largest remainder, ties to the smaller line id; tax per line
+/// on the discounted amount, exclusive, half-even.
+fn lifecycle_prices(
+    lines: &[(Uuid, Uuid, i32, i64, DateTime<Utc>)],
+    discounted: bool,
+) -> (i64, Vec<(i64, i64, i64)>) {
+    let gross: Vec<i64> = lines.iter().map(|l| i64::from(l.2) * l.3).collect();
+    let subtotal: i64 = gross.iter().sum();
+    let discount = if discounted {
+        millionths_half_even(subtotal, DISCOUNT_MILLIONTHS)
+    } else {
+        0
+    };
+    let mut shares: Vec<i64> = gross
+        .iter()
+        .map(|g| {
+            if subtotal == 0 {
+                0
+            } else {
+                discount * g / subtotal
+            }
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    let remainder = |i: usize| {
+        if subtotal == 0 {
+            0
+        } else {
+            discount * gross[i] % subtotal
+        }
+    };
+    order.sort_by(|&a, &b| {
+        remainder(b)
+            .cmp(&remainder(a))
+            .then(lines[a].0.cmp(&lines[b].0))
+    });
+    let missing = usize::try_from(discount - shares.iter().sum::<i64>()).unwrap_or(0);
+    for &i in order.iter().take(missing) {
+        shares[i] += 1;
+    }
+    let priced = gross
+        .iter()
+        .zip(&shares)
+        .map(|(g, s)| {
+            let tax = millionths_half_even(g - s, TAX_MILLIONTHS);
+            (*s, tax, g - s + tax)
+        })
+        .collect();
+    (discount, priced)
 }
 
 impl RawConnection {
@@ -424,6 +498,7 @@ impl RawConnection {
             processing_started_at: None,
             fulfilled_at: None,
             lines: Vec::new(),
+            discount: None,
         })
     }
 
@@ -560,8 +635,8 @@ impl RawConnection {
     }
 
     /// `Orders::modify` after the change: `find_by_id`, then `update`, which
-    /// sends the line upsert only when a line was added (no line is removed
-    /// in a lifecycle, so never the line `DELETE`).
+    /// sends the line upsert only when a line or the discount was added (no
+    /// line is removed in a lifecycle, so never the line `DELETE`).
     async fn modify(&self, order: &mut OrderState, change: Change) -> anyhow::Result<()> {
         self.get(order.id).await?;
         let now = Utc::now();
@@ -585,6 +660,14 @@ impl RawConnection {
                     }),
                 )
             }
+            Change::Discount => {
+                let id = Uuid::now_v7();
+                order.discount = Some((id, now));
+                (
+                    "OrderDiscountAdded",
+                    json!({ "discount_id": id, "kind": "percentage", "percent": "10" }),
+                )
+            }
             Change::Confirm => {
                 order.status = "confirmed";
                 order.confirmed_at = Some(now);
@@ -606,7 +689,16 @@ impl RawConnection {
         };
         let none_time: Option<DateTime<Utc>> = None;
         let none_text: Option<String> = None;
-        let no_discounts = json!([]);
+        let (discount, prices) = lifecycle_prices(&order.lines, order.discount.is_some());
+        let tax: i64 = prices.iter().map(|p| p.1).sum();
+        let total: i64 = prices.iter().map(|p| p.2).sum();
+        let discounts = match order.discount {
+            Some((id, at)) => json!([{
+                "id": id, "kind": "percentage", "percent_millionths": DISCOUNT_MILLIONTHS,
+                "code": "BENCH", "description": null, "amount": discount, "created_at": at,
+            }]),
+            None => json!([]),
+        };
         self.client.batch_execute("BEGIN").await?;
         let updated = self
             .client
@@ -615,9 +707,9 @@ impl RawConnection {
                 &[
                     &order.status,
                     &order.subtotal,
-                    &0_i64,
-                    &0_i64,
-                    &order.subtotal,
+                    &tax,
+                    &discount,
+                    &total,
                     &order.version,
                     &now,
                     &none_time,
@@ -626,7 +718,7 @@ impl RawConnection {
                     &order.fulfilled_at,
                     &none_time,
                     &none_text,
-                    &no_discounts,
+                    &discounts,
                     &order.id,
                     &expected,
                 ],
@@ -636,7 +728,7 @@ impl RawConnection {
             self.client.batch_execute("ROLLBACK").await?;
             bail!("order {} was not at version {expected}", order.id);
         }
-        if matches!(change, Change::AddLine { .. }) {
+        if matches!(change, Change::AddLine { .. } | Change::Discount) {
             let upsert = order
                 .lines
                 .len()
@@ -644,12 +736,12 @@ impl RawConnection {
                 .and_then(|i| self.upsert_lines.get(i))
                 .ok_or_else(|| anyhow::anyhow!("no upsert for {} lines", order.lines.len()))?;
             let subtotals: Vec<i64> = order.lines.iter().map(|l| i64::from(l.2) * l.3).collect();
-            let (untaxed, zero) = (0_i32, 0_i64);
+            let rate = i32::try_from(TAX_MILLIONTHS)?;
             let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
-            for (line, subtotal) in order.lines.iter().zip(&subtotals) {
+            for ((line, subtotal), price) in order.lines.iter().zip(&subtotals).zip(&prices) {
                 params.extend_from_slice(&[
                     &line.0, &order.id, &line.1, &line.2, &line.3, subtotal, &line.4, &line.4,
-                    &untaxed, &zero, &zero, subtotal,
+                    &rate, &price.0, &price.1, &price.2,
                 ]);
             }
             self.client.execute(upsert, &params).await?;
@@ -669,12 +761,14 @@ enum Change {
         quantity: i32,
         unit_price: i64,
     },
+    Discount,
     Confirm,
     Process,
     Fulfill,
 }
 
-/// Raw: one complete lifecycle (create, 3 lines, confirm, process, fulfil).
+/// Raw: one complete lifecycle (create, 3 taxed lines, a discount, confirm,
+/// process, fulfil).
 #[derive(Debug)]
 pub struct RawLifecycle {
     /// The connections.
@@ -700,7 +794,12 @@ impl Operation for RawLifecycle {
             };
             conn.modify(&mut order, change).await?;
         }
-        for change in [Change::Confirm, Change::Process, Change::Fulfill] {
+        for change in [
+            Change::Discount,
+            Change::Confirm,
+            Change::Process,
+            Change::Fulfill,
+        ] {
             conn.modify(&mut order, change).await?;
         }
         Ok(())
@@ -770,6 +869,44 @@ impl Operation for RawList {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mirrored_prices_are_the_services_to_the_cent() {
+        let at = Utc::now();
+        let lines: Vec<_> = (0..3_i64)
+            .map(|i| {
+                let (quantity, price) = crate::scenario::line_amounts(i);
+                let id = Uuid::from_u128(u128::try_from(i).unwrap() + 1);
+                (id, id, i32::try_from(quantity).unwrap(), price, at)
+            })
+            .collect();
+        // 12.50 + 50.00 + 112.50 = 175.00 at 19 %: 2.375 → 2.38 (half-even), 9.50, 21.375 → 21.38.
+        assert_eq!(
+            lifecycle_prices(&lines, false),
+            (
+                0,
+                vec![(0, 238, 1_488), (0, 950, 5_950), (0, 2_138, 13_388)]
+            )
+        );
+        // 10 % off = 17.50: 1.25 / 5.00 / 11.25; tax on 11.25, 45.00, 101.25.
+        assert_eq!(
+            lifecycle_prices(&lines, true),
+            (
+                1_750,
+                vec![(125, 214, 1_339), (500, 855, 5_355), (1_125, 1_924, 12_049)]
+            )
+        );
+        // Largest remainder, ties to the smaller id: 1.00 over three 1.00 lines.
+        let even: Vec<_> = (1..=3_u128)
+            .map(|n| (Uuid::from_u128(n), Uuid::nil(), 1, 1_000, at))
+            .collect();
+        let (discount, prices) = lifecycle_prices(&even, true);
+        assert_eq!(discount, 300);
+        assert_eq!(
+            prices.iter().map(|p| p.0).collect::<Vec<_>>(),
+            vec![100, 100, 100]
+        );
+    }
 
     #[test]
     fn upserts_number_their_parameters_per_line() {

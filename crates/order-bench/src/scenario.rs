@@ -19,7 +19,7 @@ use crate::paging::PageAt;
 #[serde(rename_all = "kebab-case")]
 pub enum Scenario {
     /// Create an order, add 3 lines, confirm, process, fulfil: one operation
-    /// is one completed order (7 requests).
+    /// is one completed order with taxed lines and a discount (8 requests).
     Lifecycle,
     /// Create an (empty) order.
     Create,
@@ -45,11 +45,17 @@ pub enum Scenario {
     CustomerDeep,
 }
 
-/// Requests per lifecycle operation: create, 3 lines, 3 transitions.
-pub const LIFECYCLE_REQUESTS: u64 = 7;
+/// Requests per lifecycle operation: create, 3 lines, a discount, 3 transitions.
+pub const LIFECYCLE_REQUESTS: u64 = 8;
 
 /// Lines added by each lifecycle operation.
 pub const LIFECYCLE_LINES: i64 = 3;
+
+/// Every lifecycle line is taxed at this rate (percent), exclusive of tax.
+pub const LIFECYCLE_TAX_RATE: &str = "19";
+
+/// The lifecycle's one discount, a percentage added after its lines.
+pub const LIFECYCLE_DISCOUNT_PERCENT: &str = "10";
 
 impl Scenario {
     /// Every scenario, in report order.
@@ -274,6 +280,7 @@ impl Operation for HttpLifecycle {
                 .add_line(order, product_id(worker, iteration, line), quantity, price)
                 .await?;
         }
+        self.api.add_discount(order).await?;
         for step in [
             Transition::Confirm,
             Transition::Process,

@@ -188,7 +188,7 @@ fn transitions_of_an_unknown_order_are_not_found() {
 
 #[test]
 fn a_restricted_caller_cannot_change_another_customers_order() {
-    let writes: [(&str, Transition); 8] = [
+    let writes: [(&str, Transition); 10] = [
         ("confirm", |o, id| o.confirm(id, Write::default())),
         ("process", |o, id| o.start_processing(id, Write::default())),
         ("fulfil", |o, id| o.mark_fulfilled(id, Write::default())),
@@ -202,6 +202,7 @@ fn a_restricted_caller_cannot_change_another_customers_order() {
                     quantity: order_domain::Quantity::new(1).unwrap(),
                     unit_price: order_domain::Money::new(100, order_domain::Currency::USD),
                     snapshot: order_domain::ProductSnapshot::default(),
+                    tax: order_domain::LineTax::default(),
                 },
                 Write::default(),
             )
@@ -217,6 +218,25 @@ fn a_restricted_caller_cannot_change_another_customers_order() {
         }),
         ("remove line", |o, id| {
             o.remove_line(id, line_id(), Write::default())
+        }),
+        ("add discount", |o, id| {
+            o.add_discount(
+                id,
+                crate::AddDiscount {
+                    amount: crate::DiscountAmount::Fixed(1),
+                    code: None,
+                    description: None,
+                },
+                Write::default(),
+            )
+            .map(|(order, _)| order)
+        }),
+        ("remove discount", |o, id| {
+            o.remove_discount(
+                id,
+                order_domain::DiscountId::from_uuid(uuid::Uuid::now_v7()),
+                Write::default(),
+            )
         }),
     ];
     for (name, run) in writes {
