@@ -118,6 +118,7 @@ impl Setup {
                     retention: chrono::Duration::hours(24),
                 },
             ),
+            auth: order_http::auth::Auth::off(),
         }
     }
 }
