@@ -217,12 +217,20 @@ pub fn page_query(req: &HttpRequest) -> Result<PageRequest, ApiError> {
 /// authenticated (then the authenticated key names them).
 pub const ACTOR_HEADER: &str = "X-Actor";
 
-/// Who makes the change a request asks for: `X-Actor` (trimmed, 1-200
-/// characters, no control characters), or `anonymous` without the header.
+/// Who makes the change a request asks for: the authenticated key (its id and
+/// name); with authentication off, `X-Actor` (trimmed, 1-200 characters, no
+/// control characters), or `anonymous` without the header.
 ///
 /// # Errors
 /// `invalid_parameter` (400) naming `X-Actor`.
 pub fn actor(req: &HttpRequest) -> Result<order_domain::Actor, ApiError> {
+    // An authenticated caller is its key: the audit trail must not take a
+    // name the caller chose, so `X-Actor` counts only with authentication off.
+    if let Some(access) = actix_web::HttpMessage::extensions(req).get::<crate::auth::Access>() {
+        if access.caller().is_some() {
+            return Ok(access.actor());
+        }
+    }
     let Some(value) = req.headers().get(ACTOR_HEADER) else {
         return Ok(order_domain::Actor::anonymous());
     };

@@ -455,3 +455,28 @@ async fn idempotency_keys_of_two_api_keys_never_meet() {
     }
     assert_ne!(ids[0], ids[1], "the second key's request ran");
 }
+
+#[tokio::test]
+async fn a_change_made_with_a_key_is_recorded_as_the_key_whatever_x_actor_says() {
+    let world = World::new(&[]).await;
+    let id = world.office.order(&world.customer_a).await;
+    let cancel = world
+        .office
+        .http
+        .post(format!("{}{ORDERS}/{id}/cancel", world.server.base))
+        .header("X-Actor", "mallory")
+        .json(&json!({"reason": "test"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cancel.status().as_u16(), 200);
+    let (status, body) = world.office.get(&format!("{ORDERS}/{id}/events")).await;
+    assert_eq!(status, 200, "{body}");
+    let events = body["data"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{body}");
+    for event in events {
+        assert_eq!(event["actor"]["name"], "back office", "{event}");
+        assert_ne!(event["actor"]["id"], "mallory", "{event}");
+        assert_ne!(event["actor"]["id"], "anonymous", "{event}");
+    }
+}
