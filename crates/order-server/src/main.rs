@@ -31,7 +31,11 @@ fn main() -> ExitCode {
     init_tracing(&config);
     let outcome = match config.command.clone() {
         Some(Command::Keys(command)) => {
-            connect(&config).and_then(|store| keys::run(&store, command))
+            // One connection: with more, r2d2 refills the idle slot the command
+            // took on a background thread, and a process exiting while that
+            // thread is inside libpq's connect can crash after the answer was
+            // printed (seen as SIGSEGV under load).
+            connect(&config, 1).and_then(|store| keys::run(&store, command))
         }
         None => run(&config),
     };
@@ -60,14 +64,14 @@ fn init_tracing(config: &Config) {
 }
 
 /// The database, created and migrated if need be.
-fn connect(config: &Config) -> Result<PgStore, String> {
+fn connect(config: &Config, pool_size: u32) -> Result<PgStore, String> {
     let timeout = config.db_connect_timeout();
     let hint = "is PostgreSQL running? set DATABASE_URL (e.g. postgres://user@host:5432/dbname)";
     ensure_database_exists(&config.database_url, timeout)
         .map_err(|e| format!("database: {e}; {hint}"))?;
     let store = PgStore::connect(&PgConfig {
         database_url: config.database_url.clone(),
-        pool_size: config.db_pool_size,
+        pool_size,
         connect_timeout: timeout,
     })
     .map_err(|e| format!("database: {e}; {hint}"))?;
@@ -78,7 +82,7 @@ fn connect(config: &Config) -> Result<PgStore, String> {
 }
 
 fn run(config: &Config) -> Result<(), String> {
-    let store = connect(config)?;
+    let store = connect(config, config.db_pool_size)?;
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
     let idempotency_store = Arc::new(store.idempotency());
     spawn_idempotency_purge(

@@ -148,6 +148,24 @@ pub async fn run(settings: RelaySettings, metrics: RelayMetrics) {
     }
 }
 
+/// Sets the backlog gauges from the outbox; `false` when the database is gone.
+async fn refresh_backlog(outbox: &PgOutbox, metrics: &RelayMetrics) -> bool {
+    match outbox.backlog().await {
+        Ok(backlog) => {
+            metrics.backlog.set(backlog.events);
+            let age = backlog.oldest.map_or(0.0, |oldest| {
+                (chrono::Utc::now() - oldest).as_seconds_f64().max(0.0)
+            });
+            metrics.oldest_age.set(age);
+            true
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "event relay lost the database");
+            false
+        }
+    }
+}
+
 /// Works on one connection until it fails.
 async fn serve(
     outbox: &PgOutbox,
@@ -158,18 +176,8 @@ async fn serve(
 ) {
     let mut leading = false;
     while !outbox.is_closed() {
-        match outbox.backlog().await {
-            Ok(backlog) => {
-                metrics.backlog.set(backlog.events);
-                let age = backlog.oldest.map_or(0.0, |oldest| {
-                    (chrono::Utc::now() - oldest).as_seconds_f64().max(0.0)
-                });
-                metrics.oldest_age.set(age);
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "event relay lost the database");
-                return;
-            }
+        if !refresh_backlog(outbox, metrics).await {
+            return;
         }
         let Some(publisher) = publisher else {
             outbox.wait_for_events(settings.poll).await;
@@ -205,6 +213,11 @@ async fn serve(
                 }
                 backoff.reset();
                 if !pass.full_batch {
+                    // The wait can last a whole poll: show the backlog this
+                    // pass left behind, not the one it started from.
+                    if !refresh_backlog(outbox, metrics).await {
+                        return;
+                    }
                     outbox.wait_for_events(settings.poll).await;
                 }
             }
