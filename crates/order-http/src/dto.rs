@@ -16,6 +16,37 @@ use crate::error::ApiError;
 
 // ----- requests -----
 
+/// An integer field: JSON Schema's `integer` is any number without a
+/// fraction, so `3.0` is 3 (as the document promises) and `1.5` is refused.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct WholeNumber;
+    impl serde::de::Visitor<'_> for WholeNumber {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer")
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v)
+                .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+        }
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<i64, E> {
+            // i64::MIN as f64 is exact; anything in [MIN, 2^63) converts without loss.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+            let fits = v.fract() == 0.0 && v >= i64::MIN as f64 && v < -(i64::MIN as f64);
+            if fits {
+                #[allow(clippy::cast_possible_truncation)]
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_value(serde::de::Unexpected::Float(v), &self))
+            }
+        }
+    }
+    deserializer.deserialize_any(WholeNumber)
+}
+
 /// `POST /orders`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -141,9 +172,11 @@ pub struct AddLineRequest {
     pub product_id: Uuid,
     /// Units, 1..=1,000,000.
     #[schema(example = 3, minimum = 1, maximum = 1000000)]
+    #[serde(deserialize_with = "whole_number")]
     pub quantity: i64,
     /// Minor units (cents), 0..=10^15.
     #[schema(example = 10000, minimum = 0, maximum = 1_000_000_000_000_000i64)]
+    #[serde(deserialize_with = "whole_number")]
     pub unit_price: i64,
     /// Must be the order's currency.
     #[schema(example = "USD", pattern = "^[A-Z]{3}$")]
@@ -274,6 +307,7 @@ impl AddDiscountRequest {
 pub struct UpdateLineRequest {
     /// New number of units, 1..=1,000,000.
     #[schema(example = 2, minimum = 1, maximum = 1000000)]
+    #[serde(deserialize_with = "whole_number")]
     pub quantity: i64,
 }
 

@@ -61,6 +61,10 @@ pub enum ApiError {
         /// Seconds until the next request will be accepted.
         retry_after_secs: u64,
     },
+    /// `If-Match` cannot hold: `*` for an order that does not exist, or a
+    /// list with no tag that can equal one of our `ETag`s.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// No route matches.
     #[error("no such resource")]
     RouteNotFound,
@@ -137,6 +141,7 @@ impl ApiError {
             Self::IdempotencyKeyReused => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
             }
+            Self::PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, "precondition_failed"),
             Self::RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found"),
             Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Blocking(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),

@@ -303,29 +303,101 @@ pub const EVENTS_DEFAULT_LIMIT: usize = 50;
 /// The largest `limit` of a history page.
 pub const EVENTS_MAX_LIMIT: usize = order_app::Orders::MAX_HISTORY_PAGE;
 
-/// The version a client requires via `If-Match: "<version>"`; `*` or no
-/// header means "any version".
+/// What a request's `If-Match` asks (RFC 9110 section 13.1.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// `*`: any current representation, so the order must exist.
+    Any,
+    /// A list of entity tags: the order's `ETag` must equal one of them by
+    /// strong comparison. Only strong tags of a version can; weak tags and
+    /// other opaque tags never match, so the list may be empty.
+    Versions(Vec<u64>),
+}
+
+/// The `If-Match` precondition of a request, if it has one. Several header
+/// lines combine into one list, as RFC 9110 section 5.3 allows.
 ///
 /// # Errors
-/// `invalid_precondition` (400) for anything but one quoted version number.
-pub fn if_match(req: &HttpRequest) -> Result<Option<u64>, ApiError> {
-    let Some(value) = req.headers().get(header::IF_MATCH) else {
-        return Ok(None);
-    };
+/// `invalid_precondition` (400) when a value is not `*` or a list of entity tags.
+pub fn if_match(req: &HttpRequest) -> Result<Option<IfMatch>, ApiError> {
     let invalid = || ApiError::BadRequest {
         code: "invalid_precondition",
         field: Some("If-Match".to_owned()),
-        detail: "If-Match must be one ETag of this API, e.g. \"3\"".to_owned(),
+        detail: "If-Match must be * or a list of entity tags, e.g. \"3\"".to_owned(),
     };
-    let text = value.to_str().map_err(|_| invalid())?.trim();
-    if text == "*" {
+    let mut values = req.headers().get_all(header::IF_MATCH).peekable();
+    if values.peek().is_none() {
         return Ok(None);
     }
-    text.strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .and_then(|t| t.parse::<u64>().ok())
-        .map(Some)
-        .ok_or_else(invalid)
+    let mut any = false;
+    let mut versions = Vec::new();
+    for value in values {
+        let text = value.to_str().map_err(|_| invalid())?.trim();
+        if text == "*" {
+            any = true;
+            continue;
+        }
+        let tags = entity_tags(text)
+            .filter(|tags| !tags.is_empty())
+            .ok_or_else(invalid)?;
+        for tag in tags {
+            if let EntityTag::Strong(opaque) = tag {
+                // Our ETags are decimal versions without leading zeros: only
+                // such a tag is strongly equal to one of them.
+                if !(opaque.starts_with('0') && opaque.len() > 1) {
+                    versions.extend(opaque.parse::<u64>().ok());
+                }
+            }
+        }
+    }
+    if any {
+        // `*` is a field value of its own; a list beside it adds nothing.
+        return Ok(Some(IfMatch::Any));
+    }
+    Ok(Some(IfMatch::Versions(versions)))
+}
+
+/// One entity tag of a list.
+enum EntityTag<'a> {
+    Strong(&'a str),
+    Weak,
+}
+
+/// `#entity-tag` (RFC 9110 section 8.8.3): comma-separated, optional
+/// whitespace, empty elements allowed; `None` on anything else.
+fn entity_tags(text: &str) -> Option<Vec<EntityTag<'_>>> {
+    let mut tags = Vec::new();
+    let mut rest = text.trim();
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix(',') {
+            rest = after.trim_start();
+            continue;
+        }
+        let (weak, quoted) = match rest.strip_prefix("W/") {
+            Some(after) => (true, after),
+            None => (false, rest),
+        };
+        let inner = quoted.strip_prefix('"')?;
+        let end = inner.find('"')?;
+        let opaque = &inner[..end];
+        // etagc = %x21 / %x23-7E / obs-text
+        if !opaque
+            .bytes()
+            .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
+        {
+            return None;
+        }
+        tags.push(if weak {
+            EntityTag::Weak
+        } else {
+            EntityTag::Strong(opaque)
+        });
+        rest = inner[end + 1..].trim_start();
+        if !rest.is_empty() {
+            rest = rest.strip_prefix(',')?.trim_start();
+        }
+    }
+    Some(tags)
 }
 
 /// The `ETag` of an order at `version`.
@@ -358,20 +430,51 @@ mod tests {
     use actix_web::test::TestRequest;
 
     #[test]
-    fn if_match_accepts_one_quoted_version_or_star() {
-        let req = |v: &str| {
-            TestRequest::default()
-                .insert_header((header::IF_MATCH, v))
-                .to_http_request()
+    fn if_match_reads_star_and_lists_of_entity_tags_as_rfc_9110_defines_them() {
+        let req = |values: &[&str]| {
+            let mut req = TestRequest::default();
+            for v in values {
+                req = req.append_header((header::IF_MATCH, *v));
+            }
+            if_match(&req.to_http_request()).map_err(|e| e.to_string())
         };
-        assert_eq!(if_match(&req("\"7\"")).unwrap(), Some(7));
-        assert_eq!(if_match(&req("*")).unwrap(), None);
-        assert_eq!(
-            if_match(&TestRequest::default().to_http_request()).unwrap(),
-            None
-        );
-        for bad in ["7", "\"x\"", "W/\"7\"", "\"1\", \"2\"", "\"-1\""] {
-            assert!(if_match(&req(bad)).is_err(), "{bad}");
+        let versions = |v: &[u64]| Ok(Some(IfMatch::Versions(v.to_vec())));
+        assert_eq!(req(&["\"7\""]), versions(&[7]));
+        assert_eq!(req(&["*"]), Ok(Some(IfMatch::Any)));
+        assert_eq!(req(&[]), Ok(None));
+        assert_eq!(req(&["\"1\", \"2\""]), versions(&[1, 2]));
+        assert_eq!(req(&["\"1\",,\"2\" ,"]), versions(&[1, 2]));
+        assert_eq!(req(&["\"1\"", "\"5\""]), versions(&[1, 5]));
+        // Weak tags never match (strong comparison), nor do tags that are not
+        // one of our versions: the list is well formed, and matches nothing.
+        assert_eq!(req(&["W/\"7\""]), versions(&[]));
+        assert_eq!(req(&["\"x\", W/\"3\", \"4\""]), versions(&[4]));
+        assert_eq!(req(&["\"07\"", "\"-1\""]), versions(&[]));
+        assert_eq!(req(&["\"\""]), versions(&[]));
+        for bad in [
+            "7",
+            "three",
+            "\"7",
+            "\"1\" \"2\"",
+            "W/7",
+            "\"a b\"",
+            ",",
+            "",
+            "w/\"1\"",
+        ] {
+            let req = TestRequest::default()
+                .insert_header((header::IF_MATCH, bad))
+                .to_http_request();
+            assert!(
+                matches!(
+                    if_match(&req),
+                    Err(ApiError::BadRequest {
+                        code: "invalid_precondition",
+                        ..
+                    })
+                ),
+                "{bad}"
+            );
         }
     }
 

@@ -59,18 +59,29 @@ pub fn document_json() -> &'static str {
     })
 }
 
-/// What `If-Match` accepts ([`crate::extract::if_match`]): `*` or one quoted version.
-pub const IF_MATCH_PATTERN: &str = r#"^(\*|"[0-9]{1,19}")$"#;
+/// What `If-Match` accepts ([`crate::extract::if_match`]): `*`, or a list of
+/// entity tags (RFC 9110 section 8.8.3), strong or weak, empty list elements
+/// allowed. Only a strong tag of the order's version matches.
+pub const IF_MATCH_PATTERN: &str =
+    r#"^(\*|[ \t,]*(W/)?"[!#-~]*"([ \t]*,[ \t,]*(W/)?"[!#-~]*")*[ \t,]*)$"#;
+
+/// What `after` accepts ([`crate::cursor::decode`]): the text of a `next_cursor`.
+pub const CURSOR_PATTERN: &str = r"^-?[0-9]{1,16}\.[0-9a-f]{32}$";
 
 /// What `Idempotency-Key` accepts: 1 to 255 printable ASCII characters.
 pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
 
 /// Adds the problem+json error responses and the request-id header to every
-/// operation, and gives the precondition headers their exact syntax.
+/// operation, gives `If-Match` and `after` their exact syntax, lists the
+/// currencies the domain knows, and documents `HEAD` beside every `GET`.
 struct ProblemResponses;
 
 impl Modify for ProblemResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        constrain_currencies(openapi);
+        for item in openapi.paths.paths.values_mut() {
+            item.head = item.get.as_ref().map(head_of);
+        }
         for (path, item) in &mut openapi.paths.paths {
             let api = path.starts_with("/api/v1/");
             let operations = [
@@ -96,7 +107,7 @@ impl Modify for ProblemResponses {
                         (400, "Malformed JSON, path parameter or If-Match"),
                         (404, "No such resource"),
                         (409, "The resource's state forbids this change"),
-                        (412, "If-Match names a stale version"),
+                        (412, "If-Match does not hold: another version, no strong tag of a version, or * for a missing order"),
                         (413, "Body larger than 64 KiB"),
                         (415, "Body is not application/json"),
                         (422, "A value the rules reject; `field` names it"),
@@ -126,7 +137,88 @@ impl Modify for ProblemResponses {
                     );
                 }
                 constrain_if_match(operation);
+                constrain_cursor(operation);
             }
+            if let (Some(head), Some(get)) = (item.head.as_mut(), item.get.as_ref()) {
+                // The problems of the GET, without bodies: a HEAD answer has none.
+                head.responses = strip_content(&get.responses);
+                head.parameters.clone_from(&get.parameters);
+            }
+        }
+    }
+}
+
+/// The `HEAD` operation of a `GET`: the same parameters and statuses, no bodies.
+fn head_of(get: &Operation) -> Operation {
+    let mut head = get.clone();
+    head.operation_id = get.operation_id.as_ref().map(|id| format!("head_{id}"));
+    head.summary = Some("The GET's status and headers, without the body".to_owned());
+    head.description = None;
+    head.responses = strip_content(&get.responses);
+    head
+}
+
+fn strip_content(responses: &utoipa::openapi::Responses) -> utoipa::openapi::Responses {
+    let mut responses = responses.clone();
+    for response in responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            response.content.clear();
+            response.links.clear();
+        }
+    }
+    responses
+}
+
+/// Every ISO 4217 code `Currency::from_code` accepts, as the `currency`
+/// enum of the request bodies: the document refuses what the domain refuses.
+fn constrain_currencies(openapi: &mut utoipa::openapi::OpenApi) {
+    let codes: Vec<String> = (b'A'..=b'Z')
+        .flat_map(|a| (b'A'..=b'Z').flat_map(move |b| (b'A'..=b'Z').map(move |c| [a, b, c])))
+        .filter_map(|code| String::from_utf8(code.to_vec()).ok())
+        .filter(|code| order_domain::Currency::from_code(code).is_ok())
+        .collect();
+    let Some(components) = openapi.components.as_mut() else {
+        return;
+    };
+    for body in ["CreateOrderRequest", "AddLineRequest"] {
+        let Some(RefOr::T(utoipa::openapi::schema::Schema::Object(object))) =
+            components.schemas.get_mut(body)
+        else {
+            continue;
+        };
+        if let Some(currency) = object.properties.get_mut("currency") {
+            *currency = ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(
+                    "ISO 4217 code with a minor unit, upper case; for a line, the order's currency",
+                ))
+                .enum_values(Some(codes.iter().map(String::as_str)))
+                .examples(["USD"])
+                .into();
+        }
+    }
+}
+
+/// On the lists that page with `page`/`page_size`, `after` is a cursor this
+/// API handed out; its syntax is stated once, here.
+fn constrain_cursor(operation: &mut Operation) {
+    let paged = operation.parameters.iter().flatten().any(|parameter| {
+        matches!(parameter, RefOr::T(p) if p.parameter_in == ParameterIn::Query && p.name == "page_size")
+    });
+    if !paged {
+        return;
+    }
+    for parameter in operation.parameters.iter_mut().flatten() {
+        let RefOr::T(parameter) = parameter else {
+            continue;
+        };
+        if parameter.parameter_in == ParameterIn::Query && parameter.name == "after" {
+            parameter.schema = Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(CURSOR_PATTERN))
+                    .into(),
+            );
         }
     }
 }
@@ -165,6 +257,7 @@ impl Modify for KeySecurity {
         for (path, item) in &mut openapi.paths.paths {
             let operations = [
                 (Method::GET, item.get.as_mut()),
+                (Method::HEAD, item.head.as_mut()),
                 (Method::POST, item.post.as_mut()),
                 (Method::PUT, item.put.as_mut()),
                 (Method::DELETE, item.delete.as_mut()),
@@ -251,7 +344,7 @@ fn constrain_if_match(operation: &mut Operation) {
                 ObjectBuilder::new()
                     .schema_type(Type::String)
                     .pattern(Some(IF_MATCH_PATTERN))
-                    .examples(["\"3\""])
+                    .examples(["\"3\"", "*", "\"3\", \"4\""])
                     .into(),
             );
         }
@@ -472,5 +565,43 @@ mod tests {
         assert_eq!(pattern("If-Match"), IF_MATCH_PATTERN);
         assert_eq!(pattern("Idempotency-Key"), IDEMPOTENCY_KEY_PATTERN);
         assert!(confirm["responses"]["503"]["headers"]["Retry-After"].is_object());
+    }
+
+    #[test]
+    fn every_get_has_a_head_and_the_document_states_every_constraint() {
+        let json = json();
+        for (path, item) in json["paths"].as_object().unwrap() {
+            if let Some(get) = item.get("get") {
+                let head = &item["head"];
+                assert!(head.is_object(), "{path} has GET but no HEAD");
+                assert_eq!(head["responses"]["200"]["content"], serde_json::Value::Null);
+                assert_eq!(head["parameters"], get["parameters"], "{path}");
+            }
+        }
+        let schemas = &json["components"]["schemas"];
+        for body in ["CreateOrderRequest", "AddLineRequest"] {
+            let codes = schemas[body]["properties"]["currency"]["enum"]
+                .as_array()
+                .unwrap();
+            let has = |code: &str| codes.iter().any(|c| c == code);
+            assert!(has("USD") && has("JPY") && has("KWD"), "{body}");
+            assert!(
+                !has("AAA") && !has("XXX"),
+                "{body}: codes the domain refuses"
+            );
+            assert!(codes.len() > 150, "{body}: {}", codes.len());
+        }
+        let list = &json["paths"]["/api/v1/order-mgmt/orders"]["get"]["parameters"];
+        let after = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "after")
+            .unwrap();
+        assert_eq!(after["schema"]["pattern"], CURSOR_PATTERN);
+        assert!(after["description"]
+            .as_str()
+            .unwrap()
+            .contains("mutually exclusive with `page`"));
     }
 }

@@ -670,6 +670,142 @@ async fn a_stale_if_match_is_412_and_a_malformed_one_400() {
     problem(400, &headers, &body, "invalid_precondition");
 }
 
+/// A confirm of `order` (or a missing one) with these `If-Match` values.
+async fn confirm_if_match(order: &Order, stored: bool, values: &[&str]) -> (u16, Value) {
+    let mut req = test::TestRequest::post().uri(&format!("{ORDERS}/{}/confirm", order.id()));
+    for value in values {
+        req = req.append_header((header::IF_MATCH, *value));
+    }
+    let mocks = if stored {
+        Mocks::new().stored(order)
+    } else {
+        let mut mocks = Mocks::new();
+        mocks.orders.expect_find_by_id().returning(|_| Ok(None));
+        mocks.orders.expect_update().never();
+        mocks
+    };
+    let (status, headers, body) = call(mocks, req).await;
+    if status >= 400 {
+        assert_eq!(
+            headers.get(header::CONTENT_TYPE).unwrap(),
+            "application/problem+json"
+        );
+    }
+    (status, body)
+}
+
+#[actix_web::test]
+async fn if_match_star_proceeds_when_the_order_exists_and_is_412_when_it_does_not() {
+    let order = order_with_lines();
+    assert_eq!(confirm_if_match(&order, true, &["*"]).await.0, 200);
+    let (status, body) = confirm_if_match(&order, false, &["*"]).await;
+    assert_eq!(status, 412, "{body}");
+    assert_eq!(body["code"], "precondition_failed");
+}
+
+#[actix_web::test]
+async fn if_match_with_a_list_of_etags_matches_any_of_them() {
+    let order = order_with_lines();
+    assert_eq!(order.version(), 3);
+    assert_eq!(
+        confirm_if_match(&order, true, &["\"1\", \"3\""]).await.0,
+        200
+    );
+    assert_eq!(
+        confirm_if_match(&order, true, &["\"1\"", "\"3\""]).await.0,
+        200
+    );
+    assert_eq!(
+        confirm_if_match(&order, true, &["\"x\", \"3\""]).await.0,
+        200
+    );
+    let (status, body) = confirm_if_match(&order, true, &["\"1\", \"2\""]).await;
+    assert_eq!(status, 412, "{body}");
+    assert_eq!(body["code"], "version_mismatch");
+    // A list naming a missing order: not found, as without the precondition.
+    assert_eq!(
+        confirm_if_match(&order, false, &["\"1\", \"3\""]).await.0,
+        404
+    );
+}
+
+#[actix_web::test]
+async fn weak_etags_never_match_if_match() {
+    let order = order_with_lines();
+    for values in [&["W/\"3\""][..], &["W/\"3\", W/\"1\""], &["\"03\""]] {
+        let (status, body) = confirm_if_match(&order, true, values).await;
+        assert_eq!(status, 412, "{values:?}: {body}");
+        assert_eq!(body["code"], "precondition_failed", "{values:?}");
+    }
+    // A weak tag beside a strong one that matches: the strong one decides.
+    assert_eq!(
+        confirm_if_match(&order, true, &["W/\"1\", \"3\""]).await.0,
+        200
+    );
+}
+
+#[actix_web::test]
+async fn head_is_answered_for_every_get_route_with_the_get_headers() {
+    let order = order_with_lines();
+    let id = order.id();
+    let mocks = || {
+        let mut mocks = Mocks::new().stored(&order);
+        let listed = order.clone();
+        mocks
+            .orders
+            .expect_list()
+            .returning(move |_, p| Ok(Page::exact(vec![listed.clone()], p, 1)));
+        let by_number = order.clone();
+        mocks
+            .orders
+            .expect_find_by_number()
+            .returning(move |_| Ok(Some(by_number.clone())));
+        mocks.directory.expect_exists().returning(|_| Ok(true));
+        mocks.health.expect_check().returning(|| Ok(()));
+        mocks.health.expect_pool_stats().returning(Default::default);
+        mocks
+            .customers
+            .expect_list()
+            .returning(|p| Ok(Page::exact(vec![], p, 0)));
+        mocks.customers.expect_find_by_id().returning(|_| Ok(None));
+        mocks
+    };
+    let head = |uri: String| {
+        test::TestRequest::default()
+            .method(actix_web::http::Method::HEAD)
+            .uri(&uri)
+    };
+    let number = order.number().to_string();
+    let customer = order.customer_id();
+    for (uri, status) in [
+        (format!("{ORDERS}/{id}"), 200),
+        (format!("{ORDERS}/number/{number}"), 200),
+        (ORDERS.to_owned(), 200),
+        (format!("{ORDERS}/customer/{customer}"), 200),
+        (format!("{ORDERS}/status/pending"), 200),
+        (format!("{ORDERS}/{}", Uuid::now_v7()), 404),
+        ("/api/v1/customer-mgmt/customers".to_owned(), 200),
+        (
+            format!("/api/v1/customer-mgmt/customers/{}", Uuid::now_v7()),
+            404,
+        ),
+        ("/health".to_owned(), 200),
+        ("/ready".to_owned(), 200),
+        ("/metrics".to_owned(), 200),
+        ("/api-docs/openapi.json".to_owned(), 200),
+    ] {
+        let app = test::init_service(App::new().configure(configure(mocks().state()))).await;
+        let response = test::call_service(&app, head(uri.clone()).to_request()).await;
+        assert_eq!(response.status().as_u16(), status, "HEAD {uri}");
+        assert!(
+            response.headers().get(header::CONTENT_TYPE).is_some(),
+            "HEAD {uri}"
+        );
+    }
+    let (_, headers, _) = call(mocks(), head(format!("{ORDERS}/{id}"))).await;
+    assert_eq!(headers.get(header::ETAG).unwrap(), "\"3\"");
+}
+
 #[actix_web::test]
 async fn delete_is_204_for_pending_and_409_for_confirmed() {
     let order = pending_order();
@@ -894,7 +1030,7 @@ async fn a_known_path_with_another_method_is_405_naming_the_allowed_ones() {
         (
             actix_web::http::Method::PUT,
             format!("{ORDERS}/{id}"),
-            "GET, DELETE",
+            "GET, HEAD, DELETE",
         ),
         (
             actix_web::http::Method::GET,
@@ -904,18 +1040,22 @@ async fn a_known_path_with_another_method_is_405_naming_the_allowed_ones() {
         (
             actix_web::http::Method::PATCH,
             ORDERS.to_owned(),
-            "POST, GET",
+            "POST, GET, HEAD",
         ),
         (
             actix_web::http::Method::POST,
             format!("{ORDERS}/{id}/lines/{id}"),
             "PUT, DELETE",
         ),
-        (actix_web::http::Method::TRACE, "/health".to_owned(), "GET"),
+        (
+            actix_web::http::Method::TRACE,
+            "/health".to_owned(),
+            "GET, HEAD",
+        ),
         (
             actix_web::http::Method::DELETE,
             "/metrics".to_owned(),
-            "GET",
+            "GET, HEAD",
         ),
     ];
     for (method, uri, allowed) in cases {

@@ -15,7 +15,7 @@ macro_rules! routes {
             crate::routes::register(cfg, vec![$((
                 $path,
                 // Route-level, so the middleware sees the matched route template.
-                actix_web::web::$method()
+                crate::routes::route(stringify!($method))
                     .to($handler)
                     .wrap(actix_web::middleware::from_fn(crate::idempotency::guard)),
             )),*]);
@@ -52,12 +52,35 @@ fn register(
     }
 }
 
-/// The `Allow` value of `path`: its methods, upper case, comma-separated.
+/// A route answering `method`; a `get` route answers `HEAD` too (RFC 9110
+/// section 9.3.2: the same headers, no body; actix leaves the body out).
+fn route(method: &str) -> actix_web::Route {
+    use actix_web::guard;
+    match method {
+        "get" => actix_web::web::route().guard(guard::Any(guard::Get()).or(guard::Head())),
+        "post" => actix_web::web::post(),
+        "put" => actix_web::web::put(),
+        "delete" => actix_web::web::delete(),
+        other => actix_web::web::route().guard(guard::fn_guard({
+            let other = other.to_ascii_uppercase();
+            move |ctx| ctx.head().method.as_str() == other
+        })),
+    }
+}
+
+/// The `Allow` value of `path`: its methods, upper case, comma-separated
+/// (`HEAD` beside every `GET`).
 fn allowed_methods(path: &str) -> String {
     all_routes()
         .into_iter()
         .filter(|(_, p)| *p == path)
-        .map(|(m, _)| m.to_ascii_uppercase())
+        .flat_map(|(m, _)| match m {
+            "get" => vec!["GET", "HEAD"],
+            "post" => vec!["POST"],
+            "put" => vec!["PUT"],
+            "delete" => vec!["DELETE"],
+            _ => vec![],
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

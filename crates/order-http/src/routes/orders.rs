@@ -17,7 +17,7 @@ use crate::dto::{
 };
 use crate::error::ApiError;
 use crate::extract::{
-    actor, blocking, etag, events_query, if_match, page_query, path_uuid, JsonBody,
+    actor, blocking, etag, events_query, if_match, page_query, path_uuid, IfMatch, JsonBody,
     OptionalJsonBody,
 };
 use crate::idempotency::{active_claim, replayed};
@@ -72,12 +72,61 @@ fn ok(order: &Order) -> HttpResponse {
     answer::order(OrderAnswer::Ok, order, None)
 }
 
-/// The precondition (`If-Match`) and idempotency claim of a write request.
-fn write(req: &HttpRequest) -> Result<Write, ApiError> {
+/// The precondition of a write to order `id`, from its `If-Match`
+/// (RFC 9110 section 13.1.1), and the idempotency claim to complete.
+///
+/// One listed version is checked by the use case against the version it
+/// loads (and by its compare-and-set); several need the current version first,
+/// to pick the one that must still hold when the write lands. `*` needs the
+/// order to exist, which the write itself finds out ([`run_write`]).
+async fn write(orders: &Orders, id: OrderId, req: &HttpRequest) -> Result<Write, ApiError> {
+    let expected_version = match if_match(req)? {
+        None | Some(IfMatch::Any) => None,
+        Some(IfMatch::Versions(versions)) => match versions.as_slice() {
+            [only] => Some(*only),
+            _ => {
+                let service = orders.clone().into_inner();
+                let current = blocking(move || service.get(id)).await?.version();
+                if !versions.contains(&current) {
+                    return Err(match versions.first() {
+                        Some(&expected) => ApiError::App(AppError::VersionMismatch {
+                            expected,
+                            actual: current,
+                        }),
+                        None => ApiError::PreconditionFailed(
+                            "no entity tag in If-Match can match: this API's ETags are strong \
+                             versions, e.g. \"3\""
+                                .to_owned(),
+                        ),
+                    });
+                }
+                Some(current)
+            }
+        },
+    };
     Ok(Write {
-        expected_version: if_match(req)?,
+        expected_version,
         claim: active_claim(req),
         actor: actor(req)?,
+    })
+}
+
+/// Runs `run` on the blocking pool; with `If-Match: *`, an order that does
+/// not exist fails the precondition (412) instead of being not found.
+async fn run_write<T: Send + 'static>(
+    orders: Orders,
+    req: &HttpRequest,
+    run: impl FnOnce(&dyn OrderService) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let any = matches!(if_match(req), Ok(Some(IfMatch::Any)));
+    let orders = orders.into_inner();
+    blocking(move || run(&*orders)).await.map_err(|e| match e {
+        ApiError::App(AppError::NotFound {
+            entity: "order", ..
+        }) if any => {
+            ApiError::PreconditionFailed("If-Match: * requires the order to exist".to_owned())
+        }
+        other => other,
     })
 }
 
@@ -85,6 +134,7 @@ fn write(req: &HttpRequest) -> Result<Write, ApiError> {
 /// for a retried `Idempotency-Key`, the ones the first request wrote.
 pub(crate) async fn write_once(
     orders: Orders,
+    id: Option<OrderId>,
     req: &HttpRequest,
     run: impl FnOnce(&dyn OrderService, Write) -> Result<(Order, Option<LineId>), AppError>
         + Send
@@ -99,9 +149,15 @@ pub(crate) async fn write_once(
         }
         None => {}
     }
-    let write = write(req)?;
-    let orders = orders.into_inner();
-    blocking(move || run(&*orders, write)).await
+    let write = match id {
+        Some(id) => write(&orders, id, req).await?,
+        None => Write {
+            expected_version: None,
+            claim: active_claim(req),
+            actor: actor(req)?,
+        },
+    };
+    run_write(orders, req, move |orders| run(orders, write)).await
 }
 
 fn page_of(page: order_app::Page<Order>) -> HttpResponse {
@@ -122,7 +178,7 @@ pub(crate) async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let mut cmd = body.0.try_into_domain()?;
     cmd.actor = actor(&req)?;
-    let (order, _) = write_once(orders, &req, |orders, write| {
+    let (order, _) = write_once(orders, None, &req, |orders, write| {
         orders.create(cmd, write.claim).map(|order| (order, None))
     })
     .await?;
@@ -155,7 +211,7 @@ pub(crate) async fn get_by_number(
     Ok(ok(&order))
 }
 
-#[utoipa::path(get, path = ORDERS, operation_id = "list_orders", tag = "orders", params(("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
+#[utoipa::path(get, path = ORDERS, operation_id = "list_orders", tag = "orders", params(("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth; mutually exclusive with `page` (both: 400)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
 #[tracing::instrument(skip_all)]
 pub(crate) async fn list(orders: Orders, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let page = page_query(&req)?;
@@ -165,7 +221,7 @@ pub(crate) async fn list(orders: Orders, req: HttpRequest) -> Result<HttpRespons
     ))
 }
 
-#[utoipa::path(get, path = ORDERS_OF_CUSTOMER, tag = "orders", params(("customer_id" = Uuid, Path, description = "Customer id"), ("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
+#[utoipa::path(get, path = ORDERS_OF_CUSTOMER, tag = "orders", params(("customer_id" = Uuid, Path, description = "Customer id"), ("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth; mutually exclusive with `page` (both: 400)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
 #[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 pub(crate) async fn list_for_customer(
     orders: Orders,
@@ -180,7 +236,7 @@ pub(crate) async fn list_for_customer(
     ))
 }
 
-#[utoipa::path(get, path = ORDERS_IN_STATUS, tag = "orders", params(("status" = StatusParam, Path, description = "Order status"), ("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth (not with `page`)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
+#[utoipa::path(get, path = ORDERS_IN_STATUS, tag = "orders", params(("status" = StatusParam, Path, description = "Order status"), ("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth; mutually exclusive with `page` (both: 400)")), responses((status = 200, description = "One page of orders, newest first", body = ListEnvelope<OrderDto>)))]
 #[tracing::instrument(skip_all, fields(status = %status))]
 pub(crate) async fn list_by_status(
     orders: Orders,
@@ -204,7 +260,7 @@ pub(crate) async fn list_by_status(
     Ok(page_of(blocking(move || orders.list(filter, page)).await?))
 }
 
-#[utoipa::path(delete, path = ORDER, operation_id = "delete_order", tag = "orders", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 204, description = "Soft-deleted")))]
+#[utoipa::path(delete, path = ORDER, operation_id = "delete_order", tag = "orders", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), responses((status = 204, description = "Soft-deleted")))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn delete(
     orders: Orders,
@@ -212,9 +268,8 @@ pub(crate) async fn delete(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(&id)?;
-    let write = write(&req)?;
-    let orders = orders.into_inner();
-    blocking(move || orders.delete(id, write)).await?;
+    let write = write(&orders, id, &req).await?;
+    run_write(orders, &req, move |orders| orders.delete(id, write)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -226,14 +281,14 @@ pub(crate) async fn transition(
     run: impl FnOnce(&dyn OrderService, OrderId, Write) -> Result<Order, AppError> + Send + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(id)?;
-    let (order, _) = write_once(orders, req, move |orders, write| {
+    let (order, _) = write_once(orders, Some(id), req, move |orders, write| {
         run(orders, id, write).map(|order| (order, None))
     })
     .await?;
     Ok(ok(&order))
 }
 
-#[utoipa::path(post, path = CONFIRM, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")), links(
+#[utoipa::path(post, path = CONFIRM, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")), links(
     ("process" = (operation_id = "process", parameters(("id" = "$request.path.id")), description = "Start processing the confirmed order")),
 ))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
@@ -245,7 +300,7 @@ pub(crate) async fn confirm(
     transition(orders, &id, &req, |o, id, v| o.confirm(id, v)).await
 }
 
-#[utoipa::path(post, path = PROCESS, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")), links(
+#[utoipa::path(post, path = PROCESS, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")), links(
     ("fulfill" = (operation_id = "fulfill", parameters(("id" = "$request.path.id")), description = "Mark the order fulfilled")),
 ))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
@@ -257,7 +312,7 @@ pub(crate) async fn process(
     transition(orders, &id, &req, |o, id, v| o.start_processing(id, v)).await
 }
 
-#[utoipa::path(post, path = FULFILL, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
+#[utoipa::path(post, path = FULFILL, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn fulfill(
     orders: Orders,
@@ -267,7 +322,7 @@ pub(crate) async fn fulfill(
     transition(orders, &id, &req, |o, id, v| o.mark_fulfilled(id, v)).await
 }
 
-#[utoipa::path(post, path = CANCEL, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body(content = Option<CancelRequest>, description = "Optional reason"), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
+#[utoipa::path(post, path = CANCEL, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), request_body(content = Option<CancelRequest>, description = "Optional reason"), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn cancel(
     orders: Orders,
@@ -279,7 +334,7 @@ pub(crate) async fn cancel(
     transition(orders, &id, &req, move |o, id, v| o.cancel(id, reason, v)).await
 }
 
-#[utoipa::path(post, path = LINES, tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = AddLineRequest, responses((status = 201, description = "The order with the line; Location names the line", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created resource")), links(
+#[utoipa::path(post, path = LINES, tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), request_body = AddLineRequest, responses((status = 201, description = "The order with the line; Location names the line", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created resource")), links(
     ("update_line" = (operation_id = "update_line", parameters(("id" = "$request.path.id"), ("line_id" = "$response.body#/data/lines/0/id")), description = "Change the quantity of a line")),
     ("remove_line" = (operation_id = "remove_line", parameters(("id" = "$request.path.id"), ("line_id" = "$response.body#/data/lines/0/id")), description = "Remove a line")),
     ("confirm" = (operation_id = "confirm", parameters(("id" = "$request.path.id")), description = "Confirm the order")),
@@ -293,7 +348,7 @@ pub(crate) async fn add_line(
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(&id)?;
     let cmd = body.0.try_into_domain()?;
-    let (order, line) = write_once(orders, &req, move |orders, write| {
+    let (order, line) = write_once(orders, Some(id), &req, move |orders, write| {
         orders
             .add_line(id, cmd, write)
             .map(|(order, line)| (order, Some(line)))
@@ -302,7 +357,7 @@ pub(crate) async fn add_line(
     Ok(answer::order(OrderAnswer::LineCreated, &order, line))
 }
 
-#[utoipa::path(put, path = LINE, tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("line_id" = Uuid, Path, description = "Line id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = UpdateLineRequest, responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
+#[utoipa::path(put, path = LINE, tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("line_id" = Uuid, Path, description = "Line id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), request_body = UpdateLineRequest, responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
 #[tracing::instrument(skip_all, fields(id = %path.0, line_id = %path.1))]
 pub(crate) async fn update_line(
     orders: Orders,
@@ -311,14 +366,16 @@ pub(crate) async fn update_line(
     body: JsonBody<UpdateLineRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, line) = (order_id(&path.0)?, line_id(&path.1)?);
-    let write = write(&req)?;
+    let write = write(&orders, id, &req).await?;
     let quantity = quantity(body.0.quantity)?;
-    let orders = orders.into_inner();
-    let order = blocking(move || orders.update_line_quantity(id, line, quantity, write)).await?;
+    let order = run_write(orders, &req, move |orders| {
+        orders.update_line_quantity(id, line, quantity, write)
+    })
+    .await?;
     Ok(ok(&order))
 }
 
-#[utoipa::path(delete, path = LINE, tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("line_id" = Uuid, Path, description = "Line id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 204, description = "Removed", headers(("ETag" = String, description = "The new order version")))))]
+#[utoipa::path(delete, path = LINE, tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("line_id" = Uuid, Path, description = "Line id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), responses((status = 204, description = "Removed", headers(("ETag" = String, description = "The new order version")))))]
 #[tracing::instrument(skip_all, fields(id = %path.0, line_id = %path.1))]
 pub(crate) async fn remove_line(
     orders: Orders,
@@ -326,9 +383,11 @@ pub(crate) async fn remove_line(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (id, line) = (order_id(&path.0)?, line_id(&path.1)?);
-    let write = write(&req)?;
-    let orders = orders.into_inner();
-    let order = blocking(move || orders.remove_line(id, line, write)).await?;
+    let write = write(&orders, id, &req).await?;
+    let order = run_write(orders, &req, move |orders| {
+        orders.remove_line(id, line, write)
+    })
+    .await?;
     Ok(HttpResponse::NoContent()
         .insert_header((header::ETAG, etag(order.version())))
         .finish())

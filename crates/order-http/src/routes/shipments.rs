@@ -42,7 +42,7 @@ pub(crate) async fn create_fulfillment(
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(&id)?;
     let cmd = body.0.try_into_domain()?;
-    let (order, _) = write_once(orders, &req, move |orders, write| {
+    let (order, _) = write_once(orders, Some(id), &req, move |orders, write| {
         orders
             .create_fulfillment(id, cmd, write)
             .map(|(order, _)| (order, None))
@@ -96,7 +96,7 @@ pub(crate) async fn create_return(
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(&id)?;
     let cmd = body.0.try_into_domain()?;
-    let (order, _) = write_once(orders, &req, move |orders, write| {
+    let (order, _) = write_once(orders, Some(id), &req, move |orders, write| {
         orders
             .create_return(id, cmd, write)
             .map(|(order, _)| (order, None))

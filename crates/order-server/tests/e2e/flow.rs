@@ -248,3 +248,37 @@ async fn soft_deleted_orders_disappear_from_every_read() {
     assert_eq!(api.get(ORDERS).await.1["pagination"]["total_items"], 0);
     assert_eq!(api.delete(&format!("{ORDERS}/{id}")).await.0, 404);
 }
+
+#[tokio::test]
+async fn head_answers_the_get_headers_without_a_body() {
+    let server = RunningServer::start();
+    let api = server.client();
+    let customer = api.customer().await;
+    let order = api.order(&customer).await;
+    let url = format!("{}{ORDERS}/{order}", api.base);
+    let get = api.http.get(&url).send().await.unwrap();
+    let (get_etag, get_length) = (
+        get.headers()["etag"].clone(),
+        get.bytes().await.unwrap().len(),
+    );
+    let head = api.http.head(&url).send().await.unwrap();
+    assert_eq!(head.status().as_u16(), 200);
+    assert_eq!(head.headers()["etag"], get_etag);
+    assert_eq!(
+        head.headers()["content-length"].to_str().unwrap(),
+        get_length.to_string(),
+        "the length of the body a GET would send"
+    );
+    assert!(head.bytes().await.unwrap().is_empty());
+    let missing = format!("{}{ORDERS}/{}", api.base, uuid::Uuid::now_v7());
+    assert_eq!(
+        api.http
+            .head(&missing)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+}
