@@ -437,7 +437,7 @@ pub(crate) async fn add_discount(
     let cmd = body.0.try_into_domain()?;
     // The answer names the order's newest discount, which is the one added
     // (also when a retried key replays the order as it was written).
-    let (order, _) = write_once(orders, &req, move |orders, write| {
+    let (order, _) = write_once(orders, Some(id), &req, move |orders, write| {
         orders
             .add_discount(id, cmd, write)
             .map(|(order, _)| (order, None))
@@ -454,9 +454,11 @@ pub(crate) async fn remove_discount(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     let (id, discount) = (order_id(&path.0)?, discount_id(&path.1)?);
-    let write = write(&req)?;
-    let orders = orders.into_inner();
-    let order = blocking(move || orders.remove_discount(id, discount, write)).await?;
+    let write = write(&orders, id, &req).await?;
+    let order = run_write(orders, &req, move |orders| {
+        orders.remove_discount(id, discount, write)
+    })
+    .await?;
     Ok(HttpResponse::NoContent()
         .insert_header((header::ETAG, etag(order.version())))
         .finish())
