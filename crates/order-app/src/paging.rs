@@ -39,6 +39,7 @@ pub struct PageRequest {
     page: u32,
     page_size: u32,
     after: Option<ListCursor>,
+    count_total: bool,
 }
 
 impl PageRequest {
@@ -68,6 +69,7 @@ impl PageRequest {
             page,
             page_size,
             after: None,
+            count_total: true,
         };
         if request.offset() > Self::MAX_OFFSET {
             return Err(InvalidPage::TooDeep);
@@ -84,6 +86,34 @@ impl PageRequest {
             after: Some(cursor),
             ..Self::new(1, page_size)?
         })
+    }
+
+    /// The same page, with the total counted (`true`, the default: exact up
+    /// to a bound, estimated beyond) or only estimated (`false`).
+    ///
+    /// Counting walks up to 10,000 index entries on every page that has a
+    /// next page; a client paging with cursors rarely needs it. The last page
+    /// of a numbered list always knows its exact total for free.
+    ///
+    /// ```
+    /// use order_app::PageRequest;
+    /// let page = PageRequest::new(1, 20)?.counting_total(false);
+    /// assert!(!page.counts_total());
+    /// assert!(PageRequest::new(1, 20)?.counts_total());
+    /// # Ok::<(), order_app::InvalidPage>(())
+    /// ```
+    #[must_use]
+    pub const fn counting_total(self, count_total: bool) -> Self {
+        Self {
+            count_total,
+            ..self
+        }
+    }
+
+    /// Whether the total should be counted rather than only estimated.
+    #[must_use]
+    pub const fn counts_total(&self) -> bool {
+        self.count_total
     }
 
     /// The cursor this page starts after, if it is a cursor page.
@@ -117,6 +147,7 @@ impl Default for PageRequest {
             page: 1,
             page_size: Self::DEFAULT_PAGE_SIZE,
             after: None,
+            count_total: true,
         }
     }
 }

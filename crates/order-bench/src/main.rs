@@ -521,6 +521,8 @@ async fn run_one(
                             customer,
                             page,
                             page_size,
+                            // The HTTP side asks for no `include_total`.
+                            include_total: false,
                         },
                         probe,
                     )

@@ -10,11 +10,11 @@
 //! a simple query, as diesel sends it.
 //!
 //! Mirrored from `crates/order-postgres` (repository `insert`, `find_by_id`,
-//! `list` with `count_bounded`, `update`; `PgOrderNumberAllocator` and its
+//! `list` with its estimate or `count_bounded`, `update`; `PgOrderNumberAllocator` and its
 //! blocks of 32 numbers; `CustomerDirectory::exists`) and checked statement
 //! by statement, per scenario, against a `log_statement = 'all'` capture of
 //! the server (`scripts/bench-sql-audit.sh`). Deliberately left out: the
-//! `SELECT 1` the r2d2 pool runs on every check-out, and the parse and plan
+//! `SELECT 1` the pool runs on a check-out of a connection idle over 500 ms, and the parse and plan
 //! PostgreSQL repeats for the statements diesel does not cache (it sends
 //! those unnamed: the order, line and event inserts, the update, the number
 //! block); both are costs of the server's stack, which the ratio to this
@@ -537,14 +537,15 @@ impl RawConnection {
     }
 
     /// `list`: the page (one row more than asked, to know whether another
-    /// follows), the lines of its orders, and the bounded count unless a
-    /// numbered page ends the list. For one customer's orders the use case
+    /// follows), the lines of its orders, and unless a numbered page ends the
+    /// list, the planner's estimate (or with `include_total` the bounded count). For one customer's orders the use case
     /// first checks that the customer exists (outside the read transaction).
     async fn list(
         &self,
         customer: Option<Uuid>,
         at: &PageAt,
         page_size: u32,
+        include_total: bool,
     ) -> anyhow::Result<()> {
         if let Some(customer) = customer {
             let exists: bool = self
@@ -597,8 +598,12 @@ impl RawConnection {
         }
         let ends_the_list =
             rows.len() <= page_size && cursor.is_none() && (offset == 0 || !rows.is_empty());
-        if !ends_the_list {
+        if ends_the_list {
+            // The total follows from the page.
+        } else if include_total {
             self.count_bounded(customer).await?;
+        } else {
+            self.estimate(customer).await?;
         }
         self.client.batch_execute("COMMIT").await?;
         Ok(())
@@ -624,13 +629,21 @@ impl RawConnection {
             .await?
             .get(0);
         if counted > COUNT_LIMIT {
-            self.client
-                .query_typed_one(
-                    &estimate_sql(),
-                    &[(&customer, Type::UUID), (&status, Type::TEXT)],
-                )
-                .await?;
+            self.estimate(customer).await?;
         }
+        Ok(())
+    }
+
+    /// `estimate`: the planner's row estimate of the list, unnamed like
+    /// the count.
+    async fn estimate(&self, customer: Option<Uuid>) -> anyhow::Result<()> {
+        let status: Option<&str> = None;
+        self.client
+            .query_typed_one(
+                &estimate_sql(),
+                &[(&customer, Type::UUID), (&status, Type::TEXT)],
+            )
+            .await?;
         Ok(())
     }
 
@@ -855,13 +868,20 @@ pub struct RawList {
     pub page: PageAt,
     /// Orders per page.
     pub page_size: u32,
+    /// Whether the request asks `include_total=true` (a bounded count).
+    pub include_total: bool,
 }
 
 impl Operation for RawList {
     async fn call(&self, worker: usize, _iteration: u64) -> anyhow::Result<()> {
         self.db
             .connection(worker)?
-            .list(self.customer, &self.page, self.page_size)
+            .list(
+                self.customer,
+                &self.page,
+                self.page_size,
+                self.include_total,
+            )
             .await
     }
 }

@@ -397,7 +397,9 @@ pub struct Pagination {
     pub page: Option<u32>,
     /// Items per page.
     pub page_size: u32,
-    /// Items in the whole list: counted up to 10,000, estimated beyond (see `total_items_exact`).
+    /// Items in the whole list. Exact on the last page of a numbered list; on
+    /// other pages the planner's estimate, unless `include_total=true` asked
+    /// for a count (exact up to 10,000, estimated beyond). See `total_items_exact`.
     pub total_items: u64,
     /// Whether `total_items` was counted (`false`: a planner estimate).
     pub total_items_exact: bool,

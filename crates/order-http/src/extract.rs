@@ -136,12 +136,13 @@ pub fn path_uuid(name: &str, raw: &str) -> Result<Uuid, ApiError> {
         .map_err(|_| ApiError::bad_parameter(name, format!("{name} must be a UUID, got {raw:?}")))
 }
 
-/// `?page=&page_size=`.
+/// `?page=&page_size=&after=&include_total=`.
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
     page: Option<String>,
     page_size: Option<String>,
     after: Option<String>,
+    include_total: Option<String>,
 }
 
 impl PageQuery {
@@ -160,6 +161,18 @@ impl PageQuery {
             }),
         };
         let page_size = number("page_size", self.page_size, PageRequest::DEFAULT_PAGE_SIZE)?;
+        // Counting is opt-in: a page with a next page otherwise carries the
+        // planner's estimate, and costs no count (docs/performance.md).
+        let include_total = match self.include_total.as_deref() {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ApiError::bad_parameter(
+                    "include_total",
+                    format!("include_total must be true or false, got {other:?}"),
+                ))
+            }
+        };
         let request = match (self.after, self.page) {
             (Some(_), Some(_)) => {
                 return Err(ApiError::bad_parameter(
@@ -170,7 +183,9 @@ impl PageQuery {
             (Some(after), None) => PageRequest::after(crate::cursor::decode(&after)?, page_size),
             (None, page) => PageRequest::new(number("page", page, 1)?, page_size),
         };
-        request.map_err(invalid_page)
+        request
+            .map(|page| page.counting_total(include_total))
+            .map_err(invalid_page)
     }
 }
 
@@ -483,6 +498,12 @@ mod tests {
         let q = |s: &str| page_query(&TestRequest::with_uri(&format!("/x?{s}")).to_http_request());
         let default = q("").unwrap();
         assert_eq!((default.page(), default.page_size()), (1, 20));
+        assert!(
+            !default.counts_total(),
+            "a total is counted only when asked"
+        );
+        assert!(q("include_total=true").unwrap().counts_total());
+        assert!(!q("include_total=false").unwrap().counts_total());
         assert_eq!(q("page=3&page_size=100&utm=1").unwrap().page(), 3);
         let cursor = order_app::ListCursor {
             created_at: chrono::DateTime::from_timestamp_micros(1).unwrap(),
@@ -504,6 +525,8 @@ mod tests {
             "page=600",
             "after=x",
             "after=1.00000000000000000000000000000000&page=1",
+            "include_total=1",
+            "include_total=yes",
         ] {
             assert!(matches!(q(bad), Err(ApiError::BadRequest { .. })), "{bad}");
         }

@@ -41,6 +41,7 @@ mod customers;
 mod error;
 mod idempotency;
 mod keys;
+mod manager;
 mod numbers;
 mod orders;
 pub mod outbox;

@@ -13,7 +13,7 @@ use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationSource;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, HandleError, Pool, PooledConnection};
+use diesel::r2d2::{HandleError, Pool, PooledConnection};
 use diesel::sql_types::{Array, BigInt, Text};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use order_app::ports::{PoolStats, StorageHealth};
@@ -21,6 +21,7 @@ use order_app::RepositoryError;
 
 use crate::config::{database_name, redact, with_connect_timeout, with_database};
 use crate::error::map_pool_error;
+use crate::manager::{is_connection_lost, PgManager};
 use crate::{map_diesel_error, StorageError};
 use crate::{PgConfig, PgCustomerRepository, PgOrderNumberAllocator, PgOrderRepository};
 
@@ -31,8 +32,8 @@ pub(crate) const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migra
 /// by every server of this service works ("order_mg" in ASCII).
 const MIGRATION_LOCK_KEY: i64 = 0x6f72_6465_725f_6d67;
 
-pub(crate) type PgPool = Pool<ConnectionManager<PgConnection>>;
-pub(crate) type PooledPg = PooledConnection<ConnectionManager<PgConnection>>;
+pub(crate) type PgPool = Pool<PgManager>;
+pub(crate) type PooledPg = PooledConnection<PgManager>;
 
 /// The pool plus the counters behind [`PoolStats`], shared by the store and
 /// every repository made from it.
@@ -80,14 +81,44 @@ impl Db {
     pub(crate) fn read_consistent<T>(
         &self,
         context: &str,
-        read: impl FnOnce(&mut PgConnection) -> QueryResult<T>,
+        read: impl Fn(&mut PgConnection) -> QueryResult<T>,
     ) -> Result<T, RepositoryError> {
-        let mut conn = self.checkout()?;
-        conn.build_transaction()
-            .repeatable_read()
-            .read_only()
-            .run(read)
-            .map_err(|e| map_diesel_error(context, e))
+        self.read(context, |conn| {
+            conn.build_transaction()
+                .repeatable_read()
+                .read_only()
+                .run(&read)
+        })
+    }
+
+    /// Runs a read on a pooled connection, once more on another connection
+    /// if the first one turns out to be lost.
+    ///
+    /// Check-outs ping only connections that may be stale (see
+    /// [`PgManager`]), so after the database dropped its connections the
+    /// first request can meet a dead one; a read is safe to repeat, so that
+    /// request still succeeds. The dead connection is discarded and the pool
+    /// checks the others before handing them out.
+    pub(crate) fn read<T>(
+        &self,
+        context: &str,
+        read: impl Fn(&mut PgConnection) -> QueryResult<T>,
+    ) -> Result<T, RepositoryError> {
+        let first = {
+            let mut conn = self.checkout()?;
+            read(&mut conn)
+        };
+        match first {
+            Err(error) if is_connection_lost(&error) => {
+                tracing::info!(
+                    context,
+                    "database connection lost; reading again on another"
+                );
+                let mut conn = self.checkout()?;
+                read(&mut conn).map_err(|e| map_diesel_error(context, e))
+            }
+            other => other.map_err(|e| map_diesel_error(context, e)),
+        }
     }
 }
 
@@ -163,23 +194,18 @@ impl PgStore {
         Self::from_pool(builder.build_unchecked(manager), &url)
     }
 
-    fn pool_parts(
-        config: &PgConfig,
-    ) -> (
-        diesel::r2d2::Builder<ConnectionManager<PgConnection>>,
-        ConnectionManager<PgConnection>,
-        String,
-    ) {
+    fn pool_parts(config: &PgConfig) -> (diesel::r2d2::Builder<PgManager>, PgManager, String) {
         let url = with_connect_timeout(&config.database_url, config.connect_timeout);
         let builder = Pool::builder()
             .max_size(config.pool_size)
             .min_idle(Some(1))
             .connection_timeout(config.connect_timeout)
             // A connection the server closed (restart, failover) is noticed
-            // and replaced at check-out instead of failing the next request.
+            // and replaced at check-out instead of failing the next request;
+            // PgManager pings only connections that may be stale, not all.
             .test_on_check_out(true)
             .error_handler(Box::new(LogConnectionErrors));
-        let manager = ConnectionManager::new(url.clone());
+        let manager = PgManager::new(url.clone());
         (builder, manager, url)
     }
 
@@ -214,8 +240,8 @@ impl PgStore {
         migrate(&mut conn)
     }
 
-    /// Readiness probe: a connection can be had (r2d2 runs `SELECT 1` on
-    /// check-out) and every embedded migration is applied.
+    /// Readiness probe: a connection can be had and answers, and every
+    /// embedded migration is applied.
     ///
     /// # Errors
     /// [`RepositoryError::Unavailable`] saying which of the two failed.
@@ -232,16 +258,24 @@ impl PgStore {
             #[diesel(sql_type = BigInt)]
             applied: i64,
         }
-        let mut conn = self.db.checkout().map_err(ProbeFailure::Unreachable)?;
-        let found = diesel::sql_query(
-            "SELECT count(*) AS applied FROM __diesel_schema_migrations WHERE version = ANY($1)",
-        )
-        .bind::<Array<Text>, _>(self.migration_versions.to_vec())
-        .get_result::<Applied>(&mut conn)
-        .map_err(|e| match map_diesel_error("read applied migrations", e) {
-            unreachable @ RepositoryError::Unavailable(_) => ProbeFailure::Unreachable(unreachable),
-            other => ProbeFailure::SchemaBehind(format!("database schema not migrated: {other}")),
-        })?;
+        let found = self
+            .db
+            .read("read applied migrations", |conn| {
+                diesel::sql_query(
+                    "SELECT count(*) AS applied FROM __diesel_schema_migrations \
+                     WHERE version = ANY($1)",
+                )
+                .bind::<Array<Text>, _>(self.migration_versions.to_vec())
+                .get_result::<Applied>(conn)
+            })
+            .map_err(|e| match e {
+                unreachable @ RepositoryError::Unavailable(_) => {
+                    ProbeFailure::Unreachable(unreachable)
+                }
+                other => {
+                    ProbeFailure::SchemaBehind(format!("database schema not migrated: {other}"))
+                }
+            })?;
         let expected = self.migration_versions.len();
         if usize::try_from(found.applied).ok() == Some(expected) {
             Ok(())

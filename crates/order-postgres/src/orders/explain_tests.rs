@@ -101,7 +101,7 @@ fn the_read_queries_use_their_indexes() {
     // Loading an order is one statement: the row by primary key, its lines by idx_order_lines_order.
     let by_id = plan(
         &mut conn,
-        &queries::order_with_lines!(queries::OrderKey::Id(order_id)),
+        &queries::order_with_lines!(crate::schema::order_mgmt_orders::id.eq(order_id)),
         |sql| {
             diesel::sql_query(sql)
                 .into_boxed()
@@ -113,7 +113,9 @@ fn the_read_queries_use_their_indexes() {
 
     let by_number = plan(
         &mut conn,
-        &queries::order_with_lines!(queries::OrderKey::Number("ORD-2025-000042".into())),
+        &queries::order_with_lines!(
+            crate::schema::order_mgmt_orders::order_number.eq("ORD-2025-000042")
+        ),
         |sql| {
             diesel::sql_query(sql)
                 .into_boxed()
@@ -181,4 +183,43 @@ fn the_read_queries_use_their_indexes() {
             .bind::<Array<diesel::sql_types::Uuid>, _>(vec![order_id])
     });
     assert!(lines.contains("idx_order_lines_order"), "{lines}");
+}
+
+/// Reading an order is the hottest statement: it must be a prepared
+/// statement diesel reuses (parsed and planned once per connection), not an
+/// unnamed one PostgreSQL parses and plans on every request.
+#[test]
+fn reading_an_order_is_a_cached_prepared_statement() {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let db = TestDatabase::new();
+    let mut conn = db.connection();
+    let prepared = |conn: &mut PgConnection| {
+        diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_prepared_statements \
+             WHERE statement LIKE '%LEFT OUTER JOIN \"order_mgmt_order_lines\"%'",
+        )
+        .get_result::<Count>(conn)
+        .unwrap()
+        .n
+    };
+    assert_eq!(prepared(&mut conn), 0);
+    for _ in 0..3 {
+        queries::order_with_lines!(crate::schema::order_mgmt_orders::id.eq(Uuid::now_v7()))
+            .load::<(super::OrderRow, Option<super::LineRow>)>(&mut conn)
+            .unwrap();
+        queries::order_with_lines!(
+            crate::schema::order_mgmt_orders::order_number.eq("ORD-2025-000001")
+        )
+        .load::<(super::OrderRow, Option<super::LineRow>)>(&mut conn)
+        .unwrap();
+    }
+    assert_eq!(
+        prepared(&mut conn),
+        2,
+        "one prepared statement by id and one by number, each reused"
+    );
 }

@@ -3,7 +3,9 @@
 //! - Reads take a fixed number of queries whatever the number of lines: an
 //!   order is its row plus one query for its lines; a list page is one query
 //!   for the page, one for the lines of all its orders (`order_id = ANY(..)`)
-//!   and one `COUNT`. They run in one snapshot (see [`read_consistent`]).
+//!   and, when a next page exists, a bounded `COUNT` if the caller asked for
+//!   a total or the planner's estimate if not. They run in one snapshot (see
+//!   `Db::read_consistent`).
 //! - Writes are one transaction each: the order row, its lines and its
 //!   pending events (the outbox) are stored together or not at all.
 //! - `update` is a compare-and-set on `version`
@@ -86,12 +88,7 @@ impl PgOrderRepository {
         context: &str,
         key: queries::OrderKey,
     ) -> Result<Option<Order>, RepositoryError> {
-        let rows = {
-            let mut conn = self.db.checkout()?;
-            queries::order_with_lines!(key.clone())
-                .load::<(OrderRow, Option<LineRow>)>(&mut conn)
-                .map_err(|e| map_diesel_error(context, e))?
-        };
+        let rows = self.db.read(context, |conn| load_with_lines(conn, &key))?;
         let needs_shipments = rows
             .first()
             .is_some_and(|(row, _)| shipments::may_have_shipments(&row.status));
@@ -101,11 +98,29 @@ impl PgOrderRepository {
         // The shipments must come from the same snapshot as the row and its
         // lines: read all of it again, in one transaction.
         let (rows, stored) = self.db.read_consistent(context, |conn| {
-            let rows = queries::order_with_lines!(key).load::<(OrderRow, Option<LineRow>)>(conn)?;
+            let rows = load_with_lines(conn, &key)?;
             let ids: Vec<Uuid> = rows.first().map(|(row, _)| row.id).into_iter().collect();
             Ok((rows, shipments::load(conn, &ids)?))
         })?;
         assemble(rows, Some(stored))
+    }
+}
+
+/// The live order `key` names, joined with its lines: one statement, a
+/// prepared one diesel reuses (see [`queries::order_with_lines`]).
+fn load_with_lines(
+    conn: &mut PgConnection,
+    key: &queries::OrderKey,
+) -> QueryResult<Vec<(OrderRow, Option<LineRow>)>> {
+    // `orders` below is the table the macro brings into scope.
+    match key {
+        queries::OrderKey::Id(id) => {
+            queries::order_with_lines!(orders::id.eq(*id)).load::<(OrderRow, Option<LineRow>)>(conn)
+        }
+        queries::OrderKey::Number(number) => {
+            queries::order_with_lines!(orders::order_number.eq(number))
+                .load::<(OrderRow, Option<LineRow>)>(conn)
+        }
     }
 }
 
@@ -222,11 +237,14 @@ impl OrderRepository for PgOrderRepository {
         filter: &OrderFilter,
         page: PageRequest,
     ) -> Result<Page<Order>, RepositoryError> {
-        let page_query = queries::page(filter, page)?;
+        // Refuse an impossible page before taking a connection.
+        queries::page(filter, page)?;
         let offset = page.offset();
         let page_size = usize::try_from(page.page_size()).unwrap_or(usize::MAX);
         let (mut rows, lines, stored, total) = self.db.read_consistent("list orders", |conn| {
-            let rows = page_query.load::<OrderRow>(conn)?;
+            let rows = queries::page(filter, page)
+                .map_err(|e| DieselError::QueryBuilderError(e.into()))?
+                .load::<OrderRow>(conn)?;
             let lines = if rows.is_empty() {
                 Vec::new()
             } else {
@@ -241,14 +259,17 @@ impl OrderRepository for PgOrderRepository {
                 .collect();
             let stored = shipments::load(conn, &shipped_ids)?;
             // A numbered page with no next page ends the list: its total
-            // follows without counting. Otherwise count, bounded.
+            // follows without counting. Otherwise count, bounded, if the
+            // caller asked for a total; else only the planner's estimate.
             let total = if rows.len() <= page_size
                 && page.cursor().is_none()
                 && (offset == 0 || !rows.is_empty())
             {
                 Total::Exact(offset + rows.len() as u64)
-            } else {
+            } else if page.counts_total() {
                 count_bounded(conn, filter)?
+            } else {
+                Total::Estimated(estimate(conn, filter, offset + rows.len() as u64)?)
             };
             Ok((rows, lines, stored, total))
         })?;
@@ -424,12 +445,14 @@ struct PlanJson {
     plan: serde_json::Value,
 }
 
+/// The live orders a list's filter matches. `$1 IS NULL OR ...` folds away:
+/// `sql_query` is planned with its values.
+const MATCHING: &str = "FROM order_mgmt_orders WHERE deleted_at IS NULL \
+    AND ($1::uuid IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)";
+
 /// The matching rows counted up to [`COUNT_LIMIT`], else estimated by the planner.
 fn count_bounded(conn: &mut PgConnection, filter: &OrderFilter) -> QueryResult<Total> {
     use diesel::sql_types::{BigInt, Nullable, Text};
-    // `$1 IS NULL OR ...` folds away: sql_query is planned with its values.
-    const MATCHING: &str = "FROM order_mgmt_orders WHERE deleted_at IS NULL \
-        AND ($1::uuid IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)";
     let customer = filter.customer_id.map(|c| c.as_uuid());
     let status = filter.status.map(|s| s.as_str());
     let counted = diesel::sql_query(format!(
@@ -444,16 +467,22 @@ fn count_bounded(conn: &mut PgConnection, filter: &OrderFilter) -> QueryResult<T
     if counted <= COUNT_LIMIT as u64 {
         return Ok(Total::Exact(counted));
     }
+    estimate(conn, filter, counted).map(Total::Estimated)
+}
+
+/// The planner's estimate of the matching rows (planning only: no row is
+/// read), never below `at_least`, the rows known to exist.
+fn estimate(conn: &mut PgConnection, filter: &OrderFilter, at_least: u64) -> QueryResult<u64> {
+    use diesel::sql_types::{Nullable, Text};
     let plan = diesel::sql_query(format!("EXPLAIN (FORMAT JSON) SELECT 1 {MATCHING}"))
-        .bind::<Nullable<diesel::sql_types::Uuid>, _>(customer)
-        .bind::<Nullable<Text>, _>(status)
+        .bind::<Nullable<diesel::sql_types::Uuid>, _>(filter.customer_id.map(|c| c.as_uuid()))
+        .bind::<Nullable<Text>, _>(filter.status.map(|s| s.as_str()))
         .get_result::<PlanJson>(conn)?
         .plan;
     let estimate = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or_default();
-    // Never report fewer than were just counted, whatever the statistics say.
+    // Never report fewer than are known to exist, whatever the statistics say.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a row estimate
-    let estimate = (estimate.max(0.0) as u64).max(counted);
-    Ok(Total::Estimated(estimate))
+    Ok((estimate.max(0.0) as u64).max(at_least))
 }
 
 /// Which line statements an update needs, read off the order's pending events.

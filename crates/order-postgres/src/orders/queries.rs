@@ -43,27 +43,24 @@ pub(crate) enum OrderKey {
     Number(String),
 }
 
-/// The live order named by `$key` with all its lines, as one statement: the
-/// row `LEFT JOIN` its lines, lines in the order they were added. One
-/// statement is one snapshot, so no transaction is needed to keep the row and
-/// its lines consistent, and reading an order is one round trip.
+/// The live order `$matches` selects (a filter on `orders`: by id or by
+/// number) with all its lines, as one statement: the row `LEFT JOIN` its
+/// lines, lines in the order they were added. One statement is one snapshot,
+/// so no transaction is needed to keep the row and its lines consistent, and
+/// reading an order is one round trip.
 ///
+/// Not boxed: a query whose type is fully static has a static query id, so
+/// diesel prepares it once per connection and reuses the statement (a boxed
+/// one is sent unnamed and parsed and planned by PostgreSQL every time).
 /// A macro rather than a function because the joined query's type cannot be
 /// named: the repository runs it and the `EXPLAIN` test prints it.
 macro_rules! order_with_lines {
-    ($key:expr) => {{
+    ($matches:expr) => {{
         use crate::schema::{order_mgmt_order_lines as lines, order_mgmt_orders as orders};
-        let query = orders::table
+        orders::table
             .left_join(lines::table)
             .filter(orders::deleted_at.is_null())
-            .into_boxed();
-        let query = match $key {
-            crate::orders::queries::OrderKey::Id(id) => query.filter(orders::id.eq(id)),
-            crate::orders::queries::OrderKey::Number(number) => {
-                query.filter(orders::order_number.eq(number))
-            }
-        };
-        query
+            .filter($matches)
             .order((lines::created_at.asc(), lines::id.asc()))
             .select((
                 crate::orders::OrderRow::as_select(),

@@ -127,3 +127,54 @@ async fn requests_answer_503_during_an_outage_and_the_server_recovers_by_itself(
     let body = api.line(&order, 1, 100).await;
     assert_eq!(body["data"]["total"]["amount"], 100);
 }
+
+/// The pool no longer pings a connection before every request (a round trip
+/// each), only connections that may be stale. When the database drops every
+/// connection at once (a restart, a failover, a proxy restarting), the next
+/// requests must still succeed: the read that meets a dead connection is read
+/// again on a fresh one, and the pool then checks its other connections
+/// before handing them out, so the write after it finds a live one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_requests_after_every_connection_was_dropped_succeed() {
+    let admin = admin_url();
+    let upstream = admin
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("127.0.0.1:5432")
+        .to_owned();
+    let proxy = Proxy::start(&upstream);
+    let proxied = format!("127.0.0.1:{}", proxy.port);
+    let server = RunningServer::start_with(
+        |url| url.replacen(&upstream, &proxied, 1),
+        &[("DB_CONNECT_TIMEOUT_SECS", "2")],
+    );
+    let api = server.client();
+    let customer = api.customer().await;
+    let order = api.order(&customer).await;
+    api.line(&order, 2, 500).await;
+    // Several requests at once, so that the pool holds several connections.
+    let reads = tokio::join!(
+        api.get(ORDERS),
+        api.get(ORDERS),
+        api.get(ORDERS),
+        api.get(ORDERS)
+    );
+    for (status, body) in [reads.0, reads.1, reads.2, reads.3] {
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // Every open connection is dropped; new ones are accepted at once.
+    proxy.cut();
+    proxy.restore();
+
+    let (status, body) = api.get(&format!("{ORDERS}/{order}")).await;
+    assert_eq!(status, 200, "the first read after the drop: {body}");
+    let (status, body) = api.get(ORDERS).await;
+    assert_eq!(status, 200, "a list after the drop: {body}");
+    let (status, body) = api.post(&format!("{ORDERS}/{order}/confirm"), None).await;
+    assert_eq!(status, 200, "a write after the drop: {body}");
+    assert_eq!(body["data"]["status"], "confirmed");
+    let (status, body) = api.get("/ready").await;
+    assert_eq!(status, 200, "{body}");
+}
