@@ -62,7 +62,7 @@ pub use customers::Customers;
 pub use error::{AppError, ConflictDetail, RepositoryError};
 pub use model::{Customer, Email, NewCustomer};
 pub use orders::{
-    AddDiscount, AddLine, CreateOrder, DiscountAmount, HistoryPage, OrderPorts, Orders,
+    AddDiscount, AddLine, Backoff, CreateOrder, DiscountAmount, HistoryPage, OrderPorts, Orders,
     RecordedEvent, ReturnLines, ShipLines, StoredHistory, Write,
 };
 pub use paging::{InvalidPage, ListCursor, OrderFilter, Page, PageRequest};

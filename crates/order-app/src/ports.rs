@@ -258,3 +258,12 @@ impl SecretSource for OsSecretSource {
             .map_err(|e| RepositoryError::Unexpected(format!("random generator failed: {e}")))
     }
 }
+
+/// Told when order writers collide, so an operator sees contention (a
+/// metric) before clients see `409`s.
+pub trait ContentionObserver: Send + Sync + 'static {
+    /// A write lost its compare-and-set and is retried after a back-off.
+    fn retried(&self);
+    /// A write lost every attempt and gave up with a retryable `Conflict`.
+    fn exhausted(&self);
+}

@@ -30,6 +30,7 @@ pub struct Metrics {
     transitions: IntCounterVec,
     pool: IntGaugeVec,
     pool_events: IntGaugeVec,
+    write_retries: IntCounterVec,
 }
 
 impl Metrics {
@@ -74,8 +75,16 @@ impl Metrics {
             ),
             &["outcome"],
         )?;
+        let write_retries = IntCounterVec::new(
+            Opts::new(
+                "order_write_retries_total",
+                "Order writes that lost a race: retried after a back-off, or given up (409)",
+            ),
+            &["outcome"],
+        )?;
         for metric in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(write_retries.clone()),
             Box::new(latency.clone()),
             Box::new(transitions.clone()),
             Box::new(pool.clone()),
@@ -90,6 +99,7 @@ impl Metrics {
             transitions,
             pool,
             pool_events,
+            write_retries,
         })
     }
 
@@ -228,9 +238,45 @@ pub async fn observe_request(
 /// Shared handle on the health port, stored as app data.
 pub type Health = Arc<dyn StorageHealth>;
 
+/// Lost races of order writers, counted in `order_write_retries_total`.
+impl order_app::ports::ContentionObserver for Metrics {
+    fn retried(&self) {
+        self.write_retries.with_label_values(&["retried"]).inc();
+    }
+
+    fn exhausted(&self) {
+        self.write_retries.with_label_values(&["exhausted"]).inc();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lost_races_are_counted_by_outcome() {
+        use order_app::ports::ContentionObserver;
+        let metrics = Metrics::new().unwrap();
+        metrics.retried();
+        metrics.retried();
+        metrics.exhausted();
+        let text = String::from_utf8({
+            let mut buffer = Vec::new();
+            TextEncoder::new()
+                .encode(&metrics.registry.gather(), &mut buffer)
+                .unwrap();
+            buffer
+        })
+        .unwrap();
+        assert!(
+            text.contains("order_write_retries_total{outcome=\"retried\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("order_write_retries_total{outcome=\"exhausted\"} 1"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn unusual_methods_share_one_metric_label() {

@@ -3,8 +3,10 @@
 //! Every mutating use case follows the same shape: load the aggregate, check
 //! the caller's version precondition, call one domain method, save with a
 //! compare-and-set on the version. Without a precondition a lost race is
-//! retried from a fresh read, so concurrent edits are serialised and none is
-//! lost; with one, a lost race is the caller's `VersionMismatch`.
+//! retried from a fresh read, after a short randomised back-off
+//! ([`Backoff`]), a few times ([`Orders::MAX_ATTEMPTS`]), so concurrent edits
+//! are serialised and none is lost; with one, a lost race is the caller's
+//! `VersionMismatch`.
 
 mod add_discount;
 mod add_line;
@@ -22,13 +24,18 @@ mod remove_line;
 mod ship;
 mod update_line;
 
+use std::hash::BuildHasher;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use order_domain::{Actor, CustomerId, DiscountId, DomainError, LineId, Order, OrderId};
 
 use crate::idempotency::{ClaimedKey, Receipt};
-use crate::ports::{Clock, CustomerDirectory, IdGenerator, OrderNumberAllocator, OrderRepository};
+use crate::ports::{
+    Clock, ContentionObserver, CustomerDirectory, IdGenerator, OrderNumberAllocator,
+    OrderRepository,
+};
 use crate::{AppError, RepositoryError};
 
 pub use add_discount::{AddDiscount, DiscountAmount};
@@ -121,6 +128,74 @@ impl std::fmt::Debug for OrderPorts {
     }
 }
 
+/// How long a writer that lost a race waits before its next attempt:
+/// exponential, capped, with full jitter (a uniformly random pause between
+/// zero and the ceiling), so writers that collided do not collide again in
+/// lock-step.
+///
+/// ```
+/// use std::time::Duration;
+/// use order_app::Backoff;
+/// let backoff = Backoff { first: Duration::from_millis(2), cap: Duration::from_millis(10) };
+/// assert_eq!(backoff.ceiling(0), Duration::from_millis(2));
+/// assert_eq!(backoff.ceiling(2), Duration::from_millis(8));
+/// assert_eq!(backoff.ceiling(9), Duration::from_millis(10));
+/// assert!(backoff.pause(1, u64::MAX) <= Duration::from_millis(4));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// The ceiling of the first pause.
+    pub first: Duration,
+    /// No pause is longer than this.
+    pub cap: Duration,
+}
+
+impl Backoff {
+    /// 2 ms doubling up to 100 ms: with [`Orders::MAX_ATTEMPTS`] attempts a
+    /// writer waits at most about half a second in all before it gives up.
+    pub const DEFAULT: Self = Self {
+        first: Duration::from_millis(2),
+        cap: Duration::from_millis(100),
+    };
+
+    /// The longest pause before retry number `retry` (0 for the first retry).
+    #[must_use]
+    pub fn ceiling(&self, retry: u32) -> Duration {
+        let factor = 1_u32.checked_shl(retry).unwrap_or(u32::MAX);
+        self.first.saturating_mul(factor).min(self.cap)
+    }
+
+    /// The pause before retry number `retry`, drawn from `random` (any
+    /// value, uniformly distributed): between zero and [`Backoff::ceiling`].
+    #[must_use]
+    pub fn pause(&self, retry: u32, random: u64) -> Duration {
+        let ceiling = u64::try_from(self.ceiling(retry).as_micros()).unwrap_or(u64::MAX);
+        Duration::from_micros(random % ceiling.saturating_add(1))
+    }
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// What counts lost races when nobody asked to (tests, tools).
+#[derive(Debug)]
+struct Unobserved;
+
+impl ContentionObserver for Unobserved {
+    fn retried(&self) {}
+    fn exhausted(&self) {}
+}
+
+/// A random number for the back-off's jitter. `RandomState` is seeded from
+/// the OS once per thread and advanced for each new one: plenty for
+/// spreading retries, and no dependency for it.
+fn jitter() -> u64 {
+    std::collections::hash_map::RandomState::new().hash_one(0_u8)
+}
+
 /// Every use case of the Order context.
 ///
 /// [`Orders::restricted_to`] gives the same use cases for one customer's
@@ -131,6 +206,10 @@ pub struct Orders {
     ports: OrderPorts,
     /// The only customer whose orders these use cases see, if restricted.
     customer: Option<CustomerId>,
+    /// Pauses between attempts after a lost race.
+    backoff: Backoff,
+    /// Told of every lost race (a metric).
+    contention: Arc<dyn ContentionObserver>,
 }
 
 impl std::fmt::Debug for Orders {
@@ -140,17 +219,35 @@ impl std::fmt::Debug for Orders {
 }
 
 impl Orders {
-    /// How often a use case without a version precondition re-reads and
-    /// retries after losing a race, before it gives up with `Conflict`.
-    pub const MAX_ATTEMPTS: usize = 64;
+    /// How often a use case without a version precondition tries its write
+    /// (re-reading after each lost race, with a [`Backoff`] pause), before it
+    /// gives up with a retryable `Conflict`.
+    pub const MAX_ATTEMPTS: usize = 10;
 
-    /// Wires the use cases to their ports.
+    /// Wires the use cases to their ports, with [`Backoff::DEFAULT`] and no
+    /// contention metric.
     #[must_use]
     pub fn new(ports: OrderPorts) -> Self {
         Self {
             ports,
             customer: None,
+            backoff: Backoff::DEFAULT,
+            contention: Arc::new(Unobserved),
         }
+    }
+
+    /// The same use cases, telling `observer` of every lost race.
+    #[must_use]
+    pub fn observed_by(mut self, observer: Arc<dyn ContentionObserver>) -> Self {
+        self.contention = observer;
+        self
+    }
+
+    /// The same use cases, pausing by `backoff` between attempts.
+    #[must_use]
+    pub fn with_backoff(mut self, backoff: Backoff) -> Self {
+        self.backoff = backoff;
+        self
     }
 
     /// The same use cases, seeing only `customer`'s orders (`None`: all).
@@ -160,8 +257,8 @@ impl Orders {
     #[must_use]
     pub fn restricted_to(&self, customer: Option<CustomerId>) -> Self {
         Self {
-            ports: self.ports.clone(),
             customer,
+            ..self.clone()
         }
     }
 
@@ -193,7 +290,14 @@ impl Orders {
         mut change: impl FnMut(&mut Order, DateTime<Utc>) -> Result<T, DomainError>,
     ) -> Result<(Order, T), AppError> {
         let expected_version = write.expected_version;
-        for _ in 0..Self::MAX_ATTEMPTS {
+        for attempt in 0..Self::MAX_ATTEMPTS {
+            if let Some(retry) = attempt.checked_sub(1) {
+                // Lost the previous race: wait a little, randomly, so the
+                // writers that collided spread out instead of colliding again.
+                self.contention.retried();
+                let retry = u32::try_from(retry).unwrap_or(u32::MAX);
+                std::thread::sleep(self.backoff.pause(retry, jitter()));
+            }
             let mut order = self.load(id)?;
             let loaded = order.version();
             if let Some(expected) = expected_version {
@@ -230,9 +334,80 @@ impl Orders {
                 Err(other) => return Err(other.into()),
             }
         }
+        self.contention.exhausted();
         Err(AppError::Conflict(crate::ConflictDetail::retryable(
             format!("order {id} is being changed by too many writers at once; retry"),
         )))
+    }
+}
+
+#[cfg(test)]
+mod backoff_tests {
+    use super::*;
+
+    #[test]
+    fn the_ceiling_doubles_from_the_first_pause_up_to_the_cap() {
+        let backoff = Backoff::DEFAULT;
+        let ceilings: Vec<u64> = (0..9)
+            .map(|retry| backoff.ceiling(retry).as_millis() as u64)
+            .collect();
+        assert_eq!(ceilings, [2, 4, 8, 16, 32, 64, 100, 100, 100]);
+        assert_eq!(backoff.ceiling(u32::MAX), backoff.cap, "no overflow");
+    }
+
+    #[test]
+    fn a_pause_is_random_between_zero_and_the_ceiling() {
+        let backoff = Backoff::DEFAULT;
+        assert_eq!(backoff.pause(3, 0), Duration::ZERO);
+        assert_eq!(backoff.pause(3, 16_000), backoff.ceiling(3));
+        for retry in 0..12 {
+            for _ in 0..50 {
+                assert!(backoff.pause(retry, jitter()) <= backoff.ceiling(retry));
+            }
+        }
+        let pauses: std::collections::HashSet<_> =
+            (0..50).map(|_| backoff.pause(6, jitter())).collect();
+        assert!(pauses.len() > 10, "the jitter varies: {pauses:?}");
+    }
+
+    #[test]
+    fn every_lost_race_is_counted_and_the_give_up_too() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        #[derive(Default)]
+        struct Count(AtomicUsize, AtomicUsize);
+        impl ContentionObserver for Count {
+            fn retried(&self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+            fn exhausted(&self) {
+                self.1.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let order = super::test_support::pending_order_with_line();
+        let id = order.id();
+        let mut ports = super::test_support::Ports::new();
+        ports.stored(order);
+        ports
+            .orders
+            .expect_update()
+            .times(Orders::MAX_ATTEMPTS)
+            .returning(|_, v, _| Err(RepositoryError::Conflict { expected: v }));
+        let count = Arc::new(Count::default());
+        let orders = ports.build().observed_by(count.clone());
+        match orders.confirm(id, Write::default()) {
+            Err(AppError::Conflict(detail)) => assert!(detail.is_retryable()),
+            other => panic!("expected a retryable conflict, got {other:?}"),
+        }
+        assert_eq!(count.0.load(Ordering::SeqCst), Orders::MAX_ATTEMPTS - 1);
+        assert_eq!(count.1.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn the_whole_give_up_path_waits_well_under_a_second() {
+        let total: Duration = (0..Orders::MAX_ATTEMPTS as u32 - 1)
+            .map(|retry| Backoff::DEFAULT.ceiling(retry))
+            .sum();
+        assert!(total < Duration::from_millis(600), "{total:?}");
     }
 }
 
