@@ -77,6 +77,12 @@ pub enum ApiError {
     /// The blocking pool failed to run a use case (a panic in it, or shutdown).
     #[error("background task failed: {0}")]
     Blocking(String),
+    /// As many requests as the server takes on are in flight already.
+    #[error("too many requests in flight")]
+    Overloaded,
+    /// The request was not answered within the per-request deadline.
+    #[error("no answer within {0:?}")]
+    DeadlineExceeded(std::time::Duration),
 }
 
 impl ApiError {
@@ -145,6 +151,9 @@ impl ApiError {
             Self::RouteNotFound => (StatusCode::NOT_FOUND, "route_not_found"),
             Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             Self::Blocking(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+            Self::Overloaded | Self::DeadlineExceeded(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable")
+            }
         }
     }
 

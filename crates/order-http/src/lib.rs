@@ -10,6 +10,7 @@
 //! (diesel is synchronous) and render the result. No business rule is decided
 //! here. Every path is declared once, in [`paths`].
 
+pub mod admission;
 pub mod answer;
 pub mod auth;
 pub mod cursor;
@@ -86,16 +87,25 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
-/// Starts serving on an already bound listener (port 0 works, for tests).
+/// Starts serving on an already bound listener (port 0 works, for tests),
+/// taking on at most what `limits` allow ([`admission`]).
 ///
 /// # Errors
 /// When the listener cannot be used.
-pub fn serve(listener: TcpListener, state: ApiState, workers: usize) -> std::io::Result<Server> {
+pub fn serve(
+    listener: TcpListener,
+    state: ApiState,
+    workers: usize,
+    limits: admission::Limits,
+) -> std::io::Result<Server> {
+    let admission = web::Data::new(admission::Admission::new(limits));
     let server = HttpServer::new(move || {
         // The last `wrap` runs first: observe (request id, log line, metrics)
         // around authentication, so refused requests are logged and counted too.
         App::new()
+            .app_data(admission.clone())
             .wrap(from_fn(auth::authenticate))
+            .wrap(from_fn(admission::admit))
             .wrap(from_fn(observe::observe_request))
             .configure(configure(state.clone()))
     })

@@ -26,6 +26,20 @@ pub struct PgConfig {
     /// `connect_timeout`, in whole seconds, at least 2) and a caller waiting for
     /// a free connection of the pool.
     pub connect_timeout: Duration,
+    /// Longest a statement may run on a pooled connection (PostgreSQL
+    /// `statement_timeout`, set on each new connection; zero: no limit). The
+    /// migrations run without it.
+    pub statement_timeout: Duration,
+    /// Longest a statement may wait for a lock (PostgreSQL `lock_timeout`;
+    /// zero: no limit).
+    pub lock_timeout: Duration,
+    /// Idle time after which TCP keepalive probes check the link to the
+    /// server (libpq `keepalives_idle`; probes every third of it, three of
+    /// them), and the longest data may stay unacknowledged (libpq
+    /// `tcp_user_timeout`, twice it). A link that silently drops packets is
+    /// given up within about twice this, instead of hanging a connection for
+    /// the kernel's ~15 minutes.
+    pub tcp_keepalive: Duration,
 }
 
 impl PgConfig {
@@ -33,6 +47,12 @@ impl PgConfig {
     pub const DEFAULT_POOL_SIZE: u32 = 10;
     /// Connection timeout when none is configured.
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+    /// Statement timeout when none is configured.
+    pub const DEFAULT_STATEMENT_TIMEOUT: Duration = Duration::from_secs(5);
+    /// Lock timeout when none is configured.
+    pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(2);
+    /// TCP keepalive idle time when none is configured.
+    pub const DEFAULT_TCP_KEEPALIVE: Duration = Duration::from_secs(5);
 
     /// A configuration with the default pool size and timeout.
     ///
@@ -47,6 +67,9 @@ impl PgConfig {
             database_url: database_url.into(),
             pool_size: Self::DEFAULT_POOL_SIZE,
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
+            statement_timeout: Self::DEFAULT_STATEMENT_TIMEOUT,
+            lock_timeout: Self::DEFAULT_LOCK_TIMEOUT,
+            tcp_keepalive: Self::DEFAULT_TCP_KEEPALIVE,
         }
     }
 
@@ -78,6 +101,9 @@ impl fmt::Debug for PgConfig {
             .field("database_url", &redact(&self.database_url))
             .field("pool_size", &self.pool_size)
             .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("lock_timeout", &self.lock_timeout)
+            .field("tcp_keepalive", &self.tcp_keepalive)
             .finish()
     }
 }
@@ -98,6 +124,35 @@ pub(crate) fn with_connect_timeout(url: &str, timeout: Duration) -> String {
     } else {
         format!("{url} connect_timeout={seconds}")
     }
+}
+
+/// The URL with libpq TCP keepalives and `tcp_user_timeout` derived from
+/// `idle` (see [`PgConfig::tcp_keepalive`]), unless it sets keepalives itself
+/// or `idle` is zero.
+pub(crate) fn with_keepalives(url: &str, idle: Duration) -> String {
+    if idle.is_zero() || url.contains("keepalives") || url.contains("tcp_user_timeout") {
+        return url.to_owned();
+    }
+    let idle_secs = idle.as_secs().max(1);
+    let interval = (idle_secs / 3).max(1);
+    let user_timeout_ms = idle.as_millis().saturating_mul(2);
+    let params = [
+        ("keepalives", "1".to_owned()),
+        ("keepalives_idle", idle_secs.to_string()),
+        ("keepalives_interval", interval.to_string()),
+        ("keepalives_count", "3".to_owned()),
+        ("tcp_user_timeout", user_timeout_ms.to_string()),
+    ];
+    let mut out = url.to_owned();
+    for (key, value) in params {
+        if is_url(&out) {
+            let separator = if out.contains('?') { '&' } else { '?' };
+            out = format!("{out}{separator}{key}={value}");
+        } else {
+            out = format!("{out} {key}={value}");
+        }
+    }
+    out
 }
 
 fn is_url(url: &str) -> bool {
@@ -255,6 +310,25 @@ mod tests {
         assert_eq!(
             with_connect_timeout("host=h dbname=db", Duration::from_secs(3)),
             "host=h dbname=db connect_timeout=3"
+        );
+    }
+
+    #[test]
+    fn keepalives_and_a_tcp_user_timeout_are_added_unless_set() {
+        assert_eq!(
+            with_keepalives("postgres://u@h/db", Duration::from_secs(6)),
+            "postgres://u@h/db?keepalives=1&keepalives_idle=6&keepalives_interval=2\
+             &keepalives_count=3&tcp_user_timeout=12000"
+        );
+        assert_eq!(
+            with_keepalives("host=h", Duration::from_secs(1)),
+            "host=h keepalives=1 keepalives_idle=1 keepalives_interval=1 keepalives_count=3 tcp_user_timeout=2000"
+        );
+        let own = "postgres://u@h/db?keepalives_idle=60";
+        assert_eq!(with_keepalives(own, Duration::from_secs(6)), own);
+        assert_eq!(
+            with_keepalives("postgres://u@h/db", Duration::ZERO),
+            "postgres://u@h/db"
         );
     }
 

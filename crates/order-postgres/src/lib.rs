@@ -22,9 +22,10 @@
 //! use order_postgres::{ensure_database_exists, PgConfig, PgStore};
 //!
 //! let config = PgConfig {
-//!     database_url: "postgres://postgres@127.0.0.1:5432/orders".into(),
 //!     pool_size: 16,
 //!     connect_timeout: Duration::from_secs(5),
+//!     statement_timeout: Duration::from_secs(5),
+//!     ..PgConfig::new("postgres://postgres@127.0.0.1:5432/orders")
 //! };
 //! ensure_database_exists(&config.database_url, config.connect_timeout)?;
 //! let store = PgStore::connect(&config)?;

@@ -13,13 +13,13 @@ use diesel::connection::SimpleConnection;
 use diesel::migration::MigrationSource;
 use diesel::pg::PgConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{HandleError, Pool, PooledConnection};
+use diesel::r2d2::{CustomizeConnection, HandleError, Pool, PooledConnection};
 use diesel::sql_types::{Array, BigInt, Text};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use order_app::ports::{PoolStats, StorageHealth};
 use order_app::RepositoryError;
 
-use crate::config::{database_name, redact, with_connect_timeout, with_database};
+use crate::config::{database_name, redact, with_connect_timeout, with_database, with_keepalives};
 use crate::error::map_pool_error;
 use crate::manager::{is_connection_lost, PgManager};
 use crate::{map_diesel_error, StorageError};
@@ -195,7 +195,10 @@ impl PgStore {
     }
 
     fn pool_parts(config: &PgConfig) -> (diesel::r2d2::Builder<PgManager>, PgManager, String) {
-        let url = with_connect_timeout(&config.database_url, config.connect_timeout);
+        let url = with_keepalives(
+            &with_connect_timeout(&config.database_url, config.connect_timeout),
+            config.tcp_keepalive,
+        );
         let builder = Pool::builder()
             .max_size(config.pool_size)
             .min_idle(Some(1))
@@ -204,6 +207,10 @@ impl PgStore {
             // and replaced at check-out instead of failing the next request;
             // PgManager pings only connections that may be stale, not all.
             .test_on_check_out(true)
+            .connection_customizer(Box::new(SessionTimeouts {
+                statement: config.statement_timeout,
+                lock: config.lock_timeout,
+            }))
             .error_handler(Box::new(LogConnectionErrors));
         let manager = PgManager::new(url.clone());
         (builder, manager, url)
@@ -439,6 +446,28 @@ pub(crate) fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
+/// Sets `statement_timeout` and `lock_timeout` on every new pooled
+/// connection: a statement stuck behind a lock or running away ends with an
+/// error the adapter maps to `Unavailable` (a `503`), and its connection
+/// returns to the pool, instead of holding both until the client gives up.
+#[derive(Debug, Clone, Copy)]
+struct SessionTimeouts {
+    statement: Duration,
+    lock: Duration,
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionTimeouts {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        let millis = |d: Duration| d.as_millis().min(i32::MAX as u128);
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {}; SET lock_timeout = {}",
+            millis(self.statement),
+            millis(self.lock)
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
 /// Sends r2d2's background connection failures to `tracing` (r2d2 would use
 /// the `log` crate, which this service does not initialise).
 #[derive(Debug, Clone, Copy)]
@@ -499,6 +528,37 @@ mod tests {
 
         migrate(&mut conn).unwrap();
         assert!(!conn.has_pending_migration(MIGRATIONS).unwrap());
+    }
+
+    #[cfg(feature = "testing")]
+    #[test]
+    fn pooled_connections_carry_the_configured_timeouts() {
+        #[derive(QueryableByName)]
+        struct Setting {
+            #[diesel(sql_type = Text)]
+            value: String,
+        }
+        let db = crate::testing::TestDatabase::new();
+        let store = PgStore::connect(&PgConfig {
+            statement_timeout: Duration::from_millis(1500),
+            lock_timeout: Duration::from_millis(250),
+            ..db.config(1)
+        })
+        .unwrap();
+        let mut conn = store.db.checkout().unwrap();
+        let show = |conn: &mut PgConnection, name: &str| {
+            diesel::sql_query(format!("SELECT current_setting('{name}') AS value"))
+                .get_result::<Setting>(conn)
+                .unwrap()
+                .value
+        };
+        assert_eq!(show(&mut conn, "statement_timeout"), "1500ms");
+        assert_eq!(show(&mut conn, "lock_timeout"), "250ms");
+        assert!(
+            store.url.contains("keepalives_idle="),
+            "{}",
+            redact(&store.url)
+        );
     }
 
     #[test]

@@ -118,9 +118,9 @@ impl TestDatabase {
     #[must_use]
     pub fn config(&self, pool_size: u32) -> PgConfig {
         PgConfig {
-            database_url: self.url.clone(),
             pool_size,
             connect_timeout: CONNECT_TIMEOUT,
+            ..PgConfig::new(self.url.clone())
         }
     }
 

@@ -46,6 +46,31 @@ pub struct Config {
     #[arg(long, env = "DB_CONNECT_TIMEOUT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub db_connect_timeout_secs: u64,
 
+    /// Milliseconds a database statement may run before PostgreSQL cancels it
+    /// and the request answers 503 (0 = no limit, up to 600000).
+    #[arg(long, env = "DB_STATEMENT_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub db_statement_timeout_ms: u64,
+
+    /// Milliseconds a statement may wait for a row lock before it gives up
+    /// and the request answers 503 (0 = no limit, up to 600000).
+    #[arg(long, env = "DB_LOCK_TIMEOUT_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(0..=600_000))]
+    pub db_lock_timeout_ms: u64,
+
+    /// Seconds of silence after which TCP keepalive probes check the link to
+    /// PostgreSQL; a black-holed link is given up within about twice this
+    /// (0 = the kernel's defaults, up to 600).
+    #[arg(long, env = "DB_TCP_KEEPALIVE_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub db_tcp_keepalive_secs: u64,
+
+    /// Seconds an API request may take before it is answered 503 (1..=300).
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub request_timeout_secs: u64,
+
+    /// API requests that may wait for a database connection beyond the pool
+    /// size; one more is answered 503 at once (0..=100000).
+    #[arg(long, env = "REQUEST_QUEUE_LIMIT", default_value_t = 64, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+    pub request_queue_limit: u32,
+
     /// Hours an Idempotency-Key is remembered (1..=8760); older keys are purged.
     #[arg(long, env = "IDEMPOTENCY_RETENTION_HOURS", default_value_t = 24, value_parser = clap::value_parser!(u32).range(1..=8760))]
     pub idempotency_retention_hours: u32,
@@ -188,6 +213,28 @@ impl Config {
     /// The database connect timeout.
     pub fn db_connect_timeout(&self) -> Duration {
         Duration::from_secs(self.db_connect_timeout_secs)
+    }
+
+    /// The pool's configuration: size and every timeout towards PostgreSQL.
+    pub fn pg(&self) -> order_postgres::PgConfig {
+        order_postgres::PgConfig {
+            pool_size: self.db_pool_size,
+            connect_timeout: self.db_connect_timeout(),
+            statement_timeout: Duration::from_millis(self.db_statement_timeout_ms),
+            lock_timeout: Duration::from_millis(self.db_lock_timeout_ms),
+            tcp_keepalive: Duration::from_secs(self.db_tcp_keepalive_secs),
+            ..order_postgres::PgConfig::new(self.database_url.clone())
+        }
+    }
+
+    /// What one server takes on: a deadline per API request, and in-flight
+    /// requests bounded by the pool plus the queue.
+    pub fn limits(&self) -> order_http::admission::Limits {
+        order_http::admission::Limits {
+            deadline: Duration::from_secs(self.request_timeout_secs),
+            capacity: usize::try_from(self.db_pool_size.saturating_add(self.request_queue_limit))
+                .unwrap_or(usize::MAX),
+        }
     }
 
     /// Checks what clap's types cannot express.

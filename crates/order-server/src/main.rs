@@ -18,7 +18,7 @@ use order_app::{Customers, OrderPorts, Orders};
 use order_http::auth::{Auth, AuthMode, RateLimits};
 use order_http::idempotency::Idempotency;
 use order_http::{ApiState, Metrics};
-use order_postgres::{ensure_database_exists, PgConfig, PgStore};
+use order_postgres::{ensure_database_exists, PgStore};
 
 use crate::config::{AuthSetting, Command, Config, LogFormat};
 
@@ -70,9 +70,8 @@ fn connect(config: &Config, pool_size: u32) -> Result<PgStore, String> {
     ensure_database_exists(&config.database_url, timeout)
         .map_err(|e| format!("database: {e}; {hint}"))?;
     let store = PgStore::connect(&PgConfig {
-        database_url: config.database_url.clone(),
         pool_size,
-        connect_timeout: timeout,
+        ..config.pg()
     })
     .map_err(|e| format!("database: {e}; {hint}"))?;
     store
@@ -95,13 +94,16 @@ fn run(config: &Config) -> Result<(), String> {
         relay::RelayMetrics::register(metrics.registry()).map_err(|e| format!("metrics: {e}"))?,
     )?;
     let mut state = ApiState {
-        orders: Arc::new(Orders::new(OrderPorts {
-            orders: Arc::new(store.orders()),
-            numbers: Arc::new(store.numbers()),
-            customers: Arc::new(store.customers()),
-            clock: clock.clone(),
-            ids: ids.clone(),
-        })),
+        orders: Arc::new(
+            Orders::new(OrderPorts {
+                orders: Arc::new(store.orders()),
+                numbers: Arc::new(store.numbers()),
+                customers: Arc::new(store.customers()),
+                clock: clock.clone(),
+                ids: ids.clone(),
+            })
+            .observed_by(Arc::new(metrics.clone())),
+        ),
         customers: Arc::new(Customers::new(Arc::new(store.customers()), clock, ids)),
         health: Arc::new(store.clone()),
         metrics: metrics.clone(),
@@ -154,7 +156,9 @@ fn run(config: &Config) -> Result<(), String> {
     tracing::info!(%address, workers, pool_size = config.db_pool_size, "order-server listening");
 
     actix_web::rt::System::new()
-        .block_on(async move { order_http::serve(listener, state, workers)?.await })
+        .block_on(
+            async move { order_http::serve(listener, state, workers, config.limits())?.await },
+        )
         .map_err(|e| format!("server: {e}"))?;
     tracing::info!("order-server stopped");
     Ok(())

@@ -22,9 +22,9 @@ const MARGIN: Duration = Duration::from_secs(5);
 
 fn config(url: &str, timeout: Duration) -> PgConfig {
     PgConfig {
-        database_url: url.into(),
         pool_size: 2,
         connect_timeout: timeout,
+        ..PgConfig::new(url)
     }
 }
 
@@ -223,9 +223,9 @@ fn storage_health_reports_a_schema_behind_and_the_pool_figures() {
 fn an_exhausted_pool_answers_unavailable_after_the_timeout_and_counts_it() {
     let db = TestDatabase::new();
     let store = PgStore::connect(&PgConfig {
-        database_url: db.url().into(),
         pool_size: 1,
         connect_timeout: Duration::from_secs(1),
+        ..PgConfig::new(db.url())
     })
     .unwrap();
     let customer_id = customer(&store);

@@ -16,6 +16,9 @@ use crate::helpers::*;
 struct Proxy {
     port: u16,
     cut: Arc<AtomicBool>,
+    /// Bytes are swallowed, connections stay open and new ones hang: a
+    /// link that drops packets without closing.
+    hole: Arc<AtomicBool>,
     live: Arc<Mutex<Vec<TcpStream>>>,
 }
 
@@ -24,13 +27,20 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         let cut = Arc::new(AtomicBool::new(false));
+        let hole = Arc::new(AtomicBool::new(false));
         let live = Arc::new(Mutex::new(Vec::new()));
         let (upstream, cut_flag, live_list) = (upstream.to_owned(), cut.clone(), live.clone());
+        let hole_flag = hole.clone();
         std::thread::spawn(move || {
             for client in listener.incoming() {
                 let Ok(client) = client else { continue };
                 if cut_flag.load(Ordering::SeqCst) {
                     let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                if hole_flag.load(Ordering::SeqCst) {
+                    // Accepted, never answered: the connect hangs.
+                    live_list.lock().unwrap().push(client);
                     continue;
                 }
                 let Ok(server) = TcpStream::connect(&upstream) else {
@@ -42,11 +52,35 @@ impl Proxy {
                     live.push(client.try_clone().unwrap());
                     live.push(server.try_clone().unwrap());
                 }
-                pump(client.try_clone().unwrap(), server.try_clone().unwrap());
-                pump(server, client);
+                pump(
+                    client.try_clone().unwrap(),
+                    server.try_clone().unwrap(),
+                    hole_flag.clone(),
+                );
+                pump(server, client, hole_flag.clone());
             }
         });
-        Self { port, cut, live }
+        Self {
+            port,
+            cut,
+            hole,
+            live,
+        }
+    }
+
+    /// From now on every byte either way is dropped, nothing is closed.
+    fn black_hole(&self) {
+        self.hole.store(true, Ordering::SeqCst);
+    }
+
+    /// The link works again. Connections that lost bytes in the hole cannot
+    /// resume their protocol (as after a real partition, once TCP gives up
+    /// on them), so they are closed first.
+    fn heal(&self) {
+        for stream in self.live.lock().unwrap().drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        self.hole.store(false, Ordering::SeqCst);
     }
 
     /// Drops every open connection and refuses new ones.
@@ -62,12 +96,13 @@ impl Proxy {
     }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream) {
+fn pump(mut from: TcpStream, mut to: TcpStream, hole: Arc<AtomicBool>) {
     std::thread::spawn(move || {
         let mut buffer = [0u8; 16 * 1024];
         loop {
             match from.read(&mut buffer) {
                 Ok(0) | Err(_) => break,
+                Ok(_) if hole.load(Ordering::SeqCst) => {}
                 Ok(n) => {
                     if to.write_all(&buffer[..n]).is_err() {
                         break;
@@ -126,6 +161,86 @@ async fn requests_answer_503_during_an_outage_and_the_server_recovers_by_itself(
     assert_eq!(status, 200, "{body}");
     let body = api.line(&order, 1, 100).await;
     assert_eq!(body["data"]["total"]["amount"], 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_black_holed_database_link_answers_503_within_the_deadline_and_the_pool_recovers() {
+    let admin = admin_url();
+    let upstream = admin
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("127.0.0.1:5432")
+        .to_owned();
+    let proxy = Proxy::start(&upstream);
+    let proxied = format!("127.0.0.1:{}", proxy.port);
+    let deadline = Duration::from_secs(3);
+    let server = RunningServer::start_with(
+        |url| url.replacen(&upstream, &proxied, 1),
+        &[
+            ("DB_CONNECT_TIMEOUT_SECS", "2"),
+            ("REQUEST_TIMEOUT_SECS", "3"),
+            ("DB_TCP_KEEPALIVE_SECS", "1"),
+            ("DB_POOL_SIZE", "4"),
+        ],
+    );
+    let api = Arc::new(server.client());
+    let customer = api.customer().await;
+    let mut acknowledged = Vec::new();
+    for _ in 0..3 {
+        acknowledged.push(api.order(&customer).await);
+    }
+
+    proxy.black_hole();
+    let requests: Vec<_> = (0..8)
+        .map(|i| {
+            let (api, customer, order) = (api.clone(), customer.clone(), acknowledged[0].clone());
+            tokio::spawn(async move {
+                let started = Instant::now();
+                let (status, body) = if i % 2 == 0 {
+                    api.get(&format!("{ORDERS}/{order}")).await
+                } else {
+                    let body = serde_json::json!({"customer_id": customer, "currency": "USD"});
+                    api.post(ORDERS, Some(body)).await
+                };
+                (status, body, started.elapsed())
+            })
+        })
+        .collect();
+    for request in requests {
+        let (status, body, waited) = request.await.unwrap();
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["code"], "service_unavailable");
+        // The deadline, plus slack for a loaded 2-core machine.
+        assert!(
+            waited < deadline + Duration::from_secs(5),
+            "took {waited:?}"
+        );
+    }
+
+    proxy.heal();
+    // The pool drops the connections the hole broke and opens fresh ones;
+    // no restart. Each probe waits at most the pool timeout, no sleeping.
+    let mut ready = false;
+    for _ in 0..10 {
+        if api.get("/ready").await.0 == 200 {
+            ready = true;
+            break;
+        }
+    }
+    assert!(ready, "the pool recovered");
+    let created = api.order(&customer).await;
+    acknowledged.push(created);
+    // Nothing acknowledged is missing, nothing refused was written.
+    for order in &acknowledged {
+        assert_eq!(
+            api.get(&format!("{ORDERS}/{order}")).await.0,
+            200,
+            "{order}"
+        );
+    }
+    let (_, list) = api.get(&format!("{ORDERS}/customer/{customer}")).await;
+    assert_eq!(list["pagination"]["total_items"], acknowledged.len());
 }
 
 /// The pool no longer pings a connection before every request (a round trip
