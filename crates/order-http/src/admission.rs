@@ -88,13 +88,13 @@ pub async fn admit(
     let Some(_ticket) = admission.enter() else {
         return Ok(req.into_response(ApiError::Overloaded.error_response()));
     };
-    let request = req.request().clone();
+    // The request cannot be kept (a clone taken before routing would stop
+    // the router from recording the path's parameters), so a late answer is
+    // an error actix renders through `ApiError`: the same problem+json, 503
+    // and `Retry-After`.
     match actix_web::rt::time::timeout(admission.limits.deadline, next.call(req)).await {
         Ok(response) => response.map(ServiceResponse::map_into_boxed_body),
-        Err(_) => Ok(ServiceResponse::new(
-            request,
-            ApiError::DeadlineExceeded(admission.limits.deadline).error_response(),
-        )),
+        Err(_) => Err(ApiError::DeadlineExceeded(admission.limits.deadline).into()),
     }
 }
 
@@ -123,8 +123,13 @@ mod tests {
         )
         .await;
         let started = std::time::Instant::now();
-        let response =
-            test::call_service(&app, test::TestRequest::get().uri("/api/slow").to_request()).await;
+        // The late answer is an error actix renders, as a server would.
+        let error =
+            test::try_call_service(&app, test::TestRequest::get().uri("/api/slow").to_request())
+                .await
+                .err()
+                .expect("the deadline cut the request");
+        let response = error.error_response();
         assert_eq!(response.status(), 503);
         assert!(response.headers().contains_key("retry-after"));
         assert!(started.elapsed() < Duration::from_secs(10));
