@@ -124,11 +124,12 @@ mod tests {
         .await;
         let started = std::time::Instant::now();
         // The late answer is an error actix renders, as a server would.
-        let error =
+        let Err(error) =
             test::try_call_service(&app, test::TestRequest::get().uri("/api/slow").to_request())
                 .await
-                .err()
-                .expect("the deadline cut the request");
+        else {
+            panic!("the deadline did not cut the request");
+        };
         let response = error.error_response();
         assert_eq!(response.status(), 503);
         assert!(response.headers().contains_key("retry-after"));
