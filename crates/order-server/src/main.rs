@@ -69,7 +69,7 @@ fn connect(config: &Config, pool_size: u32) -> Result<PgStore, String> {
     let hint = "is PostgreSQL running? set DATABASE_URL (e.g. postgres://user@host:5432/dbname)";
     ensure_database_exists(&config.database_url, timeout)
         .map_err(|e| format!("database: {e}; {hint}"))?;
-    let store = PgStore::connect(&PgConfig {
+    let store = PgStore::connect(&order_postgres::PgConfig {
         pool_size,
         ..config.pg()
     })
