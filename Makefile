@@ -35,6 +35,15 @@ api-check:
 	CARGO="$(CARGO)" scripts/schemathesis.sh
 	CARGO="$(CARGO)" scripts/docs-ui-check.sh
 
+## crates/order-postgres/src/schema.rs is generated from migrations/ by `diesel print-schema`:
+## `make schema` rewrites it after a migration changes, `make schema-check` (run by CI) fails on drift.
+.PHONY: schema schema-check
+schema:
+	scripts/schema-check.sh --write
+
+schema-check:
+	scripts/schema-check.sh
+
 fmt:
 	$(CARGO) fmt --all
 

@@ -1,12 +1,4 @@
-//! The tables of `migrations/`, in diesel's `table!` form.
-//!
-//! Written to match `diesel print-schema` output for the migrations exactly;
-//! when a migration changes a table, change it here in the same commit. The
-//! repository round-trip tests read and write every column, so a mismatch
-//! fails them.
-
-// `table!` generates items without docs; they are internal to the crate.
-#![allow(missing_docs)]
+// @generated automatically by Diesel CLI.
 
 diesel::table! {
     customer_mgmt_customers (id) {
