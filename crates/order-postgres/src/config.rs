@@ -19,8 +19,9 @@ pub struct PgConfig {
     /// A libpq connection string, `postgres://user:password@host:port/database`
     /// (a `key=value` string also works for [`crate::PgStore::connect`]).
     pub database_url: String,
-    /// Most connections the pool opens. Size the server's blocking thread pool
-    /// with it: a request holds one connection while it runs.
+    /// Most connections the pool opens; a request holds one while it runs.
+    /// The server sizes its admission queue (how many API requests may be in
+    /// flight) from it.
     pub pool_size: u32,
     /// How long to wait for a connection: both a connection attempt (libpq
     /// `connect_timeout`, in whole seconds, at least 2) and a caller waiting for

@@ -2,7 +2,9 @@
 //! and the factory for the repositories that share the pool.
 //!
 //! diesel is synchronous, so the pool is an r2d2 pool of blocking connections;
-//! the HTTP adapter runs each use case on a blocking thread pool sized like it.
+//! the HTTP adapter runs each use case on actix's blocking thread pool (its own
+//! default size) and bounds how many requests wait for a connection with its
+//! admission queue (`order_http::admission`), sized from this pool.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -73,11 +75,11 @@ impl Db {
     /// Runs `read` in one `REPEATABLE READ, READ ONLY` transaction, so that all
     /// its queries see the same snapshot.
     ///
-    /// Loading an order takes two queries (the row, then its lines); without
-    /// one snapshot a writer committing between them would pair the old row
-    /// with the new lines, whose totals no longer match (and `Order::restore`
-    /// rightly refuses that). A list page and its count agree for the same
-    /// reason.
+    /// For reads of more than one statement: an order with shipments (its row
+    /// and lines, then its fulfilments and returns), a list page (its orders,
+    /// their lines, a count). Without one snapshot a writer committing between
+    /// them would pair an old row with new lines or shipments, whose totals no
+    /// longer match (and `Order::restore` rightly refuses that).
     pub(crate) fn read_consistent<T>(
         &self,
         context: &str,

@@ -1,7 +1,8 @@
 //! [`PgOrderRepository`]: the `OrderRepository` port over PostgreSQL.
 //!
 //! - Reads take a fixed number of queries whatever the number of lines: an
-//!   order is its row plus one query for its lines; a list page is one query
+//!   order is one statement (its row joined with its lines), plus one
+//!   snapshot-consistent re-read with its shipments when it has any; a list page is one query
 //!   for the page, one for the lines of all its orders (`order_id = ANY(..)`)
 //!   and, when a next page exists, a bounded `COUNT` if the caller asked for
 //!   a total or the planner's estimate if not. They run in one snapshot (see
