@@ -22,7 +22,7 @@
 //! never replayed (a claim of its key starts afresh), and the purge deletes it.
 
 use chrono::{DateTime, Utc};
-use order_domain::{LineId, Order};
+use order_domain::{LineId, Order, OrderEdit};
 
 use crate::model::Customer;
 use crate::RepositoryError;
@@ -79,6 +79,8 @@ pub enum Outcome {
     },
     /// A customer registration: the customer as stored.
     Customer(Customer),
+    /// An edit begun or staged: the edit as written (boxed like the order).
+    Edit(Box<OrderEdit>),
     /// A refusal without effect, as the adapter recorded it (opaque here).
     Refused(Vec<u8>),
 }

@@ -24,9 +24,11 @@
 //! numbers.expect_next_number().returning(|year| Ok(OrderNumber::new(year, 1).unwrap()));
 //! let mut orders = MockOrderRepository::new();
 //! orders.expect_insert().returning(|_, _| Ok(()));
+//! let edits = MockOrderEditRepository::new();
 //!
 //! let use_cases = Orders::new(OrderPorts {
 //!     orders: Arc::new(orders),
+//!     edits: Arc::new(edits),
 //!     numbers: Arc::new(numbers),
 //!     customers: Arc::new(customers),
 //!     clock: Arc::new(SystemClock),
@@ -62,8 +64,8 @@ pub use customers::Customers;
 pub use error::{AppError, ConflictDetail, RepositoryError};
 pub use model::{Customer, Email, NewCustomer};
 pub use orders::{
-    AddDiscount, AddLine, Backoff, CreateOrder, DiscountAmount, HistoryPage, OrderPorts, Orders,
-    RecordedEvent, ReturnLines, ShipLines, StoredHistory, Write,
+    AddDiscount, AddLine, Backoff, CreateOrder, DiscountAmount, EditView, HistoryPage, OrderPorts,
+    Orders, RecordedEvent, ReturnLines, ShipLines, StageChange, StoredHistory, Write,
 };
 pub use paging::{InvalidPage, ListCursor, OrderFilter, Page, PageRequest};
 pub use services::{CustomerService, OrderService};

@@ -6,7 +6,7 @@
 //! With the `mocks` feature, every port has a `mockall` mock (`MockOrderRepository`, ...).
 
 use chrono::{DateTime, Utc};
-use order_domain::{CustomerId, Order, OrderId, OrderNumber};
+use order_domain::{CustomerId, EditId, Order, OrderEdit, OrderId, OrderNumber};
 use uuid::Uuid;
 
 use crate::access::{ApiKey, KeyId};
@@ -92,6 +92,77 @@ pub trait OrderRepository: Send + Sync + 'static {
         after: u64,
         limit: usize,
     ) -> Result<Option<crate::StoredHistory>, RepositoryError>;
+}
+
+/// Stores edits after confirmation ([`OrderEdit`]) and commits them onto their order.
+///
+/// An edit is its own record beside the order: begun, staged and discarded
+/// without touching the order; only [`OrderEditRepository::commit`] writes
+/// the order, in one transaction with the edit's new state.
+///
+/// # Idempotency contract
+/// `insert` and `update` complete the given claim (if any) with the edit as
+/// written, replayed as [`crate::idempotency::Outcome::Edit`]; `commit`
+/// completes its receipt with the order as written, replayed as
+/// [`crate::idempotency::Outcome::Order`]. In every case both are stored or
+/// neither, and a claim no longer held fails the write with `ClaimLost`.
+///
+/// # Concurrency contract
+/// `update` is a compare-and-set on the edit's version. `commit` is a
+/// compare-and-set on both: the order's version (the edit's base version)
+/// and the edit's version; if either moved, nothing is written and it
+/// returns [`RepositoryError::Conflict`].
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait OrderEditRepository: Send + Sync + 'static {
+    /// Stores a new edit (and completes the claim, if any).
+    ///
+    /// # Errors
+    /// MUST return `NotFound` if its order does not exist, `Duplicate` if the
+    /// id exists, `ClaimLost`, `Unavailable`.
+    #[allow(clippy::needless_lifetimes)] // mockall needs the lifetime named
+    fn insert<'a>(
+        &self,
+        edit: &OrderEdit,
+        claim: Option<&'a ClaimedKey>,
+    ) -> Result<(), RepositoryError>;
+
+    /// Finds an edit by id, whatever its state.
+    ///
+    /// # Errors
+    /// `Unavailable`/`Unexpected` only; a missing edit is `Ok(None)`.
+    fn find(&self, id: EditId) -> Result<Option<OrderEdit>, RepositoryError>;
+
+    /// Writes the edit's new changes and state if its stored version is
+    /// still `expected_version` (and completes the claim, if any).
+    ///
+    /// # Errors
+    /// MUST return `Conflict` if the stored version differs, `NotFound` if
+    /// the edit does not exist, `ClaimLost`, `Unavailable`.
+    #[allow(clippy::needless_lifetimes)] // mockall needs the lifetime named
+    fn update<'a>(
+        &self,
+        edit: &OrderEdit,
+        expected_version: u64,
+        claim: Option<&'a ClaimedKey>,
+    ) -> Result<(), RepositoryError>;
+
+    /// Commits: writes the order as [`OrderRepository::update`] does (row,
+    /// lines, pending events, receipt) and the edit's committed state, in
+    /// one transaction, if the order is still at `expected_order_version`
+    /// and the edit at `expected_edit_version`.
+    ///
+    /// # Errors
+    /// MUST return `Conflict` if either version moved (nothing is written),
+    /// `NotFound` if the order or edit does not exist, `ClaimLost`, `Unavailable`.
+    #[allow(clippy::needless_lifetimes)] // mockall needs the lifetime named
+    fn commit<'a>(
+        &self,
+        order: &Order,
+        expected_order_version: u64,
+        edit: &OrderEdit,
+        expected_edit_version: u64,
+        receipt: Option<&'a Receipt>,
+    ) -> Result<(), RepositoryError>;
 }
 
 /// Hands out order numbers that are unique across every server.

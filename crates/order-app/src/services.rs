@@ -7,14 +7,15 @@
 use std::sync::Arc;
 
 use order_domain::{
-    CustomerId, DiscountId, FulfillmentId, LineId, Order, OrderId, OrderNumber, Quantity, ReturnId,
+    CustomerId, DiscountId, EditId, EditPreview, FulfillmentId, LineId, Order, OrderEdit, OrderId,
+    OrderNumber, Quantity, ReturnId,
 };
 
 use crate::idempotency::ClaimedKey;
 use crate::model::{Customer, NewCustomer};
 use crate::{
-    AddDiscount, AddLine, AppError, CreateOrder, Customers, HistoryPage, OrderFilter, Orders, Page,
-    PageRequest, ReturnLines, ShipLines, Write,
+    AddDiscount, AddLine, AppError, CreateOrder, Customers, EditView, HistoryPage, OrderFilter,
+    Orders, Page, PageRequest, ReturnLines, ShipLines, StageChange, Write,
 };
 
 /// Every operation of the Order context. See the [`Orders`] method of the same
@@ -146,6 +147,42 @@ pub trait OrderService: Send + Sync + 'static {
         cmd: ReturnLines,
         write: Write,
     ) -> Result<(Order, ReturnId), AppError>;
+    /// [`Orders::begin_edit`].
+    ///
+    /// # Errors
+    /// As [`Orders::begin_edit`].
+    fn begin_edit(&self, id: OrderId, write: Write) -> Result<OrderEdit, AppError>;
+    /// [`Orders::stage_edit`].
+    ///
+    /// # Errors
+    /// As [`Orders::stage_edit`].
+    fn stage_edit(
+        &self,
+        id: OrderId,
+        edit_id: EditId,
+        changes: Vec<StageChange>,
+        claim: Option<ClaimedKey>,
+    ) -> Result<OrderEdit, AppError>;
+    /// [`Orders::get_edit`].
+    ///
+    /// # Errors
+    /// As [`Orders::get_edit`].
+    fn get_edit(&self, id: OrderId, edit_id: EditId) -> Result<EditView, AppError>;
+    /// [`Orders::commit_edit`].
+    ///
+    /// # Errors
+    /// As [`Orders::commit_edit`].
+    fn commit_edit(
+        &self,
+        id: OrderId,
+        edit_id: EditId,
+        write: Write,
+    ) -> Result<(Order, EditPreview), AppError>;
+    /// [`Orders::discard_edit`].
+    ///
+    /// # Errors
+    /// As [`Orders::discard_edit`].
+    fn discard_edit(&self, id: OrderId, edit_id: EditId) -> Result<OrderEdit, AppError>;
     /// [`Orders::restricted_to`]: the same operations for `customer`'s orders
     /// only (a customer-bound API key).
     fn restricted_to(&self, customer: CustomerId) -> Arc<dyn OrderService>;
@@ -240,6 +277,32 @@ impl OrderService for Orders {
         write: Write,
     ) -> Result<(Order, ReturnId), AppError> {
         Self::create_return(self, id, cmd, write)
+    }
+    fn begin_edit(&self, id: OrderId, write: Write) -> Result<OrderEdit, AppError> {
+        Self::begin_edit(self, id, write)
+    }
+    fn stage_edit(
+        &self,
+        id: OrderId,
+        edit_id: EditId,
+        changes: Vec<StageChange>,
+        claim: Option<ClaimedKey>,
+    ) -> Result<OrderEdit, AppError> {
+        Self::stage_edit(self, id, edit_id, changes, claim)
+    }
+    fn get_edit(&self, id: OrderId, edit_id: EditId) -> Result<EditView, AppError> {
+        Self::get_edit(self, id, edit_id)
+    }
+    fn commit_edit(
+        &self,
+        id: OrderId,
+        edit_id: EditId,
+        write: Write,
+    ) -> Result<(Order, EditPreview), AppError> {
+        Self::commit_edit(self, id, edit_id, write)
+    }
+    fn discard_edit(&self, id: OrderId, edit_id: EditId) -> Result<OrderEdit, AppError> {
+        Self::discard_edit(self, id, edit_id)
     }
     fn restricted_to(&self, customer: CustomerId) -> Arc<dyn OrderService> {
         Arc::new(Self::restricted_to(self, Some(customer)))

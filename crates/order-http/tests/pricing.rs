@@ -98,6 +98,7 @@ impl Setup {
         ApiState {
             orders: Arc::new(Orders::new(OrderPorts {
                 orders: Arc::new(self.orders),
+                edits: Arc::new(MockOrderEditRepository::new()),
                 numbers: Arc::new(MockOrderNumberAllocator::new()),
                 customers: Arc::new(MockCustomerDirectory::new()),
                 clock: clock.clone(),

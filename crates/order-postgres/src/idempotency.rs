@@ -25,6 +25,7 @@ use crate::customers::CustomerRow;
 use crate::error::{map_diesel_error, unexpected};
 use crate::orders::rows::{restore_order, LineRow, NewLineRow, NewOrderRow, OrderRow};
 use crate::orders::shipments::Stored;
+use crate::orders::EditRow;
 use crate::schema::order_mgmt_idempotency_keys as keys;
 use crate::store::Db;
 
@@ -82,6 +83,8 @@ pub(crate) enum WrittenOutcome<'a> {
     },
     /// A customer registration.
     Customer { customer: &'a CustomerRow },
+    /// An edit begun or staged.
+    Edit { edit: &'a EditRow },
 }
 
 /// [`WrittenOutcome`] as read back.
@@ -97,6 +100,9 @@ enum StoredOutcome {
     },
     Customer {
         customer: CustomerRow,
+    },
+    Edit {
+        edit: EditRow,
     },
 }
 
@@ -128,6 +134,7 @@ impl KeyRow {
                 StoredOutcome::Customer { customer } => {
                     Ok(Outcome::Customer(customer.into_customer()?))
                 }
+                StoredOutcome::Edit { edit } => Ok(Outcome::Edit(Box::new(edit.into_edit()?))),
             },
             (None, Some(refusal)) => Ok(Outcome::Refused(refusal)),
             (None, None) => Err(unexpected("completed idempotency key without an outcome")),

@@ -62,5 +62,5 @@ pub use error::StorageError;
 pub use idempotency::PgIdempotencyStore;
 pub use keys::PgApiKeyStore;
 pub use numbers::PgOrderNumberAllocator;
-pub use orders::PgOrderRepository;
+pub use orders::{PgOrderEditRepository, PgOrderRepository};
 pub use store::{ensure_database_exists, PgStore, PoolState};

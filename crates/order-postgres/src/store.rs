@@ -302,6 +302,12 @@ impl PgStore {
         PgOrderRepository::new(self.db.clone())
     }
 
+    /// The edit repository (edits after confirmation) over this pool.
+    #[must_use]
+    pub fn edits(&self) -> crate::PgOrderEditRepository {
+        crate::PgOrderEditRepository::new(self.db.clone())
+    }
+
     /// The order number allocator over this pool.
     #[must_use]
     pub fn numbers(&self) -> PgOrderNumberAllocator {

@@ -97,6 +97,7 @@ fn run(config: &Config) -> Result<(), String> {
         orders: Arc::new(
             Orders::new(OrderPorts {
                 orders: Arc::new(store.orders()),
+                edits: Arc::new(store.edits()),
                 numbers: Arc::new(store.numbers()),
                 customers: Arc::new(store.customers()),
                 clock: clock.clone(),

@@ -10,18 +10,23 @@
 
 mod add_discount;
 mod add_line;
+mod begin_edit;
 mod cancel;
+mod commit_edit;
 mod confirm;
 mod create;
 mod delete;
+mod discard_edit;
 mod fulfil;
 mod get;
+mod get_edit;
 mod history;
 mod list;
 mod process;
 mod remove_discount;
 mod remove_line;
 mod ship;
+mod stage_edit;
 mod update_line;
 
 use std::hash::BuildHasher;
@@ -33,16 +38,18 @@ use order_domain::{Actor, CustomerId, DiscountId, DomainError, LineId, Order, Or
 
 use crate::idempotency::{ClaimedKey, Receipt};
 use crate::ports::{
-    Clock, ContentionObserver, CustomerDirectory, IdGenerator, OrderNumberAllocator,
-    OrderRepository,
+    Clock, ContentionObserver, CustomerDirectory, IdGenerator, OrderEditRepository,
+    OrderNumberAllocator, OrderRepository,
 };
 use crate::{AppError, RepositoryError};
 
 pub use add_discount::{AddDiscount, DiscountAmount};
 pub use add_line::AddLine;
 pub use create::CreateOrder;
+pub use get_edit::EditView;
 pub use history::{HistoryPage, RecordedEvent, StoredHistory};
 pub use ship::{ReturnLines, ShipLines};
+pub use stage_edit::StageChange;
 
 /// How a write use case is applied: its precondition and idempotency.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -112,6 +119,8 @@ impl ChangeOutcome for DiscountId {
 pub struct OrderPorts {
     /// Stores orders.
     pub orders: Arc<dyn OrderRepository>,
+    /// Stores edits after confirmation and commits them.
+    pub edits: Arc<dyn OrderEditRepository>,
     /// Allocates order numbers.
     pub numbers: Arc<dyn OrderNumberAllocator>,
     /// Answers whether a customer exists.
@@ -338,6 +347,30 @@ impl Orders {
         self.contention.exhausted();
         Err(AppError::Conflict(crate::ConflictDetail::retryable(
             format!("order {id} is being changed by too many writers at once; retry"),
+        )))
+    }
+
+    /// Runs `attempt` until it decides (`Ok(Some)` or an error), after the
+    /// same randomised back-off as [`Orders::modify`] whenever it lost a
+    /// race (`Ok(None)`): each attempt re-reads, so the rules are checked
+    /// again against whatever won.
+    fn retrying<T>(
+        &self,
+        mut attempt: impl FnMut() -> Result<Option<T>, AppError>,
+    ) -> Result<T, AppError> {
+        for round in 0..Self::MAX_ATTEMPTS {
+            if let Some(retry) = round.checked_sub(1) {
+                self.contention.retried();
+                let retry = u32::try_from(retry).unwrap_or(u32::MAX);
+                std::thread::sleep(self.backoff.pause(retry, jitter()));
+            }
+            if let Some(done) = attempt()? {
+                return Ok(done);
+            }
+        }
+        self.contention.exhausted();
+        Err(AppError::Conflict(crate::ConflictDetail::retryable(
+            "the order or its edit is being changed by too many writers at once; retry",
         )))
     }
 }

@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::{OrderPorts, Orders};
 use crate::ports::{
-    MockClock, MockCustomerDirectory, MockIdGenerator, MockOrderNumberAllocator,
-    MockOrderRepository,
+    MockClock, MockCustomerDirectory, MockIdGenerator, MockOrderEditRepository,
+    MockOrderNumberAllocator, MockOrderRepository,
 };
 
 /// The domain's code of a refusal the domain made (panics for any other error).
@@ -100,9 +100,17 @@ pub fn order_in(status: OrderStatus) -> Order {
     order
 }
 
+/// A freshly begun edit of `order` (version 1, no changes).
+pub fn open_edit(order: &Order) -> OrderEdit {
+    order
+        .begin_edit(EditId::from_uuid(Uuid::now_v7()), now())
+        .unwrap()
+}
+
 /// Mocks of every port, to set expectations on before `build()`.
 pub struct Ports {
     pub orders: MockOrderRepository,
+    pub edits: MockOrderEditRepository,
     pub numbers: MockOrderNumberAllocator,
     pub customers: MockCustomerDirectory,
 }
@@ -111,6 +119,7 @@ impl Ports {
     pub fn new() -> Self {
         Self {
             orders: MockOrderRepository::new(),
+            edits: MockOrderEditRepository::new(),
             numbers: MockOrderNumberAllocator::new(),
             customers: MockCustomerDirectory::new(),
         }
@@ -123,6 +132,13 @@ impl Ports {
             .returning(move |_| Ok(Some(order.clone())));
     }
 
+    /// `find` (of the edit repository) answers this edit (for any id).
+    pub fn edit_stored(&mut self, edit: OrderEdit) {
+        self.edits
+            .expect_find()
+            .returning(move |_| Ok(Some(edit.clone())));
+    }
+
     pub fn build(self) -> Orders {
         let mut clock = MockClock::new();
         clock.expect_now().return_const(now());
@@ -130,6 +146,7 @@ impl Ports {
         ids.expect_new_id().returning(Uuid::now_v7);
         Orders::new(OrderPorts {
             orders: Arc::new(self.orders),
+            edits: Arc::new(self.edits),
             numbers: Arc::new(self.numbers),
             customers: Arc::new(self.customers),
             clock: Arc::new(clock),

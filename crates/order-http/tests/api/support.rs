@@ -98,6 +98,7 @@ pub(crate) fn clock_for_idempotency() -> Arc<dyn Clock> {
 #[derive(Default)]
 pub(crate) struct Mocks {
     pub(crate) orders: MockOrderRepository,
+    pub(crate) edits: MockOrderEditRepository,
     pub(crate) numbers: MockOrderNumberAllocator,
     pub(crate) directory: MockCustomerDirectory,
     pub(crate) customers: MockCustomerRepository,
@@ -129,6 +130,7 @@ impl Mocks {
         ApiState {
             orders: Arc::new(Orders::new(OrderPorts {
                 orders: Arc::new(self.orders),
+                edits: Arc::new(self.edits),
                 numbers: Arc::new(self.numbers),
                 customers: Arc::new(self.directory),
                 clock: clock.clone(),

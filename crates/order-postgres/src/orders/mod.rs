@@ -15,6 +15,7 @@
 //!   loser gets `Conflict` and nothing it sent is written.
 
 mod discounts;
+mod edits;
 mod events;
 #[cfg(all(test, feature = "testing"))]
 mod explain_tests;
@@ -34,6 +35,8 @@ use order_app::{OrderFilter, Page, PageRequest, RecordedEvent, RepositoryError, 
 use order_domain::{Order, OrderEventKind, OrderId, OrderNumber};
 use uuid::Uuid;
 
+pub(crate) use self::edits::EditRow;
+pub use self::edits::PgOrderEditRepository;
 use self::events::NewEventRow;
 use self::rows::{restore_order, version_to_column, NewLineRow, NewOrderRow};
 pub(crate) use self::rows::{LineRow, OrderRow};
@@ -58,7 +61,7 @@ impl fmt::Debug for PgOrderRepository {
 
 /// Why a write transaction stopped: a database error, or a refusal decided
 /// inside the transaction (stale version, missing order) that rolls it back.
-enum WriteError {
+pub(crate) enum WriteError {
     Database(DieselError),
     Refused(RepositoryError),
 }
@@ -70,7 +73,7 @@ impl From<DieselError> for WriteError {
 }
 
 impl WriteError {
-    fn into_repository_error(self, context: &str) -> RepositoryError {
+    pub(crate) fn into_repository_error(self, context: &str) -> RepositoryError {
         match self {
             Self::Database(error) => map_diesel_error(context, error),
             Self::Refused(error) => error,
@@ -318,9 +321,35 @@ impl OrderRepository for PgOrderRepository {
         expected_version: u64,
         receipt: Option<&Receipt>,
     ) -> Result<(), RepositoryError> {
-        use order_mgmt_order_lines::dsl as l;
-        use order_mgmt_orders::dsl as o;
+        let write = OrderUpdate::prepare(order, expected_version, receipt)?;
+        let mut conn = self.db.checkout()?;
+        conn.transaction::<_, WriteError, _>(|conn| write.apply(conn, receipt))
+            .map_err(|e| e.into_repository_error("update order"))
+    }
+}
 
+/// An order update with every row built before the transaction opens, so
+/// the transaction holds its locks only for the statements. The edit
+/// repository applies one inside its own commit transaction.
+pub(crate) struct OrderUpdate {
+    id: Uuid,
+    expected_version: u64,
+    expected: i64,
+    row: NewOrderRow,
+    lines: Vec<NewLineRow>,
+    events: Vec<NewEventRow>,
+    touched: LinesTouched,
+    shipped: shipments::NewRows,
+    replay_shipments: Option<shipments::Stored>,
+}
+
+impl OrderUpdate {
+    /// The rows that write `order` over its stored `expected_version`.
+    pub(crate) fn prepare(
+        order: &Order,
+        expected_version: u64,
+        receipt: Option<&Receipt>,
+    ) -> Result<Self, RepositoryError> {
         // Writing the version that was read would let two writers both "win".
         if order.version() <= expected_version {
             return Err(unexpected(format!(
@@ -329,70 +358,88 @@ impl OrderRepository for PgOrderRepository {
                 order.version()
             )));
         }
-        let id = order.id().as_uuid();
-        let expected = version_to_column(expected_version)?;
-        let row = NewOrderRow::from_order(order)?;
-        let lines = NewLineRow::from_order(order)?;
-        let line_ids: Vec<Uuid> = lines.iter().map(|line| line.id).collect();
-        let events = NewEventRow::from_order(order)?;
-        let touched = LinesTouched::by(order);
-        let shipped = shipments::NewRows::of(order)?;
-        // A replay restores the order from its outcome: it needs them all.
-        let replay_shipments = receipt
-            .map(|_| shipments::Stored::of_order(order))
-            .transpose()?;
-        let mut conn = self.db.checkout()?;
-        conn.transaction::<_, WriteError, _>(|conn| {
-            // The compare-and-set. While another update of this order is
-            // uncommitted this waits for its row lock; once it commits, the
-            // version no longer matches and no row is updated.
-            let updated = diesel::update(o::order_mgmt_orders)
-                .filter(o::id.eq(id))
-                .filter(o::version.eq(expected))
-                .filter(o::deleted_at.is_null())
-                .set(&row)
-                .execute(conn)?;
-            if updated == 0 {
-                let live = diesel::select(diesel::dsl::exists(
-                    o::order_mgmt_orders
-                        .filter(o::id.eq(id))
-                        .filter(o::deleted_at.is_null()),
-                ))
-                .get_result::<bool>(conn)?;
-                return Err(WriteError::Refused(if live {
-                    RepositoryError::Conflict {
-                        expected: expected_version,
-                    }
-                } else {
-                    RepositoryError::NotFound
-                }));
-            }
-            // Lines: drop the removed ones, then upsert the rest in one
-            // statement that rewrites only lines that actually changed. The
-            // pending events say whether any line changed at all, so a
-            // confirm or a cancel sends neither statement.
-            if touched.removed {
-                diesel::delete(
-                    l::order_mgmt_order_lines
-                        .filter(l::order_id.eq(id))
-                        .filter(l::id.ne_all(line_ids)),
-                )
-                .execute(conn)?;
-            }
-            if touched.written {
-                upsert_changed_lines(conn, &lines)?;
-            }
-            // After the lines: a shipment of a line added in the same change
-            // needs the line to exist.
-            shipped.insert(conn)?;
-            if !events.is_empty() {
-                diesel::insert_into(order_mgmt_order_events::table)
-                    .values(&events)
-                    .execute(conn)?;
-            }
-            complete_receipt(conn, receipt, &row, &lines, replay_shipments.as_ref())
+        Ok(Self {
+            id: order.id().as_uuid(),
+            expected_version,
+            expected: version_to_column(expected_version)?,
+            row: NewOrderRow::from_order(order)?,
+            lines: NewLineRow::from_order(order)?,
+            events: NewEventRow::from_order(order)?,
+            touched: LinesTouched::by(order),
+            shipped: shipments::NewRows::of(order)?,
+            // A replay restores the order from its outcome: it needs them all.
+            replay_shipments: receipt
+                .map(|_| shipments::Stored::of_order(order))
+                .transpose()?,
         })
-        .map_err(|e| e.into_repository_error("update order"))
+    }
+
+    /// The compare-and-set and every statement of the update, on `conn`
+    /// inside the caller's transaction; completes `receipt` (if any).
+    pub(crate) fn apply(
+        &self,
+        conn: &mut PgConnection,
+        receipt: Option<&Receipt>,
+    ) -> Result<(), WriteError> {
+        use order_mgmt_order_lines::dsl as l;
+        use order_mgmt_orders::dsl as o;
+
+        let id = self.id;
+        // The compare-and-set. While another update of this order is
+        // uncommitted this waits for its row lock; once it commits, the
+        // version no longer matches and no row is updated.
+        let updated = diesel::update(o::order_mgmt_orders)
+            .filter(o::id.eq(id))
+            .filter(o::version.eq(self.expected))
+            .filter(o::deleted_at.is_null())
+            .set(&self.row)
+            .execute(conn)?;
+        if updated == 0 {
+            let live = diesel::select(diesel::dsl::exists(
+                o::order_mgmt_orders
+                    .filter(o::id.eq(id))
+                    .filter(o::deleted_at.is_null()),
+            ))
+            .get_result::<bool>(conn)?;
+            return Err(WriteError::Refused(if live {
+                RepositoryError::Conflict {
+                    expected: self.expected_version,
+                }
+            } else {
+                RepositoryError::NotFound
+            }));
+        }
+        // Lines: drop the removed ones, then upsert the rest in one
+        // statement that rewrites only lines that actually changed. The
+        // pending events say whether any line changed at all, so a
+        // confirm or a cancel sends neither statement.
+        if self.touched.removed {
+            let line_ids: Vec<Uuid> = self.lines.iter().map(|line| line.id).collect();
+            diesel::delete(
+                l::order_mgmt_order_lines
+                    .filter(l::order_id.eq(id))
+                    .filter(l::id.ne_all(line_ids)),
+            )
+            .execute(conn)?;
+        }
+        if self.touched.written {
+            upsert_changed_lines(conn, &self.lines)?;
+        }
+        // After the lines: a shipment of a line added in the same change
+        // needs the line to exist.
+        self.shipped.insert(conn)?;
+        if !self.events.is_empty() {
+            diesel::insert_into(order_mgmt_order_events::table)
+                .values(&self.events)
+                .execute(conn)?;
+        }
+        complete_receipt(
+            conn,
+            receipt,
+            &self.row,
+            &self.lines,
+            self.replay_shipments.as_ref(),
+        )
     }
 }
 

@@ -11,6 +11,7 @@ mod availability;
 mod concurrency;
 mod constraints;
 mod customers;
+mod edits;
 mod history;
 mod idempotency;
 mod keys;
