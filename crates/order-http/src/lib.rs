@@ -87,8 +87,30 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
     }
 }
 
+/// How a server stops: when `signal` completes it stops accepting
+/// connections, closes kept-alive ones after their current request, and
+/// gives the requests in flight up to `grace` to finish before dropping them.
+///
+/// The caller owns the signal (actix-web's own handling stops at once on
+/// SIGINT; a service should drain on SIGTERM and SIGINT alike).
+pub struct Stop {
+    /// Completes when the server should stop.
+    pub signal: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    /// Longest wait for requests in flight once `signal` completed.
+    pub grace: std::time::Duration,
+}
+
+impl std::fmt::Debug for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stop")
+            .field("grace", &self.grace)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Starts serving on an already bound listener (port 0 works, for tests),
-/// taking on at most what `limits` allow ([`admission`]).
+/// taking on at most what `limits` allow ([`admission`]) and stopping
+/// gracefully as `stop` says.
 ///
 /// # Errors
 /// When the listener cannot be used.
@@ -97,6 +119,7 @@ pub fn serve(
     state: ApiState,
     workers: usize,
     limits: admission::Limits,
+    stop: Stop,
 ) -> std::io::Result<Server> {
     let admission = web::Data::new(admission::Admission::new(limits));
     let server = HttpServer::new(move || {
@@ -110,6 +133,9 @@ pub fn serve(
             .configure(configure(state.clone()))
     })
     .workers(workers.max(1))
+    // actix counts whole seconds; a sub-second grace still gets one.
+    .shutdown_timeout(stop.grace.as_secs().max(1))
+    .shutdown_signal(stop.signal)
     .listen(listener)?
     .run();
     Ok(server)

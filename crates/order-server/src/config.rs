@@ -80,6 +80,13 @@ pub struct Config {
     #[arg(long, env = "IDEMPOTENCY_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=3600))]
     pub idempotency_lease_secs: u32,
 
+    /// Seconds a SIGTERM or SIGINT leaves for the shutdown (1..=600): no new
+    /// connections, requests in flight get all but the last second to finish,
+    /// background tasks (event relay, purge) stop, and the process exits 0
+    /// within it.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub shutdown_timeout_secs: u64,
+
     /// HTTP worker threads (0 = one per CPU core).
     #[arg(long, env = "HTTP_WORKERS", default_value_t = 0)]
     pub http_workers: usize,
@@ -213,6 +220,11 @@ impl Config {
     /// The database connect timeout.
     pub fn db_connect_timeout(&self) -> Duration {
         Duration::from_secs(self.db_connect_timeout_secs)
+    }
+
+    /// The whole shutdown's deadline, from the signal to the exit.
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
     }
 
     /// The pool's configuration: size and every timeout towards PostgreSQL.

@@ -1,14 +1,17 @@
 //! `order-server`: reads the configuration, builds the adapters, wires them to
 //! the use cases and serves HTTP until SIGTERM or Ctrl-C. Nothing else.
 
+mod background;
 mod config;
 mod keys;
 mod relay;
 
+use std::future::Future;
 use std::net::TcpListener;
 use std::num::NonZeroU32;
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use clap::Parser;
 use order_app::access::{ApiKeys, KeyPorts};
@@ -20,6 +23,7 @@ use order_http::idempotency::Idempotency;
 use order_http::{ApiState, Metrics};
 use order_postgres::{ensure_database_exists, PgStore};
 
+use crate::background::{Background, Stopping};
 use crate::config::{AuthSetting, Command, Config, LogFormat};
 
 fn main() -> ExitCode {
@@ -84,15 +88,22 @@ fn run(config: &Config) -> Result<(), String> {
     let store = connect(config, config.db_pool_size)?;
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
     let idempotency_store = Arc::new(store.idempotency());
-    spawn_idempotency_purge(
+    let mut background = Background::new()?;
+    let (purged, retention_hours) = (
         idempotency_store.clone(),
         config.idempotency_retention_hours,
     );
+    background.spawn("idempotency purge", move |stopping| {
+        purge_idempotency_keys(purged, retention_hours, stopping)
+    });
     let metrics = Metrics::new().map_err(|e| format!("metrics: {e}"))?;
-    spawn_relay(
+    let (relay_settings, relay_metrics) = (
         config.relay(),
         relay::RelayMetrics::register(metrics.registry()).map_err(|e| format!("metrics: {e}"))?,
-    )?;
+    );
+    background.spawn("event relay", move |stopping| {
+        relay::run(relay_settings, relay_metrics, stopping)
+    });
     let mut state = ApiState {
         orders: Arc::new(
             Orders::new(OrderPorts {
@@ -124,7 +135,10 @@ fn run(config: &Config) -> Result<(), String> {
         nonzero(config.rate_limit_burst),
         nonzero(config.auth_failures_per_minute),
     );
-    spawn_rate_limit_cleanup(limits.clone());
+    let cleaned = limits.clone();
+    background.spawn("rate-limit cleanup", move |stopping| {
+        forget_idle_rate_limits(cleaned, stopping)
+    });
     let auth = Auth {
         mode: match config.auth {
             AuthSetting::On => AuthMode::Keys(ApiKeys::new(KeyPorts {
@@ -154,37 +168,67 @@ fn run(config: &Config) -> Result<(), String> {
         0 => std::thread::available_parallelism().map_or(2, usize::from),
         n => n,
     };
-    tracing::info!(%address, workers, pool_size = config.db_pool_size, "order-server listening");
 
-    actix_web::rt::System::new()
-        .block_on(
-            async move { order_http::serve(listener, state, workers, config.limits())?.await },
-        )
-        .map_err(|e| format!("server: {e}"))?;
+    let system = actix_web::rt::System::new();
+    // Handlers go in before the address is announced: a SIGTERM from then on
+    // drains; before, its default action would end the process at once.
+    let termination = system.block_on(async { termination() })?;
+    let signalled = Arc::new(OnceLock::new());
+    let timeout = config.shutdown_timeout();
+    let stop = order_http::Stop {
+        signal: Box::pin({
+            let (signalled, stop_background) = (signalled.clone(), background.stopper());
+            async move {
+                let name = termination.await;
+                let _ = signalled.set(Instant::now());
+                tracing::info!(
+                    signal = name,
+                    deadline_secs = timeout.as_secs(),
+                    "shutting down: no new connections, draining requests in flight"
+                );
+                // Concurrently with the drain, so both fit in the deadline.
+                stop_background();
+            }
+        }),
+        // The last second is for the background tasks and the exit.
+        grace: timeout.saturating_sub(Duration::from_secs(1)),
+    };
+    tracing::info!(%address, workers, pool_size = config.db_pool_size, "order-server listening");
+    let served = system.block_on(async move {
+        order_http::serve(listener, state, workers, config.limits(), stop)?.await
+    });
+    let deadline = signalled.get().copied().unwrap_or_else(Instant::now) + timeout;
+    background.stop(deadline);
+    served.map_err(|e| format!("server: {e}"))?;
     tracing::info!("order-server stopped");
     Ok(())
 }
 
-/// The event relay on a thread of its own with a single-threaded runtime:
-/// the HTTP workers never wait for it, and a slow broker never slows them.
-fn spawn_relay(settings: relay::RelaySettings, metrics: relay::RelayMetrics) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("event relay runtime: {e}"))?;
-    std::thread::Builder::new()
-        .name("event-relay".into())
-        .spawn(move || runtime.block_on(relay::run(settings, metrics)))
-        .map_err(|e| format!("event relay thread: {e}"))?;
-    Ok(())
+/// Completes on the first SIGTERM or SIGINT (Ctrl-C) with its name: both
+/// drain (actix-web's own handling would stop at once on SIGINT).
+fn termination() -> Result<impl Future<Output = &'static str>, String> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let install = |kind| signal(kind).map_err(|e| format!("signal handler: {e}"));
+    let (mut term, mut int) = (
+        install(SignalKind::terminate())?,
+        install(SignalKind::interrupt())?,
+    );
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        }
+    })
 }
 
 /// Forgets the rate-limit buckets of idle keys and addresses, every minute.
-fn spawn_rate_limit_cleanup(limits: RateLimits) {
-    std::thread::spawn(move || loop {
-        std::thread::sleep(std::time::Duration::from_secs(60));
+async fn forget_idle_rate_limits(limits: RateLimits, mut stopping: Stopping) {
+    while stopping
+        .wait(tokio::time::sleep(Duration::from_secs(60)))
+        .await
+    {
         limits.forget_idle();
-    });
+    }
 }
 
 /// Clap has checked the range; zero cannot reach here, one is the floor anyway.
@@ -192,15 +236,28 @@ fn nonzero(value: u32) -> NonZeroU32 {
     NonZeroU32::new(value).unwrap_or(NonZeroU32::MIN)
 }
 
-/// Deletes idempotency keys older than the retention, now and every 15 minutes.
-fn spawn_idempotency_purge(store: Arc<dyn IdempotencyStore>, retention_hours: u32) {
+/// Deletes idempotency keys older than the retention, now and every 15
+/// minutes; a purge in progress at shutdown finishes (one statement).
+async fn purge_idempotency_keys(
+    store: Arc<dyn IdempotencyStore>,
+    retention_hours: u32,
+    mut stopping: Stopping,
+) {
     let retention = chrono::Duration::hours(i64::from(retention_hours));
-    std::thread::spawn(move || loop {
-        match store.purge(chrono::Utc::now() - retention) {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "expired idempotency keys purged"),
-            Err(e) => tracing::warn!(error = %e, "idempotency key purge failed; retrying later"),
+    loop {
+        let store = store.clone();
+        match Background::blocking(move || store.purge(chrono::Utc::now() - retention)).await {
+            Some(Ok(0)) | None => {}
+            Some(Ok(purged)) => tracing::info!(purged, "expired idempotency keys purged"),
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "idempotency key purge failed; retrying later");
+            }
         }
-        std::thread::sleep(std::time::Duration::from_secs(15 * 60));
-    });
+        if !stopping
+            .wait(tokio::time::sleep(Duration::from_secs(15 * 60)))
+            .await
+        {
+            break;
+        }
+    }
 }

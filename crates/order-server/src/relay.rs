@@ -8,6 +8,10 @@
 //! polls as a fallback, and backs off while the broker is down: publishing is
 //! delayed, never an error for an API caller. Without a broker configured it
 //! only keeps the backlog metrics current.
+//!
+//! At shutdown it stops at its next wait: a pass in progress finishes (its
+//! events are marked published), and closing the connection gives up the
+//! lead to another instance.
 
 use std::time::Duration;
 
@@ -15,6 +19,8 @@ use order_app::relay::publish_pending;
 use order_nats::{NatsConfig, NatsPublisher};
 use order_postgres::outbox::PgOutbox;
 use prometheus::{Gauge, IntCounter, IntGauge, Opts, Registry};
+
+use crate::background::Stopping;
 
 /// What the relay needs.
 #[derive(Debug, Clone)]
@@ -104,22 +110,30 @@ impl Backoff {
         self.next = Self::FIRST;
     }
 
-    async fn wait(&mut self) {
-        tokio::time::sleep(self.next).await;
+    /// Waits the current back-off, or less if `stopping` says so; `false` then.
+    async fn wait(&mut self, stopping: &mut Stopping) -> bool {
+        let waited = stopping.wait(tokio::time::sleep(self.next)).await;
         self.next = (self.next * 2).min(self.max);
+        waited
     }
 }
 
-/// Runs the relay until the process ends.
-pub async fn run(settings: RelaySettings, metrics: RelayMetrics) {
+/// Runs the relay until `stopping` says so.
+pub async fn run(settings: RelaySettings, metrics: RelayMetrics, mut stopping: Stopping) {
     let publisher = match &settings.nats {
-        Some(config) => match NatsPublisher::connect(config.clone()).await {
-            Ok(publisher) => Some(publisher),
-            Err(e) => {
-                tracing::error!(error = %e, "event relay disabled: invalid NATS configuration");
-                None
+        Some(config) => {
+            let connect = NatsPublisher::connect(config.clone());
+            tokio::select! {
+                () = stopping.requested() => return,
+                connected = connect => match connected {
+                    Ok(publisher) => Some(publisher),
+                    Err(e) => {
+                        tracing::error!(error = %e, "event relay disabled: invalid NATS configuration");
+                        None
+                    }
+                },
             }
-        },
+        }
         None => None,
     };
     if publisher.is_none() {
@@ -127,25 +141,38 @@ pub async fn run(settings: RelaySettings, metrics: RelayMetrics) {
     }
     let mut backoff = Backoff::new(settings.max_backoff);
     loop {
-        let outbox = match PgOutbox::connect(&settings.database_url).await {
+        let connect = PgOutbox::connect(&settings.database_url);
+        let connected = tokio::select! {
+            () = stopping.requested() => break,
+            connected = connect => connected,
+        };
+        let outbox = match connected {
             Ok(outbox) => outbox,
             Err(e) => {
                 tracing::warn!(error = %e, "event relay cannot reach the database; retrying");
-                backoff.wait().await;
-                continue;
+                if backoff.wait(&mut stopping).await {
+                    continue;
+                }
+                break;
             }
         };
-        serve(
+        let stopped = serve(
             &outbox,
             publisher.as_ref(),
             &settings,
             &metrics,
             &mut backoff,
+            &mut stopping,
         )
         .await;
         metrics.leader.set(0);
-        backoff.wait().await;
+        // Dropping the connection ends the session and its advisory lock.
+        drop(outbox);
+        if stopped || !backoff.wait(&mut stopping).await {
+            break;
+        }
     }
+    tracing::info!("event relay stopped");
 }
 
 /// Sets the backlog gauges from the outbox; `false` when the database is gone.
@@ -166,21 +193,24 @@ async fn refresh_backlog(outbox: &PgOutbox, metrics: &RelayMetrics) -> bool {
     }
 }
 
-/// Works on one connection until it fails.
+/// Works on one connection until it fails (`false`) or a stop is asked (`true`).
 async fn serve(
     outbox: &PgOutbox,
     publisher: Option<&NatsPublisher>,
     settings: &RelaySettings,
     metrics: &RelayMetrics,
     backoff: &mut Backoff,
-) {
+    stopping: &mut Stopping,
+) -> bool {
     let mut leading = false;
     while !outbox.is_closed() {
         if !refresh_backlog(outbox, metrics).await {
-            return;
+            return false;
         }
         let Some(publisher) = publisher else {
-            outbox.wait_for_events(settings.poll).await;
+            if !stopping.wait(outbox.wait_for_events(settings.poll)).await {
+                return true;
+            }
             continue;
         };
         if !leading {
@@ -192,12 +222,14 @@ async fn serve(
                 }
                 Ok(false) => {
                     // Another instance publishes; take over when it is gone.
-                    outbox.wait_for_events(settings.poll).await;
+                    if !stopping.wait(outbox.wait_for_events(settings.poll)).await {
+                        return true;
+                    }
                     continue;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "event relay lost the database");
-                    return;
+                    return false;
                 }
             }
         }
@@ -208,7 +240,9 @@ async fn serve(
                 if let Some(failure) = pass.failure {
                     metrics.failures.inc();
                     tracing::warn!(error = %failure, "publishing delayed; backing off");
-                    backoff.wait().await;
+                    if !backoff.wait(stopping).await {
+                        return true;
+                    }
                     continue;
                 }
                 backoff.reset();
@@ -216,15 +250,21 @@ async fn serve(
                     // The wait can last a whole poll: show the backlog this
                     // pass left behind, not the one it started from.
                     if !refresh_backlog(outbox, metrics).await {
-                        return;
+                        return false;
                     }
-                    outbox.wait_for_events(settings.poll).await;
+                    if !stopping.wait(outbox.wait_for_events(settings.poll)).await {
+                        return true;
+                    }
+                } else if stopping.is_requested() {
+                    // A full batch goes straight to the next: stop between them.
+                    return true;
                 }
             }
             Err(e) => {
                 tracing::warn!(error = %e, "event relay lost the database");
-                return;
+                return false;
             }
         }
     }
+    false
 }

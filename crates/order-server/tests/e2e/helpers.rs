@@ -2,8 +2,9 @@
 //! small JSON client for it.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -27,6 +28,10 @@ pub struct RunningServer {
     owns_database: bool,
     /// Every line the server has logged so far.
     pub logs: Arc<Mutex<Vec<String>>>,
+    /// Notified at every new log line.
+    logged: Arc<Condvar>,
+    /// Receives once the server closed its log: it has exited.
+    log_closed: mpsc::Receiver<()>,
 }
 
 impl RunningServer {
@@ -96,11 +101,15 @@ impl RunningServer {
         // Keep draining the log so the server never blocks on a full pipe,
         // and keep it for the tests that read it.
         let logs = Arc::new(Mutex::new(Vec::new()));
-        let kept = logs.clone();
+        let logged = Arc::new(Condvar::new());
+        let (kept, notify) = (logs.clone(), logged.clone());
+        let (closed, log_closed) = mpsc::channel();
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
                 kept.lock().unwrap().push(line);
+                notify.notify_all();
             }
+            let _ = closed.send(());
         });
         Self {
             child,
@@ -109,7 +118,44 @@ impl RunningServer {
             database,
             owns_database,
             logs,
+            logged,
+            log_closed,
         }
+    }
+
+    /// Sends SIGTERM.
+    pub fn send_sigterm(&self) {
+        self.send_signal("TERM");
+    }
+
+    /// Sends the signal `name` (`TERM`, `INT`) with the `kill` command: no
+    /// signal crate for one call.
+    pub fn send_signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -{name} failed: {sent}");
+    }
+
+    /// Waits up to `within` for a log line containing `needle`.
+    pub fn wait_for_log(&self, needle: &str, within: Duration) -> bool {
+        let logs = self.logs.lock().unwrap();
+        let (logs, _) = self
+            .logged
+            .wait_timeout_while(logs, within, |logs| {
+                !logs.iter().any(|line| line.contains(needle))
+            })
+            .unwrap();
+        logs.iter().any(|line| line.contains(needle))
+    }
+
+    /// Waits up to `within` for the process to exit: its status, or `None`
+    /// if it is still running (it is killed when dropped).
+    pub fn wait_for_exit(&mut self, within: Duration) -> Option<ExitStatus> {
+        // The log closes when the process exits: no polling.
+        self.log_closed.recv_timeout(within).ok()?;
+        Some(self.child.wait().unwrap())
     }
 
     /// Kills the process at once (no graceful shutdown), as a crash would.

@@ -16,3 +16,4 @@ mod idempotency;
 mod keys;
 mod outage;
 mod pricing;
+mod shutdown;
