@@ -1,4 +1,7 @@
-//! Contract tests of the PostgreSQL adapter against a real server.
+//! Tests of the PostgreSQL adapter against a real server: the storage
+//! contract every adapter passes (`contract`, from `order-storage-contract`)
+//! and what only PostgreSQL does (its schema's checks in raw SQL, row
+//! versions, estimates, timeouts and outages).
 //!
 //! One test binary (one link, one template check per process); every test
 //! gets its own database from `order_postgres::testing::TestDatabase`, so the
@@ -8,13 +11,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod availability;
-mod concurrency;
 mod constraints;
-mod customers;
+mod contract;
 mod edits;
-mod history;
-mod idempotency;
-mod keys;
 mod orders;
 mod pricing;
 mod shipments;

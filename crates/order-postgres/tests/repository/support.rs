@@ -5,9 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use order_app::model::{Customer, NewCustomer};
 use order_app::ports::{CustomerRepository, OrderNumberAllocator, OrderRepository};
 use order_domain::{
-    CompanyId, Currency, CustomerId, DiscountId, DiscountValue, LineId, LineTax, Money,
-    NewDiscount, NewLine, NewOrder, Order, OrderId, Percentage, ProductId, ProductSnapshot,
-    Quantity, TaxMode, TaxRate,
+    Currency, CustomerId, LineId, LineTax, Money, NewLine, NewOrder, Order, OrderId, ProductId,
+    ProductSnapshot, Quantity, TaxMode,
 };
 use order_postgres::PgStore;
 use uuid::Uuid;
@@ -82,79 +81,4 @@ pub fn change(store: &PgStore, order: &Order, change: impl FnOnce(&mut Order)) -
         .unwrap();
     changed.take_events();
     changed
-}
-
-/// An order exercising every stored field: a company, prices including tax,
-/// three lines with snapshots and tax rates (one with a category), a
-/// percentage discount with a code and a fixed one with a description, and
-/// the confirm/process/cancel timestamps.
-pub fn order_with_every_field(store: &PgStore, customer_id: CustomerId) -> Order {
-    let mut order = Order::create(
-        NewOrder {
-            id: OrderId::from_uuid(Uuid::now_v7()),
-            number: store.numbers().next_number(2025).unwrap(),
-            customer_id,
-            company_id: Some(CompanyId::from_uuid(Uuid::now_v7())),
-            currency: Currency::EUR,
-            tax_mode: TaxMode::Inclusive,
-        },
-        at(0),
-    );
-    let eur = |cents| Money::new(cents, Currency::EUR);
-    for (i, (quantity, cents, description, sku, rate, category)) in [
-        (3, 10_000, Some("Blue mug"), Some("MUG-BLUE"), "19", None),
-        (2, 7_500, None, Some("TEA-01"), "7.5", Some("reduced")),
-        (1_000_000, 0, Some("Free sticker"), None, "0", None),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        order
-            .add_line(
-                NewLine {
-                    line_id: LineId::from_uuid(Uuid::now_v7()),
-                    product_id: ProductId::from_uuid(Uuid::now_v7()),
-                    quantity: Quantity::new(quantity).unwrap(),
-                    unit_price: eur(cents),
-                    snapshot: ProductSnapshot::new(
-                        description.map(str::to_owned),
-                        sku.map(str::to_owned),
-                    )
-                    .unwrap(),
-                    tax: LineTax::new(TaxRate::parse(rate).unwrap(), category.map(str::to_owned))
-                        .unwrap(),
-                },
-                at(i64::try_from(i).unwrap() + 1),
-            )
-            .unwrap();
-    }
-    for (i, (value, code, description)) in [
-        (
-            DiscountValue::Percentage(Percentage::parse("10").unwrap()),
-            Some("WELCOME10"),
-            None,
-        ),
-        (DiscountValue::Fixed(eur(567)), None, Some("Goodwill")),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        order
-            .add_discount(
-                NewDiscount {
-                    id: DiscountId::from_uuid(Uuid::now_v7()),
-                    value,
-                    code: code.map(str::to_owned),
-                    description: description.map(str::to_owned),
-                },
-                at(i64::try_from(i).unwrap() + 10),
-            )
-            .unwrap();
-    }
-    order.confirm(at(12)).unwrap();
-    order.start_processing(at(13)).unwrap();
-    order
-        .cancel(Some("Customer changed their mind".into()), at(14))
-        .unwrap();
-    order
 }

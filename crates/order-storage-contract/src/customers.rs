@@ -1,13 +1,12 @@
 //! The `CustomerRepository` and `CustomerDirectory` contracts.
 
 use order_app::model::{Customer, NewCustomer};
-use order_app::ports::{CustomerDirectory, CustomerRepository};
 use order_app::{PageRequest, RepositoryError};
 use order_domain::CustomerId;
-use order_postgres::testing::TestDatabase;
 use uuid::Uuid;
 
 use crate::support::at;
+use crate::{Storage, TestStorage};
 
 fn new_customer(email: &str, created: i64) -> Customer {
     Customer::create(
@@ -22,9 +21,7 @@ fn new_customer(email: &str, created: i64) -> Customer {
     .unwrap()
 }
 
-#[test]
-fn a_customer_reads_back_as_stored() {
-    let db = TestDatabase::new();
+pub fn a_customer_reads_back_as_stored(db: &dyn TestStorage) {
     let customers = db.store().customers();
     let customer = Customer::create(
         CustomerId::from_uuid(Uuid::now_v7()),
@@ -52,9 +49,7 @@ fn a_customer_reads_back_as_stored() {
     );
 }
 
-#[test]
-fn a_second_registration_of_an_email_is_a_duplicate() {
-    let db = TestDatabase::new();
+pub fn a_second_registration_of_an_email_is_a_duplicate(db: &dyn TestStorage) {
     let customers = db.store().customers();
     customers
         .insert(&new_customer("jane@example.com", 0), None)
@@ -65,9 +60,7 @@ fn a_second_registration_of_an_email_is_a_duplicate() {
     );
 }
 
-#[test]
-fn customers_are_listed_newest_first_with_their_count() {
-    let db = TestDatabase::new();
+pub fn customers_are_listed_newest_first_with_their_count(db: &dyn TestStorage) {
     let customers = db.store().customers();
     let all: Vec<Customer> = (0..5)
         .map(|i| {
@@ -89,9 +82,7 @@ fn customers_are_listed_newest_first_with_their_count() {
     }
 }
 
-#[test]
-fn the_directory_knows_exactly_the_registered_customers() {
-    let db = TestDatabase::new();
+pub fn the_directory_knows_exactly_the_registered_customers(db: &dyn TestStorage) {
     let customers = db.store().customers();
     let customer = new_customer("known@example.com", 0);
     customers.insert(&customer, None).unwrap();

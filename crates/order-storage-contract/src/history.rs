@@ -1,16 +1,13 @@
 //! `OrderRepository::history`: an order's events by sequence, deleted orders included.
 
-use order_app::ports::OrderRepository;
 use order_domain::OrderId;
-use order_postgres::testing::TestDatabase;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::support::*;
+use crate::{Storage, TestStorage};
 
-#[test]
-fn history_pages_by_sequence_and_survives_a_soft_delete() {
-    let db = TestDatabase::new();
+pub fn history_pages_by_sequence_and_survives_a_soft_delete(db: &dyn TestStorage) {
     let store = db.store();
     let customer_id = customer(&store);
     let order = stored_order(&store, customer_id, 0);

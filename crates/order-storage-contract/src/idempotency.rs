@@ -5,16 +5,13 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use chrono::Duration;
-use order_app::idempotency::{
-    Claim, ClaimTerms, ClaimedKey, IdempotencyKey, IdempotencyStore, Outcome, Receipt,
-};
+use order_app::idempotency::{Claim, ClaimTerms, ClaimedKey, IdempotencyKey, Outcome, Receipt};
 use order_app::model::{Customer, NewCustomer};
-use order_app::ports::{CustomerRepository, OrderRepository};
 use order_app::RepositoryError;
 use order_domain::CustomerId;
-use order_postgres::testing::TestDatabase;
 
 use crate::support::*;
+use crate::{Storage, TestStorage};
 
 fn key(name: &str) -> IdempotencyKey {
     IdempotencyKey {
@@ -53,9 +50,7 @@ fn replayed_order(claim: Claim) -> (order_domain::Order, Option<order_domain::Li
     }
 }
 
-#[test]
-fn a_second_claim_is_in_flight_until_the_first_completes_then_replays_it() {
-    let db = TestDatabase::new();
+pub fn a_second_claim_is_in_flight_until_the_first_completes_then_replays_it(db: &dyn TestStorage) {
     let store = db.store();
     let keys = store.idempotency();
     let claim = acquired(keys.begin(&key("k"), "fp", at(0), terms()).unwrap());
@@ -82,9 +77,7 @@ fn a_second_claim_is_in_flight_until_the_first_completes_then_replays_it() {
     );
 }
 
-#[test]
-fn the_same_key_for_another_request_is_a_mismatch() {
-    let db = TestDatabase::new();
+pub fn the_same_key_for_another_request_is_a_mismatch(db: &dyn TestStorage) {
     let keys = db.store().idempotency();
     acquired(keys.begin(&key("k"), "fp-1", at(0), terms()).unwrap());
     assert_eq!(
@@ -101,9 +94,7 @@ fn the_same_key_for_another_request_is_a_mismatch() {
     ));
 }
 
-#[test]
-fn a_write_whose_claim_was_taken_over_is_refused_and_stores_nothing() {
-    let db = TestDatabase::new();
+pub fn a_write_whose_claim_was_taken_over_is_refused_and_stores_nothing(db: &dyn TestStorage) {
     let store = db.store();
     let keys = store.idempotency();
     let stale = acquired(keys.begin(&key("k"), "fp", at(0), terms()).unwrap());
@@ -130,9 +121,7 @@ fn a_write_whose_claim_was_taken_over_is_refused_and_stores_nothing() {
     assert_eq!(replayed.id(), order.id());
 }
 
-#[test]
-fn an_update_that_loses_its_race_keeps_the_claim_open() {
-    let db = TestDatabase::new();
+pub fn an_update_that_loses_its_race_keeps_the_claim_open(db: &dyn TestStorage) {
     let store = db.store();
     let keys = store.idempotency();
     let customer = customer(&store);
@@ -155,9 +144,7 @@ fn an_update_that_loses_its_race_keeps_the_claim_open() {
     );
 }
 
-#[test]
-fn an_update_stores_the_order_it_wrote_and_the_line_it_touched() {
-    let db = TestDatabase::new();
+pub fn an_update_stores_the_order_it_wrote_and_the_line_it_touched(db: &dyn TestStorage) {
     let store = db.store();
     let keys = store.idempotency();
     let customer = customer(&store);
@@ -186,9 +173,7 @@ fn an_update_stores_the_order_it_wrote_and_the_line_it_touched() {
     );
 }
 
-#[test]
-fn a_customer_insert_stores_its_receipt_atomically() {
-    let db = TestDatabase::new();
+pub fn a_customer_insert_stores_its_receipt_atomically(db: &dyn TestStorage) {
     let store = db.store();
     let keys = store.idempotency();
     let new = |email: &str| {
@@ -221,9 +206,7 @@ fn a_customer_insert_stores_its_receipt_atomically() {
     );
 }
 
-#[test]
-fn refusals_are_completed_separately_and_released_claims_can_be_retried() {
-    let db = TestDatabase::new();
+pub fn refusals_are_completed_separately_and_released_claims_can_be_retried(db: &dyn TestStorage) {
     let keys = db.store().idempotency();
     let refused = acquired(keys.begin(&key("refused"), "fp", at(0), terms()).unwrap());
     let answer = b"409 {\"code\":\"order_empty\"}".to_vec();
@@ -243,9 +226,7 @@ fn refusals_are_completed_separately_and_released_claims_can_be_retried() {
     ));
 }
 
-#[test]
-fn purge_deletes_keys_older_than_the_retention() {
-    let db = TestDatabase::new();
+pub fn purge_deletes_keys_older_than_the_retention(db: &dyn TestStorage) {
     let keys = db.store().idempotency();
     acquired(keys.begin(&key("old"), "fp", at(0), terms()).unwrap());
     acquired(keys.begin(&key("new"), "fp", at(100), terms()).unwrap());
@@ -260,9 +241,7 @@ fn purge_deletes_keys_older_than_the_retention() {
     );
 }
 
-#[test]
-fn concurrent_claims_of_one_key_acquire_it_exactly_once() {
-    let db = TestDatabase::new();
+pub fn concurrent_claims_of_one_key_acquire_it_exactly_once(db: &dyn TestStorage) {
     let store = db.store_with_pool_size(16);
     let barrier = Arc::new(Barrier::new(16));
     let handles: Vec<_> = (0..16)
@@ -285,9 +264,7 @@ fn concurrent_claims_of_one_key_acquire_it_exactly_once() {
     assert_eq!(claims.iter().filter(|c| **c == Claim::InFlight).count(), 15);
 }
 
-#[test]
-fn an_order_with_every_field_replays_exactly_as_it_was_written() {
-    let db = TestDatabase::new();
+pub fn an_order_with_every_field_replays_exactly_as_it_was_written(db: &dyn TestStorage) {
     let store = db.store();
     let keys = store.idempotency();
     let customer = customer(&store);
@@ -305,9 +282,7 @@ fn an_order_with_every_field_replays_exactly_as_it_was_written() {
     );
 }
 
-#[test]
-fn an_expired_key_is_never_replayed_and_is_claimed_afresh() {
-    let db = TestDatabase::new();
+pub fn an_expired_key_is_never_replayed_and_is_claimed_afresh(db: &dyn TestStorage) {
     let store = db.store();
     let keys = store.idempotency();
     let short = ClaimTerms {

@@ -2,13 +2,12 @@
 //! prefixes are unique, revocation keeps its first time, bound customers exist.
 
 use order_app::access::{ApiKey, KeyId, Scope, Scopes, SecretDigest, StoredKey};
-use order_app::ports::ApiKeyStore;
 use order_app::RepositoryError;
 use order_domain::CustomerId;
-use order_postgres::testing::TestDatabase;
 use uuid::Uuid;
 
 use crate::support::{at, customer};
+use crate::{Storage, TestStorage};
 
 fn stored_fields(key: &ApiKey) -> StoredKey {
     StoredKey {
@@ -36,9 +35,7 @@ fn key(prefix: &str, scopes: &str, customer: Option<CustomerId>) -> ApiKey {
     })
 }
 
-#[test]
-fn a_key_reads_back_as_stored_by_its_prefix() {
-    let db = TestDatabase::new();
+pub fn a_key_reads_back_as_stored_by_its_prefix(db: &dyn TestStorage) {
     let store = db.store();
     let keys = store.api_keys();
     let owner = customer(&store);
@@ -57,9 +54,7 @@ fn a_key_reads_back_as_stored_by_its_prefix() {
     assert_eq!(keys.find_by_prefix("omk_ffffffffffff").unwrap(), None);
 }
 
-#[test]
-fn a_prefix_is_unique() {
-    let db = TestDatabase::new();
+pub fn a_prefix_is_unique(db: &dyn TestStorage) {
     let keys = db.store().api_keys();
     keys.insert(&key("omk_0123456789ab", "orders:read", None))
         .unwrap();
@@ -69,9 +64,7 @@ fn a_prefix_is_unique() {
     assert!(matches!(err, RepositoryError::Duplicate(_)), "{err:?}");
 }
 
-#[test]
-fn a_key_for_an_unknown_customer_is_a_constraint_violation() {
-    let db = TestDatabase::new();
+pub fn a_key_for_an_unknown_customer_is_a_constraint_violation(db: &dyn TestStorage) {
     let keys = db.store().api_keys();
     let stranger = CustomerId::from_uuid(Uuid::now_v7());
     let err = keys
@@ -83,9 +76,7 @@ fn a_key_for_an_unknown_customer_is_a_constraint_violation() {
     );
 }
 
-#[test]
-fn the_table_refuses_what_the_application_never_writes() {
-    let db = TestDatabase::new();
+pub fn the_table_refuses_what_the_application_never_writes(db: &dyn TestStorage) {
     let keys = db.store().api_keys();
     // A prefix of another form (a second wall behind the use case).
     let err = keys
@@ -106,9 +97,7 @@ fn the_table_refuses_what_the_application_never_writes() {
     );
 }
 
-#[test]
-fn revoking_stamps_the_time_once_and_an_unknown_key_is_not_found() {
-    let db = TestDatabase::new();
+pub fn revoking_stamps_the_time_once_and_an_unknown_key_is_not_found(db: &dyn TestStorage) {
     let keys = db.store().api_keys();
     let stored = key("omk_0123456789ab", "orders:read", None);
     keys.insert(&stored).unwrap();
@@ -130,9 +119,7 @@ fn revoking_stamps_the_time_once_and_an_unknown_key_is_not_found() {
     );
 }
 
-#[test]
-fn keys_list_oldest_first_revoked_included() {
-    let db = TestDatabase::new();
+pub fn keys_list_oldest_first_revoked_included(db: &dyn TestStorage) {
     let keys = db.store().api_keys();
     let first = key("omk_000000000001", "orders:read", None);
     let second = ApiKey::restore(StoredKey {

@@ -5,22 +5,19 @@ use std::collections::HashSet;
 use std::sync::{Arc, Barrier};
 use std::thread;
 
-use order_app::ports::{OrderNumberAllocator, OrderRepository};
 use order_app::RepositoryError;
-use order_postgres::testing::TestDatabase;
 
-use crate::orders::events_of;
+use crate::support::events_of;
 use crate::support::{at, customer, line, order};
+use crate::{Storage, TestStorage};
 
 /// What one writer went through.
 struct Attempts {
     conflicts: usize,
 }
 
-#[test]
-fn sixteen_writers_adding_lines_to_one_order_lose_none_of_them() {
+pub fn sixteen_writers_adding_lines_to_one_order_lose_none_of_them(db: &dyn TestStorage) {
     const WRITERS: usize = 16;
-    let db = TestDatabase::new();
     let store = db.store_with_pool_size(WRITERS as u32);
     let customer_id = customer(&store);
     let mut created = order(&store, customer_id, 0);
@@ -70,17 +67,15 @@ fn sixteen_writers_adding_lines_to_one_order_lose_none_of_them() {
     assert_eq!(stored.version(), 1 + WRITERS as u64);
     // One successful update per writer, every other attempt a Conflict:
     // the version rose exactly once per line, and the outbox agrees.
-    let versions: Vec<i64> = events_of(&db, id).iter().map(|e| e.version).collect();
-    assert_eq!(versions, (1..=1 + WRITERS as i64).collect::<Vec<_>>());
+    let versions: Vec<u64> = events_of(&store, id).iter().map(|e| e.version).collect();
+    assert_eq!(versions, (1..=1 + WRITERS as u64).collect::<Vec<_>>());
     let conflicts: usize = attempts.iter().map(|a| a.conflicts).sum();
     println!("{WRITERS} writers, {conflicts} conflicts retried");
 }
 
-#[test]
-fn eight_threads_allocating_500_numbers_each_get_4000_distinct_numbers() {
+pub fn eight_threads_allocating_500_numbers_each_get_4000_distinct_numbers(db: &dyn TestStorage) {
     const THREADS: usize = 8;
     const EACH: usize = 500;
-    let db = TestDatabase::new();
     let store = db.store_with_pool_size(THREADS as u32);
     let start = Arc::new(Barrier::new(THREADS));
     let threads: Vec<_> = (0..THREADS)
@@ -105,9 +100,7 @@ fn eight_threads_allocating_500_numbers_each_get_4000_distinct_numbers() {
     assert!(all.iter().all(|n| n.year() == 2025));
 }
 
-#[test]
-fn two_servers_reserving_blocks_never_hand_out_the_same_number() {
-    let db = TestDatabase::new();
+pub fn two_servers_reserving_blocks_never_hand_out_the_same_number(db: &dyn TestStorage) {
     let store = db.store();
     // Two allocators stand for two servers, each reserving its own blocks.
     let (first, second) = (store.numbers(), store.numbers());

@@ -1,0 +1,45 @@
+//! The storage contract (`order-storage-contract`), unchanged, on PostgreSQL:
+//! every test on its own freshly migrated database.
+
+use std::sync::Arc;
+
+use order_app::idempotency::IdempotencyStore;
+use order_app::ports::{ApiKeyStore, OrderNumberAllocator, OrderRepository};
+use order_postgres::testing::TestDatabase;
+use order_postgres::PgStore;
+use order_storage_contract::{Customers, Storage, TestStorage};
+
+/// A test's own database.
+struct Fresh(TestDatabase);
+
+/// One pool on it.
+struct Pg(PgStore);
+
+impl Storage for Pg {
+    fn orders(&self) -> Arc<dyn OrderRepository> {
+        Arc::new(self.0.orders())
+    }
+    fn numbers(&self) -> Arc<dyn OrderNumberAllocator> {
+        Arc::new(self.0.numbers())
+    }
+    fn customers(&self) -> Arc<dyn Customers> {
+        Arc::new(self.0.customers())
+    }
+    fn idempotency(&self) -> Arc<dyn IdempotencyStore> {
+        Arc::new(self.0.idempotency())
+    }
+    fn api_keys(&self) -> Arc<dyn ApiKeyStore> {
+        Arc::new(self.0.api_keys())
+    }
+}
+
+impl TestStorage for Fresh {
+    fn store(&self) -> Box<dyn Storage> {
+        Box::new(Pg(self.0.store()))
+    }
+    fn store_with_pool_size(&self, pool_size: u32) -> Box<dyn Storage> {
+        Box::new(Pg(self.0.store_with_pool_size(pool_size)))
+    }
+}
+
+order_storage_contract::storage_contract!(Fresh(TestDatabase::new()));
