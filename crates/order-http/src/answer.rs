@@ -6,11 +6,11 @@
 use actix_web::http::header::{ContentType, ETAG, LOCATION};
 use actix_web::HttpResponse;
 use order_app::Customer;
-use order_domain::{LineId, Order};
+use order_domain::{LineId, Order, OrderEdit};
 
-use crate::dto::{CustomerDto, Envelope, OrderDto, ReturnDto};
+use crate::dto::{CustomerDto, EditDto, Envelope, OrderDto, ReturnDto};
 use crate::extract::etag;
-use crate::paths::{fill, CUSTOMER, DISCOUNT, FULFILLMENT, LINE, ORDER, RETURN};
+use crate::paths::{fill, CUSTOMER, DISCOUNT, EDIT, FULFILLMENT, LINE, ORDER, RETURN};
 
 /// Which answer a successful order write gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,6 +109,36 @@ pub fn return_created(order: &Order) -> HttpResponse {
         ))
         .json(Envelope {
             data: ReturnDto::of(order, created),
+        })
+}
+
+/// The answer to a begun edit: 201, `Location` of the edit, the edit.
+#[must_use]
+pub fn edit_begun(edit: &OrderEdit) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header(ContentType::json())
+        .insert_header((
+            LOCATION,
+            fill(
+                EDIT,
+                &[
+                    ("id", &edit.order_id().to_string()),
+                    ("edit_id", &edit.id().to_string()),
+                ],
+            ),
+        ))
+        .json(Envelope {
+            data: EditDto::from(edit),
+        })
+}
+
+/// The answer to staged changes (and a discard): 200 with the edit.
+#[must_use]
+pub fn edit(edit: &OrderEdit) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(ContentType::json())
+        .json(Envelope {
+            data: EditDto::from(edit),
         })
 }
 

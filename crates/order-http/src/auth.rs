@@ -480,6 +480,31 @@ mod tests {
             ),
             (
                 &post,
+                format!("{orders}/{{id}}/edits"),
+                Some(Scope::OrdersWrite),
+            ),
+            (
+                &post,
+                format!("{orders}/{{id}}/edits/{{edit_id}}/changes"),
+                Some(Scope::OrdersWrite),
+            ),
+            (
+                &post,
+                format!("{orders}/{{id}}/edits/{{edit_id}}/commit"),
+                Some(Scope::OrdersWrite),
+            ),
+            (
+                &Method::DELETE,
+                format!("{orders}/{{id}}/edits/{{edit_id}}"),
+                Some(Scope::OrdersWrite),
+            ),
+            (
+                &get,
+                format!("{orders}/{{id}}/edits/{{edit_id}}"),
+                Some(Scope::OrdersRead),
+            ),
+            (
+                &post,
                 format!("{orders}/{{id}}/discounts"),
                 Some(Scope::OrdersWrite),
             ),

@@ -14,6 +14,12 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 
+mod edits;
+pub use edits::{
+    EditChangeDto, EditChangeRequest, EditDiffDto, EditDto, EditPreviewDto, EditStateDto,
+    StageChangesRequest, TotalsDto,
+};
+
 // ----- requests -----
 
 /// An integer field: JSON Schema's `integer` is any number without a

@@ -226,6 +226,7 @@ fn app_code(error: &AppError) -> &'static str {
             "api_key" => "api_key_not_found",
             "fulfillment" => "fulfillment_not_found",
             "return" => "return_not_found",
+            "edit" => "edit_not_found",
             _ => "order_not_found",
         },
         AppError::UnknownReference { entity, .. } => match *entity {

@@ -75,6 +75,7 @@ pub fn configure(state: ApiState) -> impl FnOnce(&mut web::ServiceConfig) {
             .app_data(web::PayloadConfig::new(extract::MAX_BODY_BYTES))
             .configure(routes::orders::configure)
             .configure(routes::shipments::configure)
+            .configure(routes::edits::configure)
             .configure(routes::customers::configure)
             .configure(routes::operations::configure)
             .service(

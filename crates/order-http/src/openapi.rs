@@ -14,7 +14,7 @@ use utoipa::openapi::schema::ObjectBuilder;
 use utoipa::openapi::{Ref, RefOr, Required, Type};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{customers, operations, orders, shipments};
+use crate::routes::{customers, edits, operations, orders, shipments};
 
 /// The whole API description.
 #[derive(Debug, OpenApi)]
@@ -30,6 +30,7 @@ use crate::routes::{customers, operations, orders, shipments};
         orders::fulfill, orders::cancel, orders::add_line, orders::update_line, orders::remove_line,
         shipments::create_fulfillment, shipments::list_fulfillments, shipments::get_fulfillment,
         shipments::create_return, shipments::list_returns, shipments::get_return,
+        edits::begin, edits::get, edits::stage, edits::commit, edits::discard,
         orders::add_discount, orders::remove_discount,
         customers::create, customers::list, customers::get,
         operations::health, operations::ready, operations::metrics, operations::openapi,
@@ -41,6 +42,7 @@ use crate::routes::{customers, operations, orders, shipments};
         (name = "lifecycle", description = "Confirm, process, fulfil, cancel"),
         (name = "lines", description = "Edit the lines of a pending order"),
         (name = "fulfilment", description = "Ship a processing order in parts; return shipped units with exact refunds"),
+        (name = "edits", description = "Edit a confirmed or processing order: stage changes, preview the new totals, commit them at once or discard"),
         (name = "discounts", description = "Discounts on a pending order, allocated to its lines"),
         (name = "customers", description = "The minimal customer API the order flow needs"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
@@ -391,8 +393,8 @@ mod tests {
         assert!(phantom.is_empty(), "documented but not served: {phantom:?}");
         assert_eq!(
             served.len(),
-            30,
-            "17 order (the history, add and remove discount) + 6 shipment/return + 3 customer + 4 operational routes"
+            35,
+            "17 order (the history, add and remove discount) + 6 shipment/return + 5 edit + 3 customer + 4 operational routes"
         );
     }
 

@@ -44,6 +44,14 @@ pub const FULFILLMENT: &str = "/api/v1/order-mgmt/orders/{id}/fulfillments/{fulf
 pub const RETURNS: &str = "/api/v1/order-mgmt/orders/{id}/returns";
 /// One return of an order.
 pub const RETURN: &str = "/api/v1/order-mgmt/orders/{id}/returns/{return_id}";
+/// Begin an edit of a confirmed or processing order.
+pub const EDITS: &str = "/api/v1/order-mgmt/orders/{id}/edits";
+/// One edit of an order: read it with its preview, or discard it.
+pub const EDIT: &str = "/api/v1/order-mgmt/orders/{id}/edits/{edit_id}";
+/// Stage changes on an edit.
+pub const EDIT_CHANGES: &str = "/api/v1/order-mgmt/orders/{id}/edits/{edit_id}/changes";
+/// Commit an edit onto its order.
+pub const EDIT_COMMIT: &str = "/api/v1/order-mgmt/orders/{id}/edits/{edit_id}/commit";
 
 /// Create and list customers.
 pub const CUSTOMERS: &str = "/api/v1/customer-mgmt/customers";

@@ -86,6 +86,7 @@ fn allowed_methods(path: &str) -> String {
 }
 
 pub mod customers;
+pub mod edits;
 pub mod operations;
 pub mod orders;
 pub mod shipments;
@@ -96,6 +97,7 @@ pub fn all_routes() -> Vec<(&'static str, &'static str)> {
     [
         orders::ROUTES,
         shipments::ROUTES,
+        edits::ROUTES,
         customers::ROUTES,
         operations::ROUTES,
     ]

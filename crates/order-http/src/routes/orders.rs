@@ -79,7 +79,11 @@ fn ok(order: &Order) -> HttpResponse {
 /// loads (and by its compare-and-set); several need the current version first,
 /// to pick the one that must still hold when the write lands. `*` needs the
 /// order to exist, which the write itself finds out ([`run_write`]).
-async fn write(orders: &Orders, id: OrderId, req: &HttpRequest) -> Result<Write, ApiError> {
+pub(crate) async fn write(
+    orders: &Orders,
+    id: OrderId,
+    req: &HttpRequest,
+) -> Result<Write, ApiError> {
     let expected_version = match if_match(req)? {
         None | Some(IfMatch::Any) => None,
         Some(IfMatch::Versions(versions)) => match versions.as_slice() {
@@ -113,7 +117,7 @@ async fn write(orders: &Orders, id: OrderId, req: &HttpRequest) -> Result<Write,
 
 /// Runs `run` on the blocking pool; with `If-Match: *`, an order that does
 /// not exist fails the precondition (412) instead of being not found.
-async fn run_write<T: Send + 'static>(
+pub(crate) async fn run_write<T: Send + 'static>(
     orders: Orders,
     req: &HttpRequest,
     run: impl FnOnce(&dyn OrderService) -> Result<T, AppError> + Send + 'static,

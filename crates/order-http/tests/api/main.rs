@@ -8,6 +8,7 @@
 mod support;
 
 mod customers;
+mod edits;
 mod errors;
 mod idempotency;
 mod lines;
