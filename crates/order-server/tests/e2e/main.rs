@@ -8,6 +8,7 @@
 mod after_confirmation;
 mod auth;
 mod concurrency;
+mod edits;
 mod events;
 mod flow;
 mod helpers;
