@@ -5,7 +5,9 @@
 //! Round trips, lookups, filters, ordering, numbered and cursor pages, soft
 //! delete, the compare-and-set update, lines, discounts, shipments and
 //! returns, every constraint that is observable through a port (duplicates,
-//! unknown customers, ...), the outbox rows behind an order's history,
+//! unknown customers, ...), edits after confirmation (staged and committed
+//! with a compare-and-set on the order and the edit), the outbox rows behind
+//! an order's history,
 //! concurrent writers that lose nothing, unique order numbers, idempotency
 //! records written in the transaction of their effect, and API keys.
 //!
@@ -29,11 +31,13 @@ use std::sync::Arc;
 
 use order_app::idempotency::IdempotencyStore;
 use order_app::ports::{
-    ApiKeyStore, CustomerDirectory, CustomerRepository, OrderNumberAllocator, OrderRepository,
+    ApiKeyStore, CustomerDirectory, CustomerRepository, OrderEditRepository, OrderNumberAllocator,
+    OrderRepository,
 };
 
 pub mod concurrency;
 pub mod customers;
+pub mod edits;
 pub mod history;
 pub mod idempotency;
 pub mod keys;
@@ -53,6 +57,8 @@ impl<T: CustomerRepository + CustomerDirectory> Customers for T {}
 pub trait Storage: Send + Sync {
     /// The orders, their lines, events and shipments.
     fn orders(&self) -> Arc<dyn OrderRepository>;
+    /// Edits after confirmation, and their commit onto the order.
+    fn edits(&self) -> Arc<dyn OrderEditRepository>;
     /// The order number allocator.
     fn numbers(&self) -> Arc<dyn OrderNumberAllocator>;
     /// The customers.
@@ -69,6 +75,9 @@ macro_rules! forward_storage {
         impl<S: Storage + ?Sized> Storage for $holder<S> {
             fn orders(&self) -> Arc<dyn OrderRepository> {
                 (**self).orders()
+            }
+            fn edits(&self) -> Arc<dyn OrderEditRepository> {
+                (**self).edits()
             }
             fn numbers(&self) -> Arc<dyn OrderNumberAllocator> {
                 (**self).numbers()
@@ -117,6 +126,15 @@ macro_rules! storage_contract {
                 a_second_registration_of_an_email_is_a_duplicate,
                 customers_are_listed_newest_first_with_their_count,
                 the_directory_knows_exactly_the_registered_customers,
+            ],
+            edits: [
+                an_edit_with_every_kind_of_change_reads_back_equal,
+                staging_is_a_compare_and_set_on_the_edit_version,
+                an_edit_of_an_order_that_does_not_exist_is_not_found,
+                a_commit_writes_the_order_its_event_and_the_edit_together,
+                a_commit_onto_a_moved_order_or_a_moved_edit_writes_nothing,
+                begin_stage_and_commit_replay_what_they_wrote,
+                a_commit_racing_a_shipment_of_the_same_version_never_both_land,
             ],
             history: [
                 history_pages_by_sequence_and_survives_a_soft_delete,

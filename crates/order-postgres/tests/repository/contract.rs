@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use order_app::idempotency::IdempotencyStore;
-use order_app::ports::{ApiKeyStore, OrderNumberAllocator, OrderRepository};
+use order_app::ports::{ApiKeyStore, OrderEditRepository, OrderNumberAllocator, OrderRepository};
 use order_postgres::testing::TestDatabase;
 use order_postgres::PgStore;
 use order_storage_contract::{Customers, Storage, TestStorage};
@@ -18,6 +18,9 @@ struct Pg(PgStore);
 impl Storage for Pg {
     fn orders(&self) -> Arc<dyn OrderRepository> {
         Arc::new(self.0.orders())
+    }
+    fn edits(&self) -> Arc<dyn OrderEditRepository> {
+        Arc::new(self.0.edits())
     }
     fn numbers(&self) -> Arc<dyn OrderNumberAllocator> {
         Arc::new(self.0.numbers())

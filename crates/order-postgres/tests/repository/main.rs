@@ -13,7 +13,6 @@
 mod availability;
 mod constraints;
 mod contract;
-mod edits;
 mod orders;
 mod pricing;
 mod shipments;
