@@ -236,9 +236,13 @@ pub const ACTOR_HEADER: &str = "X-Actor";
 /// name); with authentication off, `X-Actor` (trimmed, 1-200 characters, no
 /// control characters), or `anonymous` without the header.
 ///
+/// A malformed `X-Actor` is refused in both modes, so the header means the
+/// same thing wherever the API document describes it.
+///
 /// # Errors
 /// `invalid_parameter` (400) naming `X-Actor`.
 pub fn actor(req: &HttpRequest) -> Result<order_domain::Actor, ApiError> {
+    let named = named_actor(req)?;
     // An authenticated caller is its key: the audit trail must not take a
     // name the caller chose, so `X-Actor` counts only with authentication off.
     if let Some(access) = actix_web::HttpMessage::extensions(req).get::<crate::auth::Access>() {
@@ -246,8 +250,13 @@ pub fn actor(req: &HttpRequest) -> Result<order_domain::Actor, ApiError> {
             return Ok(access.actor());
         }
     }
+    Ok(named.unwrap_or_else(order_domain::Actor::anonymous))
+}
+
+/// The actor `X-Actor` names, if the request has one.
+fn named_actor(req: &HttpRequest) -> Result<Option<order_domain::Actor>, ApiError> {
     let Some(value) = req.headers().get(ACTOR_HEADER) else {
-        return Ok(order_domain::Actor::anonymous());
+        return Ok(None);
     };
     let invalid = |detail: String| ApiError::BadRequest {
         code: "invalid_parameter",
@@ -257,7 +266,9 @@ pub fn actor(req: &HttpRequest) -> Result<order_domain::Actor, ApiError> {
     let text = value
         .to_str()
         .map_err(|_| invalid("X-Actor must be visible ASCII text".to_owned()))?;
-    order_domain::Actor::new(text, None).map_err(|e| invalid(format!("X-Actor {e}")))
+    order_domain::Actor::new(text, None)
+        .map(Some)
+        .map_err(|e| invalid(format!("X-Actor {e}")))
 }
 
 /// `?after=<sequence>&limit=` of an order's history.
@@ -443,6 +454,34 @@ where
 mod tests {
     use super::*;
     use actix_web::test::TestRequest;
+
+    #[test]
+    fn x_actor_names_the_actor_and_a_malformed_one_is_refused() {
+        let with = |value: &str| {
+            actor(
+                &TestRequest::default()
+                    .insert_header((ACTOR_HEADER, value))
+                    .to_http_request(),
+            )
+        };
+        assert_eq!(with("  clerk 7 ").unwrap().id(), "clerk 7");
+        assert_eq!(
+            actor(&TestRequest::default().to_http_request())
+                .unwrap()
+                .id(),
+            order_domain::Actor::ANONYMOUS
+        );
+        let longest = "a".repeat(order_domain::Actor::MAX_CHARS);
+        assert_eq!(with(&longest).unwrap().id(), longest);
+        for bad in ["   ", &format!("{longest}a")] {
+            match with(bad) {
+                Err(ApiError::BadRequest { field, .. }) => {
+                    assert_eq!(field.as_deref(), Some(ACTOR_HEADER));
+                }
+                other => panic!("{bad:?} gave {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn if_match_reads_star_and_lists_of_entity_tags_as_rfc_9110_defines_them() {

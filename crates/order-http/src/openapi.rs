@@ -70,6 +70,9 @@ pub const IF_MATCH_PATTERN: &str =
 /// What `after` accepts ([`crate::cursor::decode`]): the text of a `next_cursor`.
 pub const CURSOR_PATTERN: &str = r"^-?[0-9]{1,16}\.[0-9a-f]{32}$";
 
+/// What `X-Actor` accepts: visible ASCII with at least one non-space character.
+const ACTOR_PATTERN: &str = "^[ -~]*[!-~][ -~]*$";
+
 /// What `Idempotency-Key` accepts: 1 to 255 printable ASCII characters.
 pub const IDEMPOTENCY_KEY_PATTERN: &str = "^[!-~]{1,255}$";
 
@@ -136,6 +139,21 @@ impl Modify for ProblemResponses {
                             .min_length(Some(1))
                             .max_length(Some(255))
                             .pattern(Some(IDEMPOTENCY_KEY_PATTERN)),
+                    );
+                }
+                if api && method != "get" {
+                    add_header(
+                        operation,
+                        crate::extract::ACTOR_HEADER,
+                        "Who makes the change, recorded as the event's actor in the order's history. \
+                         Used only with authentication off (AUTH=off, local development); an \
+                         authenticated caller is always its API key. Without it: `anonymous`. \
+                         1-200 visible ASCII characters (spaces allowed inside).",
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1))
+                            .max_length(Some(order_domain::Actor::MAX_CHARS))
+                            .pattern(Some(ACTOR_PATTERN)),
                     );
                 }
                 constrain_if_match(operation);
@@ -549,7 +567,7 @@ mod tests {
             .filter(|p| p["in"] == "header")
             .map(|p| p["name"].as_str().unwrap())
             .collect();
-        for header in ["If-Match", "Idempotency-Key", "X-Request-Id"] {
+        for header in ["If-Match", "Idempotency-Key", "X-Request-Id", "X-Actor"] {
             assert!(
                 headers.contains(&header),
                 "confirm lacks {header}: {headers:?}"
@@ -566,6 +584,14 @@ mod tests {
         };
         assert_eq!(pattern("If-Match"), IF_MATCH_PATTERN);
         assert_eq!(pattern("Idempotency-Key"), IDEMPOTENCY_KEY_PATTERN);
+        assert_eq!(pattern("X-Actor"), ACTOR_PATTERN);
+        let actor = confirm["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "X-Actor")
+            .unwrap();
+        assert_eq!(actor["schema"]["maxLength"], order_domain::Actor::MAX_CHARS);
         assert!(confirm["responses"]["503"]["headers"]["Retry-After"].is_object());
     }
 
