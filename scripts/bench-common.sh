@@ -73,15 +73,26 @@ bench_create_database() {
 bench_start_server() {
   # BENCH_AUTH=on measures with API keys (one key, its rate limit out of the
   # way); off, the default, keeps the figures comparable with earlier runs.
-  say "starting the server (AUTH=${BENCH_AUTH:-off})"
-  DATABASE_URL="$DB_URL" HOST=127.0.0.1 PORT=0 LOG_FORMAT=json \
+  # The outbox relay publishes to NATS when BENCH_NATS_URL is set (bench.sh
+  # sets it, with a stream of this run's own, unless BENCH_RELAY=off).
+  local relay=() relay_state=off
+  if [[ -n "${BENCH_NATS_URL:-}" && "${BENCH_RELAY:-on}" == on ]]; then
+    relay=(NATS_URL="$BENCH_NATS_URL" NATS_STREAM="$BENCH_NATS_STREAM" NATS_SUBJECT_PREFIX="$BENCH_NATS_SUBJECTS")
+    relay_state=on
+  fi
+  say "starting the server (AUTH=${BENCH_AUTH:-off}, relay $relay_state)"
+  unset BENCH_API_KEY
+  # The log is appended to by every start of this run: read only this start's lines.
+  local from_line
+  from_line=$(( $(wc -l <"$SERVER_LOG" 2>/dev/null || echo 0) + 1 ))
+  env -u NATS_URL DATABASE_URL="$DB_URL" HOST=127.0.0.1 PORT=0 LOG_FORMAT=json \
     RUST_LOG="${BENCH_SERVER_RUST_LOG:-info}" AUTH="${BENCH_AUTH:-off}" \
     RATE_LIMIT_PER_SECOND="${RATE_LIMIT_PER_SECOND:-100000}" RATE_LIMIT_BURST="${RATE_LIMIT_BURST:-100000}" \
-    "$SERVER_BIN" >>"$SERVER_LOG" 2>&1 &
+    "${relay[@]}" "$SERVER_BIN" >>"$SERVER_LOG" 2>&1 &
   SERVER_PID=$!
   SERVER_ADDRESS=""
   for _ in $(seq 1 600); do
-    SERVER_ADDRESS=$(grep -m1 -o '"address":"[^"]*"' "$SERVER_LOG" 2>/dev/null | sed 's/"address":"\(.*\)"/\1/' || true)
+    SERVER_ADDRESS=$(tail -n "+$from_line" "$SERVER_LOG" 2>/dev/null | grep -m1 -o '"address":"[^"]*"' | sed 's/"address":"\(.*\)"/\1/' || true)
     [[ -n "$SERVER_ADDRESS" ]] && break
     kill -0 "$SERVER_PID" 2>/dev/null || { say "the server exited during start-up"; exit 1; }
     sleep 0.1
@@ -116,12 +127,29 @@ bench_stop_server() {
   SERVER_PID=""
 }
 
+# bench_drain_outbox: waits (at most 60 s) until the relay has published every
+# event of the runs so far, so that the next run does not pay for this one's
+# events; says how long it took, or how many were left.
+bench_drain_outbox() {
+  local left started=$SECONDS
+  for _ in $(seq 1 300); do
+    left=$(psql -X -qAt "$DB_URL" -c "SELECT count(*) FROM order_mgmt_order_events WHERE published_at IS NULL")
+    [[ "$left" == 0 ]] && { say "outbox drained in $((SECONDS - started)) s"; return 0; }
+    sleep 0.2
+  done
+  say "outbox: $left events still unpublished after 60 s (the relay fell behind)"
+}
+
 # The EXIT trap: whatever happened, stop the server and drop the database;
 # keep the server log only when something failed (or BENCH_KEEP_LOG=1).
 bench_cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   bench_stop_server
+  if [[ -n "${BENCH_NATS_STREAM:-}" && -n "${BENCH_NATS_URL:-}" ]]; then
+    python3 scripts/bench_nats.py delete "$BENCH_NATS_URL" "$BENCH_NATS_STREAM" \
+      || say "could not delete the NATS stream $BENCH_NATS_STREAM"
+  fi
   if [[ -n "$DB_CREATED" ]]; then
     say "dropping database $DB"
     bench_psql -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" || say "could not drop $DB"
