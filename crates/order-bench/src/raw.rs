@@ -16,9 +16,8 @@
 //! the server (`scripts/bench-sql-audit.sh`). Deliberately left out: the
 //! `SELECT 1` the pool runs on a check-out of a connection idle over 500 ms, and the parse and plan
 //! PostgreSQL repeats for the statements diesel does not cache (it sends
-//! those unnamed: the order, line and event inserts, the update, the number
-//! block); both are costs of the server's stack, which the ratio to this
-//! baseline is there to expose. The one exception is `count_bounded`'s two
+//! those unnamed: the line upsert, the number block); both are costs of the
+//! server's stack, which the ratio to this baseline is there to expose. The one exception is `count_bounded`'s two
 //! statements, sent unnamed here too, because their plan depends on the
 //! values they are planned with (see `RawConnection::count_bounded`).
 //!
@@ -94,20 +93,19 @@ fn reserve_numbers_sql() -> String {
     "SELECT nextval('order_mgmt_order_number_seq') AS n FROM generate_series(1, $1)".to_owned()
 }
 
-/// A new order's row: diesel writes `DEFAULT` for every `None` column.
-fn insert_order_sql() -> String {
-    "INSERT INTO \"order_mgmt_orders\" (\"id\", \"order_number\", \"customer_id\", \"company_id\", \
-     \"status\", \"currency\", \"subtotal\", \"tax\", \"discount\", \"total\", \"version\", \
-     \"created_at\", \"updated_at\", \"deleted_at\", \"confirmed_at\", \"processing_started_at\", \
-     \"fulfilled_at\", \"cancelled_at\", \"cancellation_reason\", \"prices_include_tax\", \"discounts\") \
-     VALUES ($1, $2, $3, DEFAULT, $4, $5, $6, $7, $8, $9, $10, $11, $12, DEFAULT, DEFAULT, DEFAULT, \
-     DEFAULT, DEFAULT, DEFAULT, $13, $14)"
-        .to_owned()
-}
-
-fn insert_event_sql() -> String {
-    "INSERT INTO \"order_mgmt_order_events\" (\"event_id\", \"order_id\", \"version\", \
-     \"event_type\", \"occurred_at\", \"actor_id\", \"payload\") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+/// `INSERT_ORDER_WITH_EVENTS` of `crates/order-postgres/src/orders/writes.rs`:
+/// the order row and its events (as arrays), one statement.
+fn insert_order_with_events_sql() -> String {
+    "WITH o AS (\
+INSERT INTO order_mgmt_orders (id, order_number, customer_id, company_id, status, currency, \
+subtotal, tax, discount, total, version, created_at, updated_at, deleted_at, confirmed_at, \
+processing_started_at, fulfilled_at, cancelled_at, cancellation_reason, prices_include_tax, discounts) \
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+RETURNING id) \
+INSERT INTO order_mgmt_order_events (event_id, order_id, version, event_type, occurred_at, actor_id, payload) \
+SELECT e.event_id, o.id, e.version, e.event_type, e.occurred_at, e.actor_id, e.payload FROM o, \
+unnest($22::uuid[], $23::int8[], $24::text[], $25::timestamptz[], $26::text[], $27::jsonb[]) \
+AS e(event_id, version, event_type, occurred_at, actor_id, payload)"
         .to_owned()
 }
 
@@ -174,13 +172,18 @@ fn estimate_sql() -> String {
     format!("EXPLAIN (FORMAT JSON) SELECT 1 {MATCHING}")
 }
 
-fn update_order_sql() -> String {
-    "UPDATE \"order_mgmt_orders\" SET \"status\" = $1, \"subtotal\" = $2, \"tax\" = $3, \
-     \"discount\" = $4, \"total\" = $5, \"version\" = $6, \"updated_at\" = $7, \"deleted_at\" = $8, \
-     \"confirmed_at\" = $9, \"processing_started_at\" = $10, \"fulfilled_at\" = $11, \
-     \"cancelled_at\" = $12, \"cancellation_reason\" = $13, \"discounts\" = $14 \
-     WHERE (((\"order_mgmt_orders\".\"id\" = $15) AND (\"order_mgmt_orders\".\"version\" = $16)) \
-     AND (\"order_mgmt_orders\".\"deleted_at\" IS NULL))"
+/// `UPDATE_ORDER_WITH_EVENTS` of `crates/order-postgres/src/orders/writes.rs`:
+/// the compare-and-set of the row and its events, one statement.
+fn update_order_with_events_sql() -> String {
+    "WITH u AS (\
+UPDATE order_mgmt_orders SET status = $1, subtotal = $2, tax = $3, discount = $4, total = $5, \
+version = $6, updated_at = $7, deleted_at = $8, confirmed_at = $9, processing_started_at = $10, \
+fulfilled_at = $11, cancelled_at = $12, cancellation_reason = $13, discounts = $14 \
+WHERE id = $15 AND version = $16 AND deleted_at IS NULL RETURNING id) \
+INSERT INTO order_mgmt_order_events (event_id, order_id, version, event_type, occurred_at, actor_id, payload) \
+SELECT e.event_id, u.id, e.version, e.event_type, e.occurred_at, e.actor_id, e.payload FROM u, \
+unnest($17::uuid[], $18::int8[], $19::text[], $20::timestamptz[], $21::text[], $22::jsonb[]) \
+AS e(event_id, version, event_type, occurred_at, actor_id, payload)"
         .to_owned()
 }
 
@@ -242,15 +245,14 @@ struct RawConnection {
     numbers: Arc<Mutex<VecDeque<i64>>>,
     customer_exists: Statement,
     reserve_numbers: Statement,
-    insert_order: Statement,
-    insert_event: Statement,
+    insert_order_with_events: Statement,
     order_with_lines: Statement,
     lines_of: Statement,
     page_all: Statement,
     page_all_after: Statement,
     page_customer: Statement,
     page_customer_after: Statement,
-    update_order: Statement,
+    update_order_with_events: Statement,
     /// Upserts of 1, 2 and 3 lines.
     upsert_lines: Vec<Statement>,
 }
@@ -315,15 +317,14 @@ impl RawDb {
                     .prepare_typed(&reserve_numbers_sql(), &[Type::INT8])
                     .await
                     .context("preparing the number reservation")?,
-                insert_order: prepare(insert_order_sql()).await?,
-                insert_event: prepare(insert_event_sql()).await?,
+                insert_order_with_events: prepare(insert_order_with_events_sql()).await?,
                 order_with_lines: prepare(order_with_lines_sql()).await?,
                 lines_of: prepare(lines_of_sql()).await?,
                 page_all: prepare(page_sql(false, false)).await?,
                 page_all_after: prepare(page_sql(false, true)).await?,
                 page_customer: prepare(page_sql(true, false)).await?,
                 page_customer_after: prepare(page_sql(true, true)).await?,
-                update_order: prepare(update_order_sql()).await?,
+                update_order_with_events: prepare(update_order_with_events_sql()).await?,
                 upsert_lines,
                 client,
             });
@@ -463,14 +464,19 @@ impl RawConnection {
         let number = format!("ORD-{}-{counter:06}", now.year());
         let id = Uuid::now_v7();
         let no_discounts = json!([]);
-        self.client.batch_execute("BEGIN").await?;
+        let none_id: Option<Uuid> = None;
+        let none_time: Option<DateTime<Utc>> = None;
+        let none_text: Option<String> = None;
+        let payload = json!({ "order_number": number, "customer_id": customer, "currency": "USD" });
+        let events = Events::one(1, "OrderCreated", now, payload);
         self.client
             .execute(
-                &self.insert_order,
+                &self.insert_order_with_events,
                 &[
                     &id,
                     &number,
                     &customer,
+                    &none_id,
                     &"pending",
                     &"USD",
                     &0_i64,
@@ -480,14 +486,23 @@ impl RawConnection {
                     &1_i64,
                     &now,
                     &now,
+                    &none_time,
+                    &none_time,
+                    &none_time,
+                    &none_time,
+                    &none_time,
+                    &none_text,
                     &false,
                     &no_discounts,
+                    &events.ids,
+                    &events.versions,
+                    &events.types,
+                    &events.at,
+                    &events.actors,
+                    &events.payloads,
                 ],
             )
             .await?;
-        let payload = json!({ "order_number": number, "customer_id": customer, "currency": "USD" });
-        self.event(id, 1, "OrderCreated", now, &payload).await?;
-        self.client.batch_execute("COMMIT").await?;
         Ok(OrderState {
             id,
             status: "pending",
@@ -500,31 +515,6 @@ impl RawConnection {
             lines: Vec::new(),
             discount: None,
         })
-    }
-
-    async fn event(
-        &self,
-        order: Uuid,
-        version: i64,
-        kind: &str,
-        at: DateTime<Utc>,
-        payload: &Value,
-    ) -> anyhow::Result<()> {
-        self.client
-            .execute(
-                &self.insert_event,
-                &[
-                    &Uuid::now_v7(),
-                    &order,
-                    &version,
-                    &kind,
-                    &at,
-                    &"anonymous",
-                    payload,
-                ],
-            )
-            .await?;
-        Ok(())
     }
 
     /// `find_by_id`: the row and its lines, one statement (one snapshot).
@@ -712,11 +702,17 @@ impl RawConnection {
             }]),
             None => json!([]),
         };
-        self.client.batch_execute("BEGIN").await?;
-        let updated = self
+        let lines_change = matches!(change, Change::AddLine { .. } | Change::Discount);
+        let events = Events::one(order.version, kind, now, payload);
+        // A transition is the one statement alone; a line change adds the
+        // upsert of the lines in the same transaction.
+        if lines_change {
+            self.client.batch_execute("BEGIN").await?;
+        }
+        let inserted = self
             .client
             .execute(
-                &self.update_order,
+                &self.update_order_with_events,
                 &[
                     &order.status,
                     &order.subtotal,
@@ -734,14 +730,22 @@ impl RawConnection {
                     &discounts,
                     &order.id,
                     &expected,
+                    &events.ids,
+                    &events.versions,
+                    &events.types,
+                    &events.at,
+                    &events.actors,
+                    &events.payloads,
                 ],
             )
             .await?;
-        if updated != 1 {
-            self.client.batch_execute("ROLLBACK").await?;
+        if inserted != 1 {
+            if lines_change {
+                self.client.batch_execute("ROLLBACK").await?;
+            }
             bail!("order {} was not at version {expected}", order.id);
         }
-        if matches!(change, Change::AddLine { .. } | Change::Discount) {
+        if lines_change {
             let upsert = order
                 .lines
                 .len()
@@ -758,11 +762,33 @@ impl RawConnection {
                 ]);
             }
             self.client.execute(upsert, &params).await?;
+            self.client.batch_execute("COMMIT").await?;
         }
-        self.event(order.id, order.version, kind, now, &payload)
-            .await?;
-        self.client.batch_execute("COMMIT").await?;
         Ok(())
+    }
+}
+
+/// The events of one write as the arrays the write statements take.
+#[derive(Debug)]
+struct Events {
+    ids: Vec<Uuid>,
+    versions: Vec<i64>,
+    types: Vec<&'static str>,
+    at: Vec<DateTime<Utc>>,
+    actors: Vec<&'static str>,
+    payloads: Vec<Value>,
+}
+
+impl Events {
+    fn one(version: i64, kind: &'static str, at: DateTime<Utc>, payload: Value) -> Self {
+        Self {
+            ids: vec![Uuid::now_v7()],
+            versions: vec![version],
+            types: vec![kind],
+            at: vec![at],
+            actors: vec!["anonymous"],
+            payloads: vec![payload],
+        }
     }
 }
 

@@ -51,6 +51,7 @@ pub mod outbox;
 // `table!` items carry no docs, and the module is private to the crate.
 #[allow(missing_docs)]
 mod schema;
+mod statement;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -8,9 +8,11 @@
 //!   a total or the planner's estimate if not. They run in one snapshot (see
 //!   `Db::read_consistent`).
 //! - Writes are one transaction each: the order row, its lines and its
-//!   pending events (the outbox) are stored together or not at all.
+//!   pending events (the outbox) are stored together or not at all. The row
+//!   and its events are one statement (`writes.rs`), which is the whole
+//!   write of a new order or of a transition: no `BEGIN`/`COMMIT` then.
 //! - `update` is a compare-and-set on `version`
-//!   (`UPDATE .. WHERE id = $1 AND version = $2 AND deleted_at IS NULL`), the
+//!   (`UPDATE .. WHERE id = $15 AND version = $16 AND deleted_at IS NULL`), the
 //!   port's concurrency contract: a concurrent update is never lost, the
 //!   loser gets `Conflict` and nothing it sent is written.
 
@@ -19,9 +21,12 @@ mod edits;
 mod events;
 #[cfg(all(test, feature = "testing"))]
 mod explain_tests;
+#[cfg(all(test, feature = "testing"))]
+mod prepared_tests;
 pub(crate) mod queries;
 pub(crate) mod rows;
 pub(crate) mod shipments;
+mod writes;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -40,6 +45,7 @@ pub use self::edits::PgOrderEditRepository;
 use self::events::NewEventRow;
 use self::rows::{restore_order, version_to_column, NewLineRow, NewOrderRow};
 pub(crate) use self::rows::{LineRow, OrderRow};
+use self::writes::EventColumns;
 use crate::error::{map_diesel_error, unexpected, FK_ORDER_CUSTOMER};
 use crate::idempotency::{complete_with, WrittenOutcome};
 use crate::schema::{order_mgmt_order_events, order_mgmt_order_lines, order_mgmt_orders};
@@ -139,25 +145,32 @@ impl OrderRepository for PgOrderRepository {
         let replay_shipments = receipt
             .map(|_| shipments::Stored::of_order(order))
             .transpose()?;
+        let events = EventColumns::of(events);
+        let insert = writes::InsertOrderWithEvents {
+            row: &row,
+            events: &events,
+        };
         let mut conn = self.db.checkout()?;
-        conn.transaction::<_, WriteError, _>(|conn| {
-            diesel::insert_into(order_mgmt_orders::table)
-                .values(&row)
-                .execute(conn)?;
-            if !lines.is_empty() {
-                diesel::insert_into(order_mgmt_order_lines::table)
-                    .values(&lines)
-                    .execute(conn)?;
-            }
-            shipped.insert(conn)?;
-            if !events.is_empty() {
-                diesel::insert_into(order_mgmt_order_events::table)
-                    .values(&events)
-                    .execute(conn)?;
-            }
-            complete_receipt(conn, receipt, &row, &lines, replay_shipments.as_ref())
-        })
-        .map_err(|e| match e.into_repository_error("insert order") {
+        let written = if lines.is_empty() && shipped.is_empty() && receipt.is_none() {
+            // A new order and its events alone (every `POST /orders`): one
+            // statement is its own transaction, no BEGIN/COMMIT round trips.
+            insert
+                .execute(&mut conn)
+                .map(drop)
+                .map_err(WriteError::from)
+        } else {
+            conn.transaction::<_, WriteError, _>(|conn| {
+                insert.execute(conn)?;
+                if !lines.is_empty() {
+                    diesel::insert_into(order_mgmt_order_lines::table)
+                        .values(&lines)
+                        .execute(conn)?;
+                }
+                shipped.insert(conn)?;
+                complete_receipt(conn, receipt, &row, &lines, replay_shipments.as_ref())
+            })
+        };
+        written.map_err(|e| match e.into_repository_error("insert order") {
             // The store decides whether the customer exists, in this insert.
             RepositoryError::ConstraintViolation(name) if name == FK_ORDER_CUSTOMER => {
                 RepositoryError::UnknownCustomer(order.customer_id())
@@ -322,9 +335,16 @@ impl OrderRepository for PgOrderRepository {
         receipt: Option<&Receipt>,
     ) -> Result<(), RepositoryError> {
         let write = OrderUpdate::prepare(order, expected_version, receipt)?;
-        let mut conn = self.db.checkout()?;
-        conn.transaction::<_, WriteError, _>(|conn| write.apply(conn, receipt))
-            .map_err(|e| e.into_repository_error("update order"))
+        let mut pooled = self.db.checkout()?;
+        let conn: &mut PgConnection = &mut pooled;
+        if write.is_one_statement(receipt) {
+            // A transition alone (confirm, process, cancel, ...): its one
+            // statement is its own transaction.
+            write.apply(conn, receipt)
+        } else {
+            conn.transaction::<_, WriteError, _>(|conn| write.apply(conn, receipt))
+        }
+        .map_err(|e| e.into_repository_error("update order"))
     }
 }
 
@@ -337,7 +357,7 @@ pub(crate) struct OrderUpdate {
     expected: i64,
     row: NewOrderRow,
     lines: Vec<NewLineRow>,
-    events: Vec<NewEventRow>,
+    events: EventColumns,
     touched: LinesTouched,
     shipped: shipments::NewRows,
     replay_shipments: Option<shipments::Stored>,
@@ -364,7 +384,7 @@ impl OrderUpdate {
             expected: version_to_column(expected_version)?,
             row: NewOrderRow::from_order(order)?,
             lines: NewLineRow::from_order(order)?,
-            events: NewEventRow::from_order(order)?,
+            events: EventColumns::of(NewEventRow::from_order(order)?),
             touched: LinesTouched::by(order),
             shipped: shipments::NewRows::of(order)?,
             // A replay restores the order from its outcome: it needs them all.
@@ -374,8 +394,20 @@ impl OrderUpdate {
         })
     }
 
+    /// Whether [`OrderUpdate::apply`] is a single statement (the row and its
+    /// events: a transition), which needs no transaction around it.
+    pub(crate) fn is_one_statement(&self, receipt: Option<&Receipt>) -> bool {
+        self.events.len() > 0
+            && !self.touched.removed
+            && !self.touched.written
+            && self.shipped.is_empty()
+            && receipt.is_none()
+    }
+
     /// The compare-and-set and every statement of the update, on `conn`
-    /// inside the caller's transaction; completes `receipt` (if any).
+    /// inside the caller's transaction (or alone, when it is
+    /// [one statement](OrderUpdate::is_one_statement)); completes `receipt`
+    /// (if any).
     pub(crate) fn apply(
         &self,
         conn: &mut PgConnection,
@@ -385,16 +417,28 @@ impl OrderUpdate {
         use order_mgmt_orders::dsl as o;
 
         let id = self.id;
-        // The compare-and-set. While another update of this order is
-        // uncommitted this waits for its row lock; once it commits, the
-        // version no longer matches and no row is updated.
-        let updated = diesel::update(o::order_mgmt_orders)
-            .filter(o::id.eq(id))
-            .filter(o::version.eq(self.expected))
-            .filter(o::deleted_at.is_null())
-            .set(&self.row)
+        // The compare-and-set, and the events in the same statement. While
+        // another update of this order is uncommitted this waits for its row
+        // lock; once it commits, the version no longer matches, no row is
+        // updated and so no event is inserted.
+        let updated = if self.events.len() > 0 {
+            let written = writes::UpdateOrderWithEvents {
+                row: &self.row,
+                expected_version: self.expected,
+                events: &self.events,
+            }
             .execute(conn)?;
-        if updated == 0 {
+            written == self.events.len()
+        } else {
+            diesel::update(o::order_mgmt_orders)
+                .filter(o::id.eq(id))
+                .filter(o::version.eq(self.expected))
+                .filter(o::deleted_at.is_null())
+                .set(&self.row)
+                .execute(conn)?
+                == 1
+        };
+        if !updated {
             let live = diesel::select(diesel::dsl::exists(
                 o::order_mgmt_orders
                     .filter(o::id.eq(id))
@@ -428,11 +472,6 @@ impl OrderUpdate {
         // After the lines: a shipment of a line added in the same change
         // needs the line to exist.
         self.shipped.insert(conn)?;
-        if !self.events.is_empty() {
-            diesel::insert_into(order_mgmt_order_events::table)
-                .values(&self.events)
-                .execute(conn)?;
-        }
         complete_receipt(
             conn,
             receipt,

@@ -311,6 +311,11 @@ impl NewRows {
         })
     }
 
+    /// Nothing to insert (no shipment or return came with the change).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
     /// Inserts the rows; parents before their lines (the lines' triggers
     /// count them on the order lines).
     pub(crate) fn insert(&self, conn: &mut PgConnection) -> QueryResult<()> {
