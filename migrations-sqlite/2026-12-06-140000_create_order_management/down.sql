@@ -1,0 +1,14 @@
+DROP TRIGGER trg_return_lines_count;
+DROP TRIGGER trg_fulfillment_lines_count;
+DROP TABLE order_mgmt_order_edits;
+DROP TABLE order_mgmt_return_lines;
+DROP TABLE order_mgmt_returns;
+DROP TABLE order_mgmt_fulfillment_lines;
+DROP TABLE order_mgmt_fulfillments;
+DROP TABLE order_mgmt_api_keys;
+DROP TABLE order_mgmt_idempotency_keys;
+DROP TABLE order_mgmt_order_events;
+DROP TABLE order_mgmt_order_numbers;
+DROP TABLE order_mgmt_order_lines;
+DROP TABLE order_mgmt_orders;
+DROP TABLE customer_mgmt_customers;
