@@ -171,7 +171,7 @@ pub struct StoredEvent {
 }
 
 /// Every stored event of an order, by sequence, read through
-/// [`OrderRepository::history`] (the port every outbox row is visible through).
+/// [`OrderRepository::history`](order_app::ports::OrderRepository::history) (the port every outbox row is visible through).
 pub fn events_of(store: &dyn Storage, order_id: OrderId) -> Vec<StoredEvent> {
     store
         .orders()
