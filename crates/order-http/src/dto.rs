@@ -536,6 +536,12 @@ impl LineDto {
     }
 }
 
+/// Most lines an order carries in a list (`GET /orders`, by customer, by
+/// status): a page of 100 orders of 500 lines each would otherwise be one
+/// unbounded body. A list shows an order's first lines and its
+/// [`OrderDto::line_count`]; `GET /orders/{id}` shows them all.
+pub const LIST_LINES_PER_ORDER: usize = 10;
+
 /// An order as API clients see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderDto {
@@ -557,8 +563,11 @@ pub struct OrderDto {
     pub version: u64,
     /// Whether unit prices include tax (`false`: tax is added).
     pub prices_include_tax: bool,
-    /// Lines in the order they were added.
+    /// Lines in the order they were added; in a list only the first 10
+    /// (`line_count` says how many there are; read the order for all).
     pub lines: Vec<LineDto>,
+    /// How many lines the order has (also when a list shows fewer).
+    pub line_count: usize,
     /// Discounts in the order they apply (the order they were added).
     pub discounts: Vec<DiscountDto>,
     /// Sum of line subtotals.
@@ -614,6 +623,18 @@ pub struct OrderDto {
 
 impl From<&Order> for OrderDto {
     fn from(o: &Order) -> Self {
+        Self::with_lines(o, usize::MAX)
+    }
+}
+
+impl OrderDto {
+    /// The order as a list shows it: at most [`LIST_LINES_PER_ORDER`] lines.
+    #[must_use]
+    pub fn listed(o: &Order) -> Self {
+        Self::with_lines(o, LIST_LINES_PER_ORDER)
+    }
+
+    fn with_lines(o: &Order, max_lines: usize) -> Self {
         Self {
             id: o.id().as_uuid(),
             order_number: o.number().to_string(),
@@ -623,7 +644,13 @@ impl From<&Order> for OrderDto {
             currency: o.currency().code(),
             version: o.version(),
             prices_include_tax: o.tax_mode().prices_include_tax(),
-            lines: o.lines().iter().map(|l| LineDto::of(o, l)).collect(),
+            lines: o
+                .lines()
+                .iter()
+                .take(max_lines)
+                .map(|l| LineDto::of(o, l))
+                .collect(),
+            line_count: o.lines().len(),
             discounts: o.discounts().iter().map(DiscountDto::from).collect(),
             subtotal: o.subtotal().into(),
             tax: o.tax().into(),

@@ -362,3 +362,110 @@ async fn list_by_customer_and_by_status() {
     problem(400, &headers, &body, "invalid_parameter");
     assert_eq!(body["field"], "status");
 }
+
+/// The largest order the domain allows, every text at its longest in 4-byte
+/// characters (the most bytes a character takes in the JSON body): 500 lines,
+/// 20 discounts, a cancellation reason.
+fn largest_order() -> Order {
+    let text = |chars: usize| "𝄞".repeat(chars);
+    let mut order = pending_order();
+    for _ in 0..Order::MAX_LINES {
+        order
+            .add_line(
+                NewLine {
+                    line_id: LineId::from_uuid(Uuid::now_v7()),
+                    product_id: ProductId::from_uuid(Uuid::now_v7()),
+                    quantity: Quantity::new(1_000_000).unwrap(),
+                    unit_price: Money::new(999_999_999, Currency::USD),
+                    snapshot: ProductSnapshot::new(
+                        Some(text(ProductSnapshot::MAX_DESCRIPTION_CHARS)),
+                        Some(text(ProductSnapshot::MAX_SKU_CHARS)),
+                    )
+                    .unwrap(),
+                    tax: LineTax::new(
+                        TaxRate::parse("12.3456").unwrap(),
+                        Some(text(LineTax::MAX_CATEGORY_CHARS)),
+                    )
+                    .unwrap(),
+                },
+                now(),
+            )
+            .unwrap();
+    }
+    for i in 0..Order::MAX_DISCOUNTS {
+        order
+            .add_discount(
+                NewDiscount {
+                    id: DiscountId::from_uuid(Uuid::now_v7()),
+                    value: DiscountValue::Fixed(Money::new(1, Currency::USD)),
+                    code: Some(format!("{i:02}{}", text(Discount::MAX_CODE_CHARS - 2))),
+                    description: Some(text(Discount::MAX_DESCRIPTION_CHARS)),
+                },
+                now(),
+            )
+            .unwrap();
+    }
+    order
+        .cancel(Some(text(Order::MAX_REASON_CHARS)), now())
+        .unwrap();
+    order.take_events();
+    order
+}
+
+#[actix_web::test]
+async fn a_page_of_100_largest_orders_lists_10_lines_each_and_stays_under_9_mib() {
+    let order = largest_order();
+    let mut mocks = Mocks::new();
+    let listed = order.clone();
+    mocks
+        .orders
+        .expect_list()
+        .returning(move |_, p| Ok(Page::exact(vec![listed.clone(); 100], p, 100)));
+    let (status, _, body) = call(
+        mocks,
+        test::TestRequest::get().uri(&format!("{ORDERS}?page_size=100")),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let data = body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 100);
+    for listed in data {
+        assert_eq!(listed["lines"].as_array().unwrap().len(), 10);
+        assert_eq!(listed["line_count"], 500);
+        assert_eq!(listed["discounts"].as_array().unwrap().len(), 20);
+    }
+    let first: Vec<_> = order
+        .lines()
+        .iter()
+        .take(10)
+        .map(|l| l.id().to_string())
+        .collect();
+    let shown: Vec<_> = data[0]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(shown, first, "a list shows an order's first lines");
+    // Re-serialised compactly: the same length as the body sent.
+    let bytes = serde_json::to_vec(&body).unwrap().len();
+    // docs/api.md states this bound; 100 whole orders would be ~160 MiB.
+    assert!(bytes < 9 << 20, "{bytes} bytes");
+
+    // The order itself still shows every line.
+    let mut mocks = Mocks::new();
+    mocks
+        .orders
+        .expect_find_by_id()
+        .returning(move |_| Ok(Some(order.clone())));
+    let (status, _, body) = call(
+        mocks,
+        test::TestRequest::get().uri(&format!("{ORDERS}/{}", Uuid::now_v7())),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["lines"].as_array().unwrap().len(), 500);
+    assert_eq!(body["data"]["line_count"], 500);
+    let whole = serde_json::to_vec(&body).unwrap().len();
+    assert!(whole * 100 > 150 << 20, "{whole} bytes");
+}

@@ -72,7 +72,13 @@ async fn every_hostile_request_gets_its_documented_4xx_and_changes_nothing() {
             .0,
         200
     );
-    let before = snapshot(&api, &[&pending, &confirmed]).await;
+    // The largest order there may be: 500 lines.
+    let full = api.order(&customer).await;
+    for i in 1..=500 {
+        api.line(&full, 1, i).await;
+    }
+    let before = snapshot(&api, &[&pending, &confirmed, &full]).await;
+    assert_lists_are_bounded(&api, &full).await;
 
     let unknown = uuid::Uuid::now_v7();
     let p = uuid::Uuid::now_v7();
@@ -121,6 +127,7 @@ async fn every_hostile_request_gets_its_documented_4xx_and_changes_nothing() {
         case("product_id not a UUID", M::POST, lines.clone(), Body::Json(json!({"product_id": "p", "quantity": 1, "unit_price": 1, "currency": "USD"})), 422, "invalid_body"),
         case("sku too long", M::POST, lines.clone(), Body::Json(json!({"product_id": p, "quantity": 1, "unit_price": 1, "currency": "USD", "sku": "S".repeat(65)})), 422, "invalid_text"),
         case("line on unknown order", M::POST, format!("{ORDERS}/{unknown}/lines"), Body::Json(add(json!(1), json!(1), "USD")), 404, "order_not_found"),
+        case("a 501st line", M::POST, format!("{ORDERS}/{full}/lines"), Body::Json(add(json!(1), json!(1), "USD")), 422, "too_many_lines"),
         case("line on confirmed order", M::POST, format!("{ORDERS}/{confirmed}/lines"), Body::Json(add(json!(1), json!(1), "USD")), 409, "order_not_editable"),
         case("update to quantity 0", M::PUT, line_url.clone(), Body::Json(json!({"quantity": 0})), 422, "invalid_quantity"),
         case("update unknown line", M::PUT, format!("{lines}/{unknown}"), Body::Json(json!({"quantity": 1})), 404, "line_not_found"),
@@ -190,8 +197,58 @@ async fn every_hostile_request_gets_its_documented_4xx_and_changes_nothing() {
     }
 
     assert_eq!(
-        snapshot(&api, &[&pending, &confirmed]).await,
+        snapshot(&api, &[&pending, &confirmed, &full]).await,
         before,
         "the database changed"
     );
+}
+
+/// The 500-line order listed at the largest page size: its first 10 lines
+/// and its line count, not 500 lines (the response-size bound).
+async fn assert_lists_are_bounded(api: &Client, full: &str) {
+    let (status, whole) = api.get(&format!("{ORDERS}/{full}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(whole["data"]["lines"].as_array().unwrap().len(), 500);
+    assert_eq!(whole["data"]["line_count"], 500);
+    let first: Vec<&Value> = whole["data"]["lines"].as_array().unwrap()[..10]
+        .iter()
+        .map(|line| &line["id"])
+        .collect();
+    let customer = whole["data"]["customer_id"].as_str().unwrap();
+    for list in [
+        format!("{ORDERS}?page_size=100"),
+        format!("{ORDERS}/customer/{customer}?page_size=100"),
+        format!("{ORDERS}/status/pending?page_size=100"),
+    ] {
+        let response = api
+            .http
+            .get(format!("{}{list}", api.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{list}");
+        let bytes = response.bytes().await.unwrap();
+        let page: Value = serde_json::from_slice(&bytes).unwrap();
+        let listed = page["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|order| order["id"] == full)
+            .unwrap_or_else(|| panic!("{list} lists the order"));
+        assert_eq!(listed["line_count"], 500, "{list}");
+        let shown: Vec<&Value> = listed["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|line| &line["id"])
+            .collect();
+        assert_eq!(shown, first, "{list}: the first 10 lines");
+        // A handful of small orders and the large one: a fraction of the whole order.
+        let whole_bytes = serde_json::to_vec(&whole).unwrap().len();
+        assert!(
+            bytes.len() < whole_bytes / 5,
+            "{list}: {} bytes",
+            bytes.len()
+        );
+    }
 }
