@@ -6,7 +6,8 @@ export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
 .PHONY: test fmt fmt-check lint doc run build
 
-## Start the service on :8081 against the local PostgreSQL (database order_mgmt is created if missing).
+## Start the service on :8081. Without DATABASE_URL it keeps its data in the embedded SQLite file
+## ./data/order-mgmt.sqlite3 (nothing to install); DATABASE_URL=postgres://... uses PostgreSQL.
 ## Override with DATABASE_URL, HOST, PORT, DB_POOL_SIZE, ... (see `cargo run -p order-server -- --help`).
 ## Authentication is off here (loopback only, for the README's flow); `AUTH=on make run` to use API keys.
 run:

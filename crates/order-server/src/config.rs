@@ -22,13 +22,11 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Parser)]
 #[command(name = "order-server", version, about)]
 pub struct Config {
-    /// PostgreSQL connection URL. The database is created if it does not exist.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "postgres://postgres@127.0.0.1:5432/order_mgmt"
-    )]
-    pub database_url: String,
+    /// The store: `postgres://…` or `postgresql://…` for PostgreSQL (the
+    /// database is created if it does not exist), `sqlite://PATH` for an
+    /// SQLite file; unset, the embedded SQLite file ./data/order-mgmt.sqlite3.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
 
     /// Address to listen on.
     #[arg(long, env = "HOST", default_value = "127.0.0.1")]
@@ -201,7 +199,7 @@ pub enum KeysCommand {
 
 impl Config {
     /// What the event relay needs.
-    pub fn relay(&self) -> crate::relay::RelaySettings {
+    pub fn relay(&self, outbox: crate::storage::OutboxSource) -> crate::relay::RelaySettings {
         let nats = self.nats_url.as_ref().map(|url| order_nats::NatsConfig {
             stream: self.nats_stream.clone(),
             subject_prefix: self.nats_subject_prefix.clone(),
@@ -209,7 +207,7 @@ impl Config {
             ..order_nats::NatsConfig::new(url.clone())
         });
         crate::relay::RelaySettings {
-            database_url: self.database_url.clone(),
+            outbox,
             nats,
             batch: usize::try_from(self.relay_batch_size).unwrap_or(100),
             poll: Duration::from_millis(self.relay_poll_ms),
@@ -227,15 +225,36 @@ impl Config {
         Duration::from_secs(self.shutdown_timeout_secs)
     }
 
+    /// The store `DATABASE_URL` names.
+    pub fn database(&self) -> Result<crate::storage::Database, String> {
+        crate::storage::Database::parse(self.database_url.as_deref())
+    }
+
+    /// The SQLite file's configuration: the pool, and `DB_LOCK_TIMEOUT_MS`
+    /// as the time a writer waits for the write lock (0, "no limit", is
+    /// ten minutes: SQLite needs a number).
+    pub fn sqlite(&self, path: &std::path::Path) -> order_sqlite::SqliteConfig {
+        let busy = match self.db_lock_timeout_ms {
+            0 => Duration::from_secs(600),
+            ms => Duration::from_millis(ms),
+        };
+        order_sqlite::SqliteConfig {
+            pool_size: self.db_pool_size,
+            busy_timeout: busy,
+            connect_timeout: self.db_connect_timeout(),
+            ..order_sqlite::SqliteConfig::new(path)
+        }
+    }
+
     /// The pool's configuration: size and every timeout towards PostgreSQL.
-    pub fn pg(&self) -> order_postgres::PgConfig {
+    pub fn pg(&self, url: &str) -> order_postgres::PgConfig {
         order_postgres::PgConfig {
             pool_size: self.db_pool_size,
             connect_timeout: self.db_connect_timeout(),
             statement_timeout: Duration::from_millis(self.db_statement_timeout_ms),
             lock_timeout: Duration::from_millis(self.db_lock_timeout_ms),
             tcp_keepalive: Duration::from_secs(self.db_tcp_keepalive_secs),
-            ..order_postgres::PgConfig::new(self.database_url.clone())
+            ..order_postgres::PgConfig::new(url.to_owned())
         }
     }
 
@@ -251,11 +270,7 @@ impl Config {
 
     /// Checks what clap's types cannot express.
     pub fn validate(&self) -> Result<(), String> {
-        if !(self.database_url.starts_with("postgres://")
-            || self.database_url.starts_with("postgresql://"))
-        {
-            return Err("DATABASE_URL must start with postgres:// or postgresql://".to_owned());
-        }
+        self.database()?;
         if let Some(url) = &self.nats_url {
             if !(url.starts_with("nats://") || url.starts_with("tls://")) {
                 return Err("NATS_URL must start with nats:// or tls://".to_owned());

@@ -7,15 +7,15 @@ use std::sync::Arc;
 use order_app::access::{ApiKey, ApiKeys, KeyId, KeyPorts, NewApiKey, Scopes};
 use order_app::ports::{OsSecretSource, SystemClock, UuidV7Generator};
 use order_domain::CustomerId;
-use order_postgres::PgStore;
 
 use crate::config::KeysCommand;
+use crate::storage::Storage;
 
 /// Runs one key command.
-pub fn run(store: &PgStore, command: KeysCommand) -> Result<(), String> {
+pub fn run(storage: &Storage, command: KeysCommand) -> Result<(), String> {
     let keys = ApiKeys::new(KeyPorts {
-        store: Arc::new(store.api_keys()),
-        customers: Arc::new(store.customers()),
+        store: storage.api_keys.clone(),
+        customers: storage.directory.clone(),
         secrets: Arc::new(OsSecretSource),
         clock: Arc::new(SystemClock),
         ids: Arc::new(UuidV7Generator),

@@ -5,6 +5,7 @@ mod background;
 mod config;
 mod keys;
 mod relay;
+mod storage;
 
 use std::future::Future;
 use std::net::TcpListener;
@@ -21,7 +22,6 @@ use order_app::{Customers, OrderPorts, Orders};
 use order_http::auth::{Auth, AuthMode, RateLimits};
 use order_http::idempotency::Idempotency;
 use order_http::{ApiState, Metrics};
-use order_postgres::{ensure_database_exists, PgStore};
 
 use crate::background::{Background, Stopping};
 use crate::config::{AuthSetting, Command, Config, LogFormat};
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
             // took on a background thread, and a process exiting while that
             // thread is inside libpq's connect can crash after the answer was
             // printed (seen as SIGSEGV under load).
-            connect(&config, 1).and_then(|store| keys::run(&store, command))
+            storage::open(&config, 1).and_then(|storage| keys::run(&storage, command))
         }
         None => run(&config),
     };
@@ -67,27 +67,10 @@ fn init_tracing(config: &Config) {
     }
 }
 
-/// The database, created and migrated if need be.
-fn connect(config: &Config, pool_size: u32) -> Result<PgStore, String> {
-    let timeout = config.db_connect_timeout();
-    let hint = "is PostgreSQL running? set DATABASE_URL (e.g. postgres://user@host:5432/dbname)";
-    ensure_database_exists(&config.database_url, timeout)
-        .map_err(|e| format!("database: {e}; {hint}"))?;
-    let store = PgStore::connect(&order_postgres::PgConfig {
-        pool_size,
-        ..config.pg()
-    })
-    .map_err(|e| format!("database: {e}; {hint}"))?;
-    store
-        .run_migrations()
-        .map_err(|e| format!("migrations: {e}"))?;
-    Ok(store)
-}
-
 fn run(config: &Config) -> Result<(), String> {
-    let store = connect(config, config.db_pool_size)?;
+    let storage = storage::open(config, config.db_pool_size)?;
     let (clock, ids) = (Arc::new(SystemClock), Arc::new(UuidV7Generator));
-    let idempotency_store = Arc::new(store.idempotency());
+    let idempotency_store = storage.idempotency.clone();
     let mut background = Background::new()?;
     let (purged, retention_hours) = (
         idempotency_store.clone(),
@@ -98,7 +81,7 @@ fn run(config: &Config) -> Result<(), String> {
     });
     let metrics = Metrics::new().map_err(|e| format!("metrics: {e}"))?;
     let (relay_settings, relay_metrics) = (
-        config.relay(),
+        config.relay(storage.outbox.clone()),
         relay::RelayMetrics::register(metrics.registry()).map_err(|e| format!("metrics: {e}"))?,
     );
     background.spawn("event relay", move |stopping| {
@@ -107,17 +90,17 @@ fn run(config: &Config) -> Result<(), String> {
     let mut state = ApiState {
         orders: Arc::new(
             Orders::new(OrderPorts {
-                orders: Arc::new(store.orders()),
-                edits: Arc::new(store.edits()),
-                numbers: Arc::new(store.numbers()),
-                customers: Arc::new(store.customers()),
+                orders: storage.orders.clone(),
+                edits: storage.edits.clone(),
+                numbers: storage.numbers.clone(),
+                customers: storage.directory.clone(),
                 clock: clock.clone(),
                 ids: ids.clone(),
             })
             .observed_by(Arc::new(metrics.clone())),
         ),
-        customers: Arc::new(Customers::new(Arc::new(store.customers()), clock, ids)),
-        health: Arc::new(store.clone()),
+        customers: Arc::new(Customers::new(storage.customers.clone(), clock, ids)),
+        health: storage.health.clone(),
         metrics: metrics.clone(),
         idempotency: Idempotency::new(
             idempotency_store,
@@ -142,8 +125,8 @@ fn run(config: &Config) -> Result<(), String> {
     let auth = Auth {
         mode: match config.auth {
             AuthSetting::On => AuthMode::Keys(ApiKeys::new(KeyPorts {
-                store: Arc::new(store.api_keys()),
-                customers: Arc::new(store.customers()),
+                store: storage.api_keys.clone(),
+                customers: storage.directory.clone(),
                 secrets: Arc::new(OsSecretSource),
                 clock: Arc::new(SystemClock),
                 ids: Arc::new(UuidV7Generator),

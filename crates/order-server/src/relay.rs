@@ -18,6 +18,9 @@ use std::time::Duration;
 use order_app::relay::publish_pending;
 use order_nats::{NatsConfig, NatsPublisher};
 use order_postgres::outbox::PgOutbox;
+use order_sqlite::SqliteOutbox;
+
+use crate::storage::OutboxSource;
 use prometheus::{Gauge, IntCounter, IntGauge, Opts, Registry};
 
 use crate::background::Stopping;
@@ -25,8 +28,8 @@ use crate::background::Stopping;
 /// What the relay needs.
 #[derive(Debug, Clone)]
 pub struct RelaySettings {
-    /// The database.
-    pub database_url: String,
+    /// Where the outbox is read.
+    pub outbox: OutboxSource,
     /// The broker; `None` = no relay, events wait in the outbox.
     pub nats: Option<NatsConfig>,
     /// Events per pass.
@@ -139,9 +142,24 @@ pub async fn run(settings: RelaySettings, metrics: RelayMetrics, mut stopping: S
     if publisher.is_none() {
         tracing::warn!("NATS_URL not set: events are stored in the outbox and not published");
     }
+    let database_url = match &settings.outbox {
+        OutboxSource::Postgres(url) => url.clone(),
+        OutboxSource::Sqlite(outbox) => {
+            poll_sqlite(
+                outbox,
+                publisher.as_ref(),
+                &settings,
+                &metrics,
+                &mut stopping,
+            )
+            .await;
+            tracing::info!("event relay stopped");
+            return;
+        }
+    };
     let mut backoff = Backoff::new(settings.max_backoff);
     loop {
-        let connect = PgOutbox::connect(&settings.database_url);
+        let connect = PgOutbox::connect(&database_url);
         let connected = tokio::select! {
             () = stopping.requested() => break,
             connected = connect => connected,
@@ -267,4 +285,60 @@ async fn serve(
         }
     }
     false
+}
+
+/// The relay on the embedded SQLite store: an in-process poller. One server
+/// process owns the file, so it is the only relay (no leadership), and SQLite
+/// has no NOTIFY: new events are found by reading the outbox every poll
+/// interval (at once again after a full batch).
+async fn poll_sqlite(
+    outbox: &SqliteOutbox,
+    publisher: Option<&NatsPublisher>,
+    settings: &RelaySettings,
+    metrics: &RelayMetrics,
+    stopping: &mut Stopping,
+) {
+    let mut backoff = Backoff::new(settings.max_backoff);
+    metrics.leader.set(i64::from(publisher.is_some()));
+    loop {
+        match outbox.backlog() {
+            Ok(events) => metrics
+                .backlog
+                .set(i64::try_from(events).unwrap_or(i64::MAX)),
+            Err(e) => tracing::warn!(error = %e, "event relay cannot read the outbox"),
+        }
+        let mut full_batch = false;
+        if let Some(publisher) = publisher {
+            match publish_pending(outbox, publisher, settings.batch).await {
+                Ok(pass) => {
+                    metrics.published.inc_by(pass.published as u64);
+                    metrics.duplicates.inc_by(pass.duplicates as u64);
+                    if let Some(failure) = pass.failure {
+                        metrics.failures.inc();
+                        tracing::warn!(error = %failure, "publishing delayed; backing off");
+                        if !backoff.wait(stopping).await {
+                            return;
+                        }
+                        continue;
+                    }
+                    backoff.reset();
+                    full_batch = pass.full_batch;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "event relay cannot read the outbox; backing off");
+                    if !backoff.wait(stopping).await {
+                        return;
+                    }
+                    continue;
+                }
+            }
+        }
+        if full_batch {
+            if stopping.is_requested() {
+                return;
+            }
+        } else if !stopping.wait(tokio::time::sleep(settings.poll)).await {
+            return;
+        }
+    }
 }

@@ -18,6 +18,21 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// The server binary with the tests' settings and `env` (its database is
+/// the caller's to set).
+fn server_command(env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_order-server"));
+    command
+        .env("PORT", "0")
+        .env("HOST", "127.0.0.1")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .env("DB_POOL_SIZE", "8")
+        .env("AUTH", "off")
+        .envs(env.iter().copied());
+    command
+}
+
 /// The server process and its private database; both go away on drop.
 pub struct RunningServer {
     child: Child,
@@ -70,15 +85,27 @@ impl RunningServer {
         let admin_url = admin_url();
         let (server_url, _) = admin_url.rsplit_once('/').unwrap();
         let database_url = rewrite_url(&format!("{server_url}/{database}"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_order-server"))
-            .env("DATABASE_URL", &database_url)
-            .env("PORT", "0")
-            .env("HOST", "127.0.0.1")
-            .env("LOG_FORMAT", "json")
-            .env("RUST_LOG", "info")
-            .env("DB_POOL_SIZE", "8")
-            .env("AUTH", "off")
-            .envs(env.iter().copied())
+        let mut command = server_command(env);
+        command.env("DATABASE_URL", &database_url);
+        Self::from_command(command, admin_url, database, owns_database)
+    }
+
+    /// A server with no `DATABASE_URL` at all, started in `dir`: the
+    /// embedded SQLite store, in `dir/data/`, as `make run` on a machine
+    /// without PostgreSQL.
+    pub fn start_embedded(dir: &std::path::Path, env: &[(&str, &str)]) -> Self {
+        let mut command = server_command(env);
+        command.env_remove("DATABASE_URL").current_dir(dir);
+        Self::from_command(command, admin_url(), String::new(), false)
+    }
+
+    fn from_command(
+        mut command: Command,
+        admin_url: String,
+        database: String,
+        owns_database: bool,
+    ) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -86,21 +113,24 @@ impl RunningServer {
         // The server logs its bound address once it listens; read until then.
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
+        // The start-up lines are kept too (e.g. which store was opened).
+        let mut start_up = Vec::new();
         let address = loop {
             let line = lines
                 .next()
                 .expect("order-server exited before listening")
                 .unwrap();
-            let Ok(event) = serde_json::from_str::<Value>(&line) else {
-                continue;
-            };
-            if let Some(address) = event["fields"]["address"].as_str() {
-                break address.to_owned();
+            let address = serde_json::from_str::<Value>(&line)
+                .ok()
+                .and_then(|event| event["fields"]["address"].as_str().map(str::to_owned));
+            start_up.push(line);
+            if let Some(address) = address {
+                break address;
             }
         };
         // Keep draining the log so the server never blocks on a full pipe,
         // and keep it for the tests that read it.
-        let logs = Arc::new(Mutex::new(Vec::new()));
+        let logs = Arc::new(Mutex::new(start_up));
         let logged = Arc::new(Condvar::new());
         let (kept, notify) = (logs.clone(), logged.clone());
         let (closed, log_closed) = mpsc::channel();
