@@ -18,7 +18,7 @@
 //! advisory locks, `NOTIFY`, query plans, raw-SQL checks of its schema) keeps
 //! its own tests beside that adapter.
 //!
-//! ```ignore
+//! ```text
 //! struct Fresh(TestDatabase);
 //! impl order_storage_contract::TestStorage for Fresh { /* ... */ }
 //! order_storage_contract::storage_contract!(Fresh(TestDatabase::new()));
