@@ -254,6 +254,12 @@ impl SqliteStore {
         })
     }
 
+    /// The pool, for the test helpers.
+    #[cfg(feature = "testing")]
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
+    }
+
     /// The database file.
     #[must_use]
     pub fn path(&self) -> &Path {

@@ -4,6 +4,8 @@
 
 use std::path::PathBuf;
 
+use order_app::RepositoryError;
+
 use crate::{SqliteConfig, SqliteStore};
 
 /// A database file in its own temporary directory, removed on drop.
@@ -60,6 +62,48 @@ impl TestDatabase {
             ..SqliteConfig::new(self.path())
         })
         .expect("open the test database")
+    }
+}
+
+impl TestDatabase {
+    /// Runs `sql` (one statement: SQLite prepares only the first) on a pooled connection, with the
+    /// pragmas every connection of the store gets, errors mapped as the
+    /// repositories map them: for tests of the schema's own walls.
+    ///
+    /// # Errors
+    /// The statement's error as a [`RepositoryError`].
+    ///
+    /// # Panics
+    /// If the file cannot be opened.
+    pub fn execute(&self, sql: &str) -> Result<usize, RepositoryError> {
+        use diesel::RunQueryDsl;
+        self.store().db().write("test statement", |conn| {
+            diesel::sql_query(sql)
+                .execute(conn)
+                .map_err(crate::store::WriteError::from)
+        })
+    }
+
+    /// The text the one-row query `sql` answers in its column `value`, on a
+    /// pooled connection (e.g. `SELECT journal_mode AS value FROM pragma_journal_mode`).
+    ///
+    /// # Panics
+    /// If the query fails.
+    #[must_use]
+    pub fn query_text(&self, sql: &str) -> String {
+        use diesel::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Answer {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            value: String,
+        }
+        self.store()
+            .db()
+            .read("test query", |conn| {
+                diesel::sql_query(sql).get_result::<Answer>(conn)
+            })
+            .expect("test query")
+            .value
     }
 }
 

@@ -1,8 +1,6 @@
 //! The storage contract (`order-storage-contract`), unchanged, on SQLite:
 //! every test on its own freshly migrated database file.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use std::sync::Arc;
 
 use order_app::idempotency::IdempotencyStore;
