@@ -8,8 +8,9 @@
 //!    was used for a different request (mismatch).
 //! 2. The use case runs with the claim. The repository completes the claim
 //!    **in the transaction of the effect**, storing the written value itself
-//!    (the order as written and the line it touched, or the customer), so an
-//!    effect can never exist without its outcome, nor the reverse.
+//!    (the order as written and the line it touched, the edit, or the
+//!    customer), so an effect can never exist without its outcome, nor the
+//!    reverse.
 //! 3. A request refused without effect is completed with
 //!    [`IdempotencyStore::refuse`] and the adapter's own record of its
 //!    answer (opaque bytes); a failure worth retrying (database unavailable)

@@ -3,8 +3,8 @@
 //!
 //! This middleware claims the key before the handler runs. Then:
 //! - a request that **writes** passes the claim to its use case ([`active_claim`]),
-//!   and the repository completes it with the written order or customer in
-//!   the write's own transaction; the handler renders its answer once, and
+//!   and the repository completes it with the written order, edit or
+//!   customer in the write's own transaction; the handler renders its answer once, and
 //!   nothing more is stored here;
 //! - a retry of it finds that outcome: the middleware hands it to the handler
 //!   ([`replayed`]), which renders it with the same code instead of running

@@ -1,9 +1,10 @@
 //! [`PgIdempotencyStore`]: idempotency claims and their outcomes in PostgreSQL.
 //!
-//! `begin` claims a key in its own short transaction. The order and customer
-//! repositories complete a claim inside the transaction of their write, with
-//! the rows they wrote as the `outcome` ([`complete_with`]); a replay restores
-//! the order or customer from those rows through the same mapping a read uses.
+//! `begin` claims a key in its own short transaction. The order, edit and
+//! customer repositories complete a claim inside the transaction of their
+//! write, with the rows they wrote as the `outcome` ([`complete_with`]); a
+//! replay restores the order, edit or customer from those rows through the
+//! same mapping a read uses.
 //! [`PgIdempotencyStore::refuse`] completes a claim whose request had no
 //! effect, with the adapter's opaque record of the refusal. Every completion
 //! requires the claim's token, so a claim taken over after its lease cannot be
