@@ -11,7 +11,7 @@ use super::orders::{order_id, run_write, write, write_once};
 use crate::answer::{self, OrderAnswer};
 use crate::dto::{EditDto, Envelope, OrderDto, StageChangesRequest};
 use crate::error::ApiError;
-use crate::extract::{blocking, path_uuid, JsonBody};
+use crate::extract::{actor, blocking, path_uuid, JsonBody};
 use crate::idempotency::{active_claim, replayed};
 use crate::paths::{EDIT, EDITS, EDIT_CHANGES, EDIT_COMMIT};
 
@@ -94,6 +94,9 @@ pub(crate) async fn stage(
     let id = order_id(&path.0)?;
     let edit_id = edit_id(&path.1)?;
     let changes = body.0.try_into_domain()?;
+    // Staging records no event, so there is no actor to keep; a malformed
+    // X-Actor is still refused, as the document says of every write.
+    actor(&req)?;
     let edit = match replayed_edit(&req)? {
         Some(edit) => edit,
         None => {
@@ -134,6 +137,8 @@ pub(crate) async fn discard(
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(&path.0)?;
     let edit_id = edit_id(&path.1)?;
+    // As for staging: no event, but the header means the same everywhere.
+    actor(&req)?;
     let edit = run_write(orders, &req, move |orders| orders.discard_edit(id, edit_id)).await?;
     Ok(answer::edit(&edit))
 }

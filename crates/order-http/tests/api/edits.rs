@@ -356,3 +356,33 @@ async fn a_retried_begin_replays_the_first_edit_byte_for_byte() {
     );
     assert_eq!(replay, first);
 }
+
+#[actix_web::test]
+async fn a_malformed_x_actor_is_refused_on_every_edit_write() {
+    let (order, edit) = confirmed_and_edit();
+    let too_long = "a".repeat(Actor::MAX_CHARS + 1);
+    let requests = [
+        test::TestRequest::post().uri(&format!("{ORDERS}/{}/edits", order.id())),
+        post_json(
+            &format!("{}/changes", edit_path(&order, &edit)),
+            json!({"changes": [{"kind": "remove_line", "line_id": order.lines()[1].id().to_string()}]}),
+        ),
+        test::TestRequest::post().uri(&format!("{}/commit", edit_path(&order, &edit))),
+        test::TestRequest::delete().uri(&edit_path(&order, &edit)),
+    ];
+    for req in requests {
+        let mut mocks = Mocks::new().stored(&order);
+        let stored = edit.clone();
+        mocks
+            .edits
+            .expect_find()
+            .returning(move |_| Ok(Some(stored.clone())));
+        mocks.edits.expect_insert().never();
+        mocks.edits.expect_update().never();
+        mocks.edits.expect_commit().never();
+        let (status, headers, body) =
+            call(mocks, req.insert_header(("X-Actor", too_long.as_str()))).await;
+        assert_eq!(status, 400, "{body}");
+        problem(status, &headers, &body, "invalid_parameter");
+    }
+}
