@@ -33,7 +33,6 @@ use std::fmt;
 
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::upsert::excluded;
 use order_app::idempotency::Receipt;
 use order_app::ports::OrderRepository;
 use order_app::{OrderFilter, Page, PageRequest, RecordedEvent, RepositoryError, StoredHistory};
@@ -99,9 +98,15 @@ impl PgOrderRepository {
         key: queries::OrderKey,
     ) -> Result<Option<Order>, RepositoryError> {
         let rows = self.db.read(context, |conn| load_with_lines(conn, &key))?;
-        let needs_shipments = rows
-            .first()
-            .is_some_and(|(row, _)| shipments::may_have_shipments(&row.status));
+        // The lines count what was shipped of them (a trigger keeps the
+        // count with every shipment): nothing shipped, no shipment or return
+        // to read, and the one statement was the whole read.
+        let needs_shipments = rows.first().is_some_and(|(row, _)| {
+            shipments::may_have_shipments(&row.status)
+                && rows
+                    .iter()
+                    .any(|(_, line)| line.as_ref().is_some_and(shipments::line_shipped))
+        });
         if !needs_shipments {
             return assemble(rows, None);
         }
@@ -268,10 +273,16 @@ impl OrderRepository for PgOrderRepository {
                 queries::lines_of(rows.iter().take(page_size).map(|r| r.id).collect())
                     .load::<LineRow>(conn)?
             };
+            // Only orders with a shipped line can have shipments or returns.
             let shipped_ids: Vec<Uuid> = rows
                 .iter()
                 .take(page_size)
                 .filter(|r| shipments::may_have_shipments(&r.status))
+                .filter(|r| {
+                    lines
+                        .iter()
+                        .any(|l| l.order_id == r.id && shipments::line_shipped(l))
+                })
                 .map(|r| r.id)
                 .collect();
             let stored = shipments::load(conn, &shipped_ids)?;
@@ -643,45 +654,13 @@ fn complete_receipt(
     }
 }
 
-/// Inserts new lines and rewrites changed ones, in one statement; a line that
-/// is stored exactly as given is left alone (no dead row version is made).
+/// Inserts new lines and rewrites changed ones, in one cached statement
+/// ([`writes::UpsertLines`]); a line that is stored exactly as given is left
+/// alone (no dead row version is made).
 fn upsert_changed_lines(conn: &mut PgConnection, lines: &[NewLineRow]) -> QueryResult<usize> {
-    // `filter` on an upsert is its `ON CONFLICT .. DO UPDATE .. WHERE`.
-    use diesel::query_dsl::methods::FilterDsl;
-    use order_mgmt_order_lines::dsl as l;
-
-    if lines.is_empty() {
+    let Some(first) = lines.first() else {
         return Ok(0);
-    }
-    let upsert = diesel::insert_into(l::order_mgmt_order_lines)
-        .values(lines)
-        .on_conflict(l::id)
-        .do_update()
-        .set((
-            l::quantity.eq(excluded(l::quantity)),
-            l::unit_price.eq(excluded(l::unit_price)),
-            l::subtotal.eq(excluded(l::subtotal)),
-            l::description.eq(excluded(l::description)),
-            l::sku.eq(excluded(l::sku)),
-            l::updated_at.eq(excluded(l::updated_at)),
-            l::tax_rate_millionths.eq(excluded(l::tax_rate_millionths)),
-            l::tax_category.eq(excluded(l::tax_category)),
-            l::discount.eq(excluded(l::discount)),
-            l::tax.eq(excluded(l::tax)),
-            l::total.eq(excluded(l::total)),
-        ));
-    // Never touch a line of another order, and only lines that changed.
-    let changed = l::quantity
-        .ne(excluded(l::quantity))
-        .or(l::unit_price.ne(excluded(l::unit_price)))
-        .or(l::subtotal.ne(excluded(l::subtotal)))
-        .or(l::description.is_distinct_from(excluded(l::description)))
-        .or(l::sku.is_distinct_from(excluded(l::sku)))
-        .or(l::updated_at.ne(excluded(l::updated_at)))
-        .or(l::tax_rate_millionths.ne(excluded(l::tax_rate_millionths)))
-        .or(l::tax_category.is_distinct_from(excluded(l::tax_category)))
-        .or(l::discount.ne(excluded(l::discount)))
-        .or(l::tax.ne(excluded(l::tax)))
-        .or(l::total.ne(excluded(l::total)));
-    FilterDsl::filter(upsert, l::order_id.eq(excluded(l::order_id)).and(changed)).execute(conn)
+    };
+    let columns = writes::LineColumns::of(first.order_id, lines);
+    writes::UpsertLines { lines: &columns }.execute(conn)
 }

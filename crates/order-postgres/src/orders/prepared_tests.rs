@@ -16,7 +16,7 @@ use order_domain::{
 };
 use uuid::Uuid;
 
-use super::writes::{INSERT_ORDER_WITH_EVENTS, UPDATE_ORDER_WITH_EVENTS};
+use super::writes::{INSERT_ORDER_WITH_EVENTS, UPDATE_ORDER_WITH_EVENTS, UPSERT_LINES};
 use crate::testing::TestDatabase;
 
 #[derive(QueryableByName, Debug)]
@@ -123,6 +123,11 @@ fn the_write_statements_are_prepared_once_and_executed_again_by_name() {
         executions_of(UPDATE_ORDER_WITH_EVENTS),
         [4],
         "the update statement, prepared once and run four times: {prepared:#?}"
+    );
+    assert_eq!(
+        executions_of(UPSERT_LINES),
+        [2],
+        "the line upsert, prepared once and run by each line change: {prepared:#?}"
     );
     // The read of an order by id (one joined statement) is cached too.
     let reads: Vec<&Prepared> = prepared

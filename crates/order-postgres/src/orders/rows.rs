@@ -104,6 +104,10 @@ pub(crate) struct LineRow {
     pub discount: i64,
     pub tax: i64,
     pub total: i64,
+    /// Units shipped, kept by a trigger (never written by the service);
+    /// absent from idempotency outcomes stored before it was read.
+    #[serde(default)]
+    pub shipped_quantity: i32,
 }
 
 /// A line row to insert or upsert.

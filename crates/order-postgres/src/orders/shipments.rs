@@ -81,6 +81,15 @@ pub(crate) fn may_have_shipments(status: &str) -> bool {
     status == OrderStatus::Processing.as_str() || status == OrderStatus::Fulfilled.as_str()
 }
 
+/// Whether any of the line was shipped. Every stored fulfilment has a line
+/// of at least one unit (the domain ships nothing empty,
+/// `check_fulfillment_quantity`) and the line's `shipped_quantity` counts it
+/// in the same transaction (`trg_fulfillment_lines_count`); a return needs a
+/// shipment. So an order none of whose lines was shipped has neither.
+pub(crate) fn line_shipped(line: &super::LineRow) -> bool {
+    line.shipped_quantity > 0
+}
+
 /// Loads the shipments and returns of `order_ids` (call inside the snapshot
 /// that read the orders, so they agree).
 pub(crate) fn load(conn: &mut PgConnection, order_ids: &[Uuid]) -> QueryResult<Stored> {

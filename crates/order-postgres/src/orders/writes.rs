@@ -1,22 +1,25 @@
-//! The two statements of the write path that carry an order's events with
+//! The statements of the write path, constant SQL that diesel prepares once
+//! per connection. Two of them carry an order's events with
 //! its row, so that creating an order, or changing it without touching its
 //! lines (confirm, process, fulfil, cancel, delete), is one statement and one
 //! round trip: no `BEGIN`/`COMMIT` around it unless more must be written.
 //!
-//! Both take any number of events as arrays (`unnest`), which keeps their
-//! SQL constant and so prepared once per connection (see
-//! [`crate::statement`]).
+//! They take any number of events (and the upsert any number of lines) as
+//! arrays (`unnest`), which keeps their SQL constant and so prepared once per
+//! connection (see [`crate::statement`]).
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, QueryFragment};
-use diesel::sql_types::{Array, BigInt, Bool, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{
+    Array, BigInt, Bool, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+};
 use diesel::QueryResult;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::events::NewEventRow;
-use super::rows::NewOrderRow;
+use super::rows::{NewLineRow, NewOrderRow};
 use crate::statement::{cached_statement, Binds};
 
 /// The pending events of one write, column by column.
@@ -170,4 +173,101 @@ fn bind_amounts_to_discounts<'b>(
     }
     binds.bind::<Jsonb, _>(&row.discounts)?;
     Ok(())
+}
+
+/// The lines of an order, column by column, for [`UpsertLines`].
+pub(super) struct LineColumns {
+    order_id: Uuid,
+    ids: Vec<Uuid>,
+    product_ids: Vec<Uuid>,
+    quantities: Vec<i32>,
+    unit_prices: Vec<i64>,
+    subtotals: Vec<i64>,
+    descriptions: Vec<Option<String>>,
+    skus: Vec<Option<String>>,
+    created_at: Vec<DateTime<Utc>>,
+    updated_at: Vec<DateTime<Utc>>,
+    tax_rates: Vec<i32>,
+    tax_categories: Vec<Option<String>>,
+    discounts: Vec<i64>,
+    taxes: Vec<i64>,
+    totals: Vec<i64>,
+}
+
+impl LineColumns {
+    pub(super) fn of(order_id: Uuid, lines: &[NewLineRow]) -> Self {
+        Self {
+            order_id,
+            ids: lines.iter().map(|l| l.id).collect(),
+            product_ids: lines.iter().map(|l| l.product_id).collect(),
+            quantities: lines.iter().map(|l| l.quantity).collect(),
+            unit_prices: lines.iter().map(|l| l.unit_price).collect(),
+            subtotals: lines.iter().map(|l| l.subtotal).collect(),
+            descriptions: lines.iter().map(|l| l.description.clone()).collect(),
+            skus: lines.iter().map(|l| l.sku.clone()).collect(),
+            created_at: lines.iter().map(|l| l.created_at).collect(),
+            updated_at: lines.iter().map(|l| l.updated_at).collect(),
+            tax_rates: lines.iter().map(|l| l.tax_rate_millionths).collect(),
+            tax_categories: lines.iter().map(|l| l.tax_category.clone()).collect(),
+            discounts: lines.iter().map(|l| l.discount).collect(),
+            taxes: lines.iter().map(|l| l.tax).collect(),
+            totals: lines.iter().map(|l| l.total).collect(),
+        }
+    }
+}
+
+/// Inserts new lines and rewrites changed ones, whatever their number, in
+/// one statement; a line stored exactly as given is left alone (no dead row
+/// version), and a line id of another order is never touched.
+pub(super) struct UpsertLines<'a> {
+    pub lines: &'a LineColumns,
+}
+
+pub(crate) const UPSERT_LINES: &str = "INSERT INTO order_mgmt_order_lines (id, order_id, \
+product_id, quantity, unit_price, subtotal, description, sku, created_at, updated_at, \
+tax_rate_millionths, tax_category, discount, tax, total) \
+SELECT l.id, $1, l.product_id, l.quantity, l.unit_price, l.subtotal, l.description, l.sku, \
+l.created_at, l.updated_at, l.tax_rate_millionths, l.tax_category, l.discount, l.tax, l.total \
+FROM unnest($2::uuid[], $3::uuid[], $4::int4[], $5::int8[], $6::int8[], $7::text[], $8::text[], \
+$9::timestamptz[], $10::timestamptz[], $11::int4[], $12::text[], $13::int8[], $14::int8[], $15::int8[]) \
+AS l(id, product_id, quantity, unit_price, subtotal, description, sku, created_at, updated_at, \
+tax_rate_millionths, tax_category, discount, tax, total) \
+ON CONFLICT (id) DO UPDATE SET quantity = excluded.quantity, unit_price = excluded.unit_price, \
+subtotal = excluded.subtotal, description = excluded.description, sku = excluded.sku, \
+updated_at = excluded.updated_at, tax_rate_millionths = excluded.tax_rate_millionths, \
+tax_category = excluded.tax_category, discount = excluded.discount, tax = excluded.tax, \
+total = excluded.total \
+WHERE order_mgmt_order_lines.order_id = excluded.order_id AND \
+(order_mgmt_order_lines.quantity, order_mgmt_order_lines.unit_price, order_mgmt_order_lines.subtotal, \
+order_mgmt_order_lines.description, order_mgmt_order_lines.sku, order_mgmt_order_lines.updated_at, \
+order_mgmt_order_lines.tax_rate_millionths, order_mgmt_order_lines.tax_category, \
+order_mgmt_order_lines.discount, order_mgmt_order_lines.tax, order_mgmt_order_lines.total) \
+IS DISTINCT FROM (excluded.quantity, excluded.unit_price, excluded.subtotal, excluded.description, \
+excluded.sku, excluded.updated_at, excluded.tax_rate_millionths, excluded.tax_category, \
+excluded.discount, excluded.tax, excluded.total)";
+
+cached_statement!(UpsertLines);
+
+impl QueryFragment<Pg> for UpsertLines<'_> {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let l = self.lines;
+        let mut binds = Binds::new(UPSERT_LINES, out);
+        binds
+            .bind::<SqlUuid, _>(&l.order_id)?
+            .bind::<Array<SqlUuid>, _>(&l.ids)?
+            .bind::<Array<SqlUuid>, _>(&l.product_ids)?
+            .bind::<Array<Integer>, _>(&l.quantities)?
+            .bind::<Array<BigInt>, _>(&l.unit_prices)?
+            .bind::<Array<BigInt>, _>(&l.subtotals)?
+            .bind::<Array<Nullable<Text>>, _>(&l.descriptions)?
+            .bind::<Array<Nullable<Text>>, _>(&l.skus)?
+            .bind::<Array<Timestamptz>, _>(&l.created_at)?
+            .bind::<Array<Timestamptz>, _>(&l.updated_at)?
+            .bind::<Array<Integer>, _>(&l.tax_rates)?
+            .bind::<Array<Nullable<Text>>, _>(&l.tax_categories)?
+            .bind::<Array<BigInt>, _>(&l.discounts)?
+            .bind::<Array<BigInt>, _>(&l.taxes)?
+            .bind::<Array<BigInt>, _>(&l.totals)?;
+        binds.finish()
+    }
 }
