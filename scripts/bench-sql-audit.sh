@@ -13,7 +13,8 @@
 #     raw --max-ops 1) and captures its statements the same way;
 #   - compares the two sequences, statement by statement.
 # Left out of the comparison: the pool's check-out `SELECT 1` and session
-# set-up, the server's background purge of idempotency keys, the harness's
+# set-up, the server's background purge of idempotency keys and its outbox
+# backlog gauge (crates/order-postgres/src/outbox.rs), the harness's
 # own SQL (tagged `/* order-bench harness */`), and the reservation of a
 # block of 32 order numbers, which happens once per 32 creates and so falls
 # in different operations on the two sides (it must occur on both). Exits 1
@@ -88,6 +89,7 @@ capture() {
   grep -c -x 'SELECT 1' "$1.all" >"$1.checkouts" || true
   grep -v -x -e 'SELECT 1' -e "SET TIME ZONE 'UTC'" -e "SET CLIENT_ENCODING TO 'UTF8'" "$1.all" \
     | grep -v -e '^/\* order-bench harness \*/' -e '^DELETE FROM "order_mgmt_idempotency_keys"' \
+      -e '^SELECT count(\*), min(occurred_at) FROM order_mgmt_order_events WHERE published_at IS NULL' \
     >"$1" || true
 }
 BLOCK="SELECT nextval('order_mgmt_order_number_seq') AS n FROM generate_series(1, \$1)"
@@ -176,8 +178,9 @@ lifecycle() {
   id=$(post "$ORDERS" -d "{\"customer_id\":\"$customer\",\"currency\":\"USD\"}" | id_of)
   for n in 1 2 3; do
     post "$ORDERS/$id/lines" -o /dev/null \
-      -d "{\"product_id\":\"00000000-0000-7000-8000-00000000000$n\",\"quantity\":$n,\"unit_price\":1250,\"currency\":\"USD\"}"
+      -d "{\"product_id\":\"00000000-0000-7000-8000-00000000000$n\",\"quantity\":$n,\"unit_price\":$((1250 * n)),\"currency\":\"USD\",\"tax_rate\":\"19\"}"
   done
+  post "$ORDERS/$id/discounts" -o /dev/null -d '{"kind":"percentage","percent":"10","code":"BENCH"}'
   for step in confirm process fulfill; do post "$ORDERS/$id/$step" -o /dev/null; done
 }
 server create create

@@ -80,9 +80,20 @@ pub struct Args {
     #[arg(long, env = "BENCH_SCENARIOS", value_enum, value_delimiter = ',')]
     pub scenarios: Vec<Scenario>,
 
-    /// Which sides to run (default: both).
+    /// Which sides to run (default: all three: http, raw, limit).
     #[arg(long, env = "BENCH_SIDES", value_enum, value_delimiter = ',')]
     pub sides: Vec<SideArg>,
+
+    /// Connection counts of the sweep: GET and create, HTTP beside the
+    /// limit, once at each count after the rounds (default 1,8,32,128;
+    /// quick 1,8). `--sweep 0` skips it.
+    #[arg(long, env = "BENCH_SWEEP", value_delimiter = ',', value_parser = clap::value_parser!(u16).range(0..=512))]
+    pub sweep: Vec<u16>,
+
+    /// The SVG chart of the run (throughput and p99 per scenario and side,
+    /// and the sweep's curves); none when empty.
+    #[arg(long, env = "BENCH_SVG", default_value = "target/bench/latest.svg")]
+    pub svg: PathBuf,
 
     /// Tokio worker threads of the load generator. One is enough to drive
     /// the server on a 2-core machine and leaves the other core to it.
@@ -106,6 +117,8 @@ pub enum SideArg {
     Http,
     /// The same SQL straight against PostgreSQL.
     Raw,
+    /// The fewest statements doing the same work, one per request.
+    Limit,
 }
 
 /// The settings of one run, after presets and checks.
@@ -133,6 +146,10 @@ pub struct Plan {
     pub http: bool,
     /// Run the raw-SQL side.
     pub raw: bool,
+    /// Run the limit side.
+    pub limit: bool,
+    /// Connection counts of the sweep (empty: no sweep).
+    pub sweep: Vec<usize>,
     /// Quick (smoke-test) preset.
     pub quick: bool,
 }
@@ -174,6 +191,17 @@ impl Args {
             scenarios,
             http: sides(SideArg::Http),
             raw: sides(SideArg::Raw),
+            limit: sides(SideArg::Limit),
+            sweep: match self.sweep.as_slice() {
+                [] if self.quick => vec![1, 8],
+                [] => vec![1, 8, 32, 128],
+                [0] => Vec::new(),
+                counts => counts
+                    .iter()
+                    .map(|&c| usize::from(c))
+                    .filter(|&c| c > 0)
+                    .collect(),
+            },
             quick: self.quick,
         })
     }

@@ -17,7 +17,9 @@ macro_rules! harness_sql {
 }
 
 mod api;
+mod chart;
 mod cli;
+mod limit;
 mod load;
 mod paging;
 mod probe;
@@ -37,6 +39,7 @@ use uuid::Uuid;
 
 use crate::api::Api;
 use crate::cli::{Args, Plan};
+use crate::limit::LimitDb;
 use crate::load::{drive, Load, Operation};
 use crate::paging::PageAt;
 use crate::probe::ResourceProbe;
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
 struct Fixtures {
     api: Api,
     raw: Option<RawDb>,
+    limit: Option<LimitDb>,
     write_customers: Arc<Vec<Uuid>>,
     read_orders: Arc<Vec<Uuid>>,
     busiest_customer: Uuid,
@@ -136,13 +140,17 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         eprintln!("order-bench: no CHECKPOINT after seeding ({error}); continuing");
     }
 
-    let fixtures = prepare(&plan, &args, api, &control, &seeded).await?;
+    let mut fixtures = prepare(&plan, &args, api, &control, &seeded).await?;
     let mut measurements = Vec::new();
     // Round after round, so that a noisy minute hits one run of each
     // scenario rather than every run of one scenario.
     for round in 1..=plan.runs {
         for &scenario in &plan.scenarios {
-            let sides = [(Side::Raw, plan.raw), (Side::Http, plan.http)];
+            let sides = [
+                (Side::Limit, plan.limit),
+                (Side::Raw, plan.raw),
+                (Side::Http, plan.http),
+            ];
             for (side, wanted) in sides {
                 if !wanted {
                     continue;
@@ -156,10 +164,15 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         }
     }
 
+    // The sweep opens its own connections: close the rounds' first.
+    fixtures.raw = None;
+    fixtures.limit = None;
+    let sweep = run_sweep(&plan, &args, &fixtures, &control).await?;
+
     machine.load_at_end = report::load_average();
     let medians = report::medians(&measurements);
     let summary = report::summarize(&medians, &measurements);
-    let passed = measurements.iter().all(Measurement::passed);
+    let passed = measurements.iter().chain(&sweep).all(Measurement::passed);
     let report = Report {
         started_at,
         finished_at: Utc::now(),
@@ -173,24 +186,26 @@ async fn run(args: Args) -> anyhow::Result<bool> {
         medians,
         measurements,
         summary,
+        sweep,
     };
     print_report(&report);
     let path = report::save(&report, &args.out_dir)?;
     println!();
     println!("JSON report: {}", path.display());
+    if !args.svg.as_os_str().is_empty() {
+        chart::write(&report, &args.svg)?;
+        println!("Chart: {}", args.svg.display());
+    }
     Ok(passed)
 }
 
 fn report_progress(measurement: &Measurement) {
     eprintln!(
-        "order-bench: round {} {:<15} {:<4} {:>9.0} {} p99 {:.2} ms{}",
+        "order-bench: round {} {:<15} {:<5} {:>4} conn {:>9.0} {} p99 {:.2} ms{}",
         measurement.round,
         measurement.scenario.name(),
-        if measurement.side == Side::Http {
-            "http"
-        } else {
-            "raw"
-        },
+        measurement.side.name(),
+        measurement.concurrency,
         measurement.per_sec,
         measurement.unit,
         measurement.latency_ms.p99,
@@ -233,6 +248,11 @@ fn print_report(report: &Report) {
     );
     println!();
     print!("{}", report::summary_table(&report.summary));
+    if !report.sweep.is_empty() {
+        println!();
+        println!("Connection sweep (one run per count, after the rounds):");
+        print!("{}", report::measurements_table(&report.sweep));
+    }
 }
 
 async fn prepare(
@@ -271,9 +291,15 @@ async fn prepare(
     } else {
         None
     };
+    let limit = if plan.limit {
+        Some(LimitDb::connect(&args.database_url, plan.concurrency).await?)
+    } else {
+        None
+    };
     Ok(Fixtures {
         api,
         raw,
+        limit,
         write_customers: Arc::new(write_customers),
         read_orders: Arc::new(read_orders),
         busiest_customer: seeded.busiest_customer,
@@ -370,6 +396,74 @@ async fn check_cursor_encoding(
     Ok(())
 }
 
+/// GET and create at each connection count of the sweep, the limit side
+/// beside HTTP: one run each, the curve of throughput against latency.
+async fn run_sweep(
+    plan: &Plan,
+    args: &Args,
+    fx: &Fixtures,
+    control: &tokio_postgres::Client,
+) -> anyhow::Result<Vec<Measurement>> {
+    let scenarios: Vec<Scenario> = [Scenario::Get, Scenario::Create]
+        .into_iter()
+        .filter(|s| plan.scenarios.contains(s))
+        .collect();
+    let mut measurements = Vec::new();
+    if plan.sweep.is_empty() || scenarios.is_empty() {
+        return Ok(measurements);
+    }
+    // PostgreSQL's free connection slots (less a margin for everyone else)
+    // bound the limit side's connections; more workers than that share them,
+    // pipelining on each, and the detail column says so.
+    let spare: i64 = control
+        .query_one(
+            harness_sql!(
+                "SELECT current_setting('max_connections')::int8 - count(*) - 10 FROM pg_stat_activity"
+            ),
+            &[],
+        )
+        .await?
+        .get(0);
+    let spare = usize::try_from(spare).unwrap_or(1).max(1);
+    for &count in &plan.sweep {
+        let connections = count.min(spare);
+        let limit = if plan.limit {
+            Some(LimitDb::connect(&args.database_url, connections).await?)
+        } else {
+            None
+        };
+        let at_count = Fixtures {
+            api: Api::new(&args.base_url, count, args.api_key.as_deref())?,
+            raw: None,
+            limit,
+            write_customers: fx.write_customers.clone(),
+            read_orders: fx.read_orders.clone(),
+            busiest_customer: fx.busiest_customer,
+            cursor_pages: fx.cursor_pages.clone(),
+        };
+        let plan_at_count = Plan {
+            concurrency: count,
+            ..plan.clone()
+        };
+        for &scenario in &scenarios {
+            for (side, wanted) in [(Side::Limit, plan.limit), (Side::Http, plan.http)] {
+                if !wanted {
+                    continue;
+                }
+                let mut probe = ResourceProbe::new(args.server_pid, control);
+                let mut measurement =
+                    run_one(&plan_at_count, &at_count, scenario, side, &mut probe).await?;
+                if side == Side::Limit && connections < count {
+                    measurement.detail = format!("{count} workers on {connections} connections");
+                }
+                report_progress(&measurement);
+                measurements.push(measurement);
+            }
+        }
+    }
+    Ok(measurements)
+}
+
 async fn run_one(
     plan: &Plan,
     fx: &Fixtures,
@@ -380,7 +474,13 @@ async fn run_one(
     let load = Load {
         concurrency: plan.concurrency,
         warmup: plan.warmup,
-        duration: plan.duration,
+        // One lifecycle can outlast the quick preset's 1 s window on a busy
+        // machine, and a run without one completed operation fails.
+        duration: if plan.quick && scenario == Scenario::Lifecycle {
+            plan.duration.max(Duration::from_secs(3))
+        } else {
+            plan.duration
+        },
         max_ops: plan.max_ops,
     };
     let conc = plan.concurrency;
@@ -421,6 +521,11 @@ async fn run_one(
             .clone()
             .ok_or_else(|| anyhow::anyhow!("raw side not connected"))
     };
+    let limit = || {
+        fx.limit
+            .clone()
+            .ok_or_else(|| anyhow::anyhow!("limit side not connected"))
+    };
     let (outcome, usage) = match (scenario, side) {
         (Scenario::Lifecycle, Side::Http) => {
             measure(
@@ -440,6 +545,42 @@ async fn run_one(
                 raw::RawLifecycle {
                     db: raw()?,
                     customers: fx.write_customers.clone(),
+                    concurrency: conc,
+                },
+                probe,
+            )
+            .await?
+        }
+        (Scenario::Lifecycle, Side::Limit) => {
+            measure(
+                load,
+                limit::LimitLifecycle {
+                    db: limit()?,
+                    customers: fx.write_customers.clone(),
+                    concurrency: conc,
+                },
+                probe,
+            )
+            .await?
+        }
+        (Scenario::Create, Side::Limit) => {
+            measure(
+                load,
+                limit::LimitCreate {
+                    db: limit()?,
+                    customers: fx.write_customers.clone(),
+                    concurrency: conc,
+                },
+                probe,
+            )
+            .await?
+        }
+        (Scenario::Get, Side::Limit) => {
+            measure(
+                load,
+                limit::LimitGet {
+                    db: limit()?,
+                    orders: fx.read_orders.clone(),
                     concurrency: conc,
                 },
                 probe,
@@ -506,6 +647,19 @@ async fn run_one(
                         HttpList {
                             api: fx.api.clone(),
                             path,
+                            page,
+                            page_size,
+                        },
+                        probe,
+                    )
+                    .await?
+                }
+                Side::Limit => {
+                    measure(
+                        load,
+                        limit::LimitList {
+                            db: limit()?,
+                            customer,
                             page,
                             page_size,
                         },

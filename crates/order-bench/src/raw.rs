@@ -9,15 +9,16 @@
 //! once per connection and then costs one round trip; transaction control is
 //! a simple query, as diesel sends it.
 //!
-//! Mirrored from `crates/order-postgres` (repository `insert`, `find_by_id`,
+//! For the queries that do the fewest statements possible, see
+//! [`crate::limit`]. Mirrored from `crates/order-postgres` (repository `insert`, `find_by_id`,
 //! `list` with its estimate or `count_bounded`, `update`; `PgOrderNumberAllocator` and its
 //! blocks of 32 numbers; `CustomerDirectory::exists`) and checked statement
 //! by statement, per scenario, against a `log_statement = 'all'` capture of
 //! the server (`scripts/bench-sql-audit.sh`). Deliberately left out: the
 //! `SELECT 1` the pool runs on a check-out of a connection idle over 500 ms, and the parse and plan
 //! PostgreSQL repeats for the statements diesel does not cache (it sends
-//! those unnamed: the line upsert, the number block); both are costs of the
-//! server's stack, which the ratio to this baseline is there to expose. The one exception is `count_bounded`'s two
+//! those unnamed: the number block, the fulfilment's inserts); both are costs
+//! of the server's stack, which the ratio to this baseline is there to expose. The one exception is `count_bounded`'s two
 //! statements, sent unnamed here too, because their plan depends on the
 //! values they are planned with (see `RawConnection::count_bounded`).
 //!
@@ -61,7 +62,7 @@ const LINE_COLUMNS: &str =
     \"order_mgmt_order_lines\".\"created_at\", \"order_mgmt_order_lines\".\"updated_at\", \
     \"order_mgmt_order_lines\".\"tax_rate_millionths\", \"order_mgmt_order_lines\".\"tax_category\", \
     \"order_mgmt_order_lines\".\"discount\", \"order_mgmt_order_lines\".\"tax\", \
-    \"order_mgmt_order_lines\".\"total\"";
+    \"order_mgmt_order_lines\".\"total\", \"order_mgmt_order_lines\".\"shipped_quantity\"";
 
 /// The read transaction of `read_consistent` (lists only, since an order is
 /// read with one statement).
@@ -110,7 +111,7 @@ AS e(event_id, version, event_type, occurred_at, actor_id, payload)"
 }
 
 /// `order_with_lines!` by id: the row `LEFT JOIN` its lines, one statement.
-fn order_with_lines_sql() -> String {
+pub(crate) fn order_with_lines_sql() -> String {
     format!(
         "SELECT {ORDER_COLUMNS}, {LINE_COLUMNS} FROM (\"order_mgmt_orders\" LEFT OUTER JOIN \
          \"order_mgmt_order_lines\" ON (\"order_mgmt_order_lines\".\"order_id\" = \"order_mgmt_orders\".\"id\")) \
@@ -187,51 +188,49 @@ AS e(event_id, version, event_type, occurred_at, actor_id, payload)"
         .to_owned()
 }
 
-/// The upsert of `upsert_changed_lines` for `n` lines without description,
-/// SKU and tax category (diesel writes `DEFAULT` for them).
-fn upsert_lines_sql(n: usize) -> String {
+/// `UPSERT_LINES` of `crates/order-postgres/src/orders/writes.rs`: every
+/// line of the order as arrays, one statement whatever their number.
+fn upsert_lines_sql() -> String {
+    "INSERT INTO order_mgmt_order_lines (id, order_id, \
+product_id, quantity, unit_price, subtotal, description, sku, created_at, updated_at, \
+tax_rate_millionths, tax_category, discount, tax, total) \
+SELECT l.id, $1, l.product_id, l.quantity, l.unit_price, l.subtotal, l.description, l.sku, \
+l.created_at, l.updated_at, l.tax_rate_millionths, l.tax_category, l.discount, l.tax, l.total \
+FROM unnest($2::uuid[], $3::uuid[], $4::int4[], $5::int8[], $6::int8[], $7::text[], $8::text[], \
+$9::timestamptz[], $10::timestamptz[], $11::int4[], $12::text[], $13::int8[], $14::int8[], $15::int8[]) \
+AS l(id, product_id, quantity, unit_price, subtotal, description, sku, created_at, updated_at, \
+tax_rate_millionths, tax_category, discount, tax, total) \
+ON CONFLICT (id) DO UPDATE SET quantity = excluded.quantity, unit_price = excluded.unit_price, \
+subtotal = excluded.subtotal, description = excluded.description, sku = excluded.sku, \
+updated_at = excluded.updated_at, tax_rate_millionths = excluded.tax_rate_millionths, \
+tax_category = excluded.tax_category, discount = excluded.discount, tax = excluded.tax, \
+total = excluded.total \
+WHERE order_mgmt_order_lines.order_id = excluded.order_id AND \
+(order_mgmt_order_lines.quantity, order_mgmt_order_lines.unit_price, order_mgmt_order_lines.subtotal, \
+order_mgmt_order_lines.description, order_mgmt_order_lines.sku, order_mgmt_order_lines.updated_at, \
+order_mgmt_order_lines.tax_rate_millionths, order_mgmt_order_lines.tax_category, \
+order_mgmt_order_lines.discount, order_mgmt_order_lines.tax, order_mgmt_order_lines.total) \
+IS DISTINCT FROM (excluded.quantity, excluded.unit_price, excluded.subtotal, excluded.description, \
+excluded.sku, excluded.updated_at, excluded.tax_rate_millionths, excluded.tax_category, \
+excluded.discount, excluded.tax, excluded.total)"
+        .to_owned()
+}
+
+/// The whole shipment `mark_fulfilled` records (`NewRows::insert`).
+const INSERT_FULFILLMENT: &str = "INSERT INTO \"order_mgmt_fulfillments\" (\"order_id\", \"id\", \
+    \"position\", \"carrier\", \"tracking_number\", \"created_at\") VALUES ($1, $2, $3, DEFAULT, DEFAULT, $4)";
+
+/// Its lines, one per order line (the lifecycle's three).
+fn insert_fulfillment_lines_sql(n: usize) -> String {
     let values: Vec<String> = (0..n)
         .map(|i| {
-            let p = |k: usize| format!("${}", i * 12 + k);
-            format!(
-                "({}, {}, {}, {}, {}, {}, DEFAULT, DEFAULT, {}, {}, {}, DEFAULT, {}, {}, {})",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5),
-                p(6),
-                p(7),
-                p(8),
-                p(9),
-                p(10),
-                p(11),
-                p(12)
-            )
+            let p = |k: usize| format!("${}", i * 5 + k);
+            format!("({}, {}, {}, {}, {})", p(1), p(2), p(3), p(4), p(5))
         })
         .collect();
     format!(
-        "INSERT INTO \"order_mgmt_order_lines\" (\"id\", \"order_id\", \"product_id\", \"quantity\", \
-         \"unit_price\", \"subtotal\", \"description\", \"sku\", \"created_at\", \"updated_at\", \
-         \"tax_rate_millionths\", \"tax_category\", \"discount\", \"tax\", \"total\") VALUES {} \
-         ON CONFLICT (\"id\") DO UPDATE SET \"quantity\" = excluded.\"quantity\", \"unit_price\" = \
-         excluded.\"unit_price\", \"subtotal\" = excluded.\"subtotal\", \"description\" = \
-         excluded.\"description\", \"sku\" = excluded.\"sku\", \"updated_at\" = excluded.\"updated_at\", \
-         \"tax_rate_millionths\" = excluded.\"tax_rate_millionths\", \"tax_category\" = \
-         excluded.\"tax_category\", \"discount\" = excluded.\"discount\", \"tax\" = excluded.\"tax\", \
-         \"total\" = excluded.\"total\" \
-         WHERE ((\"order_mgmt_order_lines\".\"order_id\" = excluded.\"order_id\") AND \
-         (((((((((((\"order_mgmt_order_lines\".\"quantity\" != excluded.\"quantity\") OR \
-         (\"order_mgmt_order_lines\".\"unit_price\" != excluded.\"unit_price\")) OR \
-         (\"order_mgmt_order_lines\".\"subtotal\" != excluded.\"subtotal\")) OR \
-         (\"order_mgmt_order_lines\".\"description\" IS DISTINCT FROM excluded.\"description\")) OR \
-         (\"order_mgmt_order_lines\".\"sku\" IS DISTINCT FROM excluded.\"sku\")) OR \
-         (\"order_mgmt_order_lines\".\"updated_at\" != excluded.\"updated_at\")) OR \
-         (\"order_mgmt_order_lines\".\"tax_rate_millionths\" != excluded.\"tax_rate_millionths\")) OR \
-         (\"order_mgmt_order_lines\".\"tax_category\" IS DISTINCT FROM excluded.\"tax_category\")) OR \
-         (\"order_mgmt_order_lines\".\"discount\" != excluded.\"discount\")) OR \
-         (\"order_mgmt_order_lines\".\"tax\" != excluded.\"tax\")) OR \
-         (\"order_mgmt_order_lines\".\"total\" != excluded.\"total\")))",
+        "INSERT INTO \"order_mgmt_fulfillment_lines\" (\"order_id\", \"fulfillment_id\", \"line_id\", \
+         \"position\", \"quantity\") VALUES {}",
         values.join(", ")
     )
 }
@@ -253,8 +252,9 @@ struct RawConnection {
     page_customer: Statement,
     page_customer_after: Statement,
     update_order_with_events: Statement,
-    /// Upserts of 1, 2 and 3 lines.
-    upsert_lines: Vec<Statement>,
+    upsert_lines: Statement,
+    insert_fulfillment: Statement,
+    insert_fulfillment_lines: Statement,
 }
 
 /// One connection per worker, each with every statement prepared.
@@ -304,10 +304,6 @@ impl RawDb {
                         .with_context(|| format!("preparing the baseline statement {sql}"))
                 }
             };
-            let mut upsert_lines = Vec::new();
-            for n in 1..=usize::try_from(LIFECYCLE_LINES)? {
-                upsert_lines.push(prepare(upsert_lines_sql(n)).await?);
-            }
             connections.push(RawConnection {
                 numbers: numbers.clone(),
                 customer_exists: prepare(customer_exists_sql()).await?,
@@ -325,7 +321,12 @@ impl RawDb {
                 page_customer: prepare(page_sql(true, false)).await?,
                 page_customer_after: prepare(page_sql(true, true)).await?,
                 update_order_with_events: prepare(update_order_with_events_sql()).await?,
-                upsert_lines,
+                upsert_lines: prepare(upsert_lines_sql()).await?,
+                insert_fulfillment: prepare(INSERT_FULFILLMENT.to_owned()).await?,
+                insert_fulfillment_lines: prepare(insert_fulfillment_lines_sql(usize::try_from(
+                    LIFECYCLE_LINES,
+                )?))
+                .await?,
                 client,
             });
         }
@@ -360,10 +361,10 @@ struct OrderState {
 }
 
 /// Tax rate of every lifecycle line, in millionths (`LIFECYCLE_TAX_RATE`).
-const TAX_MILLIONTHS: i64 = 190_000;
+pub(crate) const TAX_MILLIONTHS: i64 = 190_000;
 
 /// The lifecycle's discount, in millionths (`LIFECYCLE_DISCOUNT_PERCENT`).
-const DISCOUNT_MILLIONTHS: i64 = 100_000;
+pub(crate) const DISCOUNT_MILLIONTHS: i64 = 100_000;
 
 /// `a × b / 1,000,000` rounded half to even (non-negative `a`, `b`).
 fn millionths_half_even(a: i64, b: i64) -> i64 {
@@ -382,7 +383,7 @@ fn millionths_half_even(a: i64, b: i64) -> i64 {
 /// discount, and per line (discount share, tax, total). A percentage
 /// allocated by largest remainder, ties to the smaller line id; tax per line
 /// on the discounted amount, exclusive, half-even.
-fn lifecycle_prices(
+pub(crate) fn lifecycle_prices(
     lines: &[(Uuid, Uuid, i32, i64, DateTime<Utc>)],
     discounted: bool,
 ) -> (i64, Vec<(i64, i64, i64)>) {
@@ -641,6 +642,8 @@ impl RawConnection {
     /// sends the line upsert only when a line or the discount was added (no
     /// line is removed in a lifecycle, so never the line `DELETE`).
     async fn modify(&self, order: &mut OrderState, change: Change) -> anyhow::Result<()> {
+        // Nothing of the order is shipped before its fulfilment, so even
+        // the read of the processing order is the one statement.
         self.get(order.id).await?;
         let now = Utc::now();
         let expected = order.version;
@@ -703,10 +706,12 @@ impl RawConnection {
             None => json!([]),
         };
         let lines_change = matches!(change, Change::AddLine { .. } | Change::Discount);
+        // Fulfilling records the whole shipment, in the same transaction.
+        let ships = matches!(change, Change::Fulfill);
         let events = Events::one(order.version, kind, now, payload);
         // A transition is the one statement alone; a line change adds the
         // upsert of the lines in the same transaction.
-        if lines_change {
+        if lines_change || ships {
             self.client.batch_execute("BEGIN").await?;
         }
         let inserted = self
@@ -740,28 +745,63 @@ impl RawConnection {
             )
             .await?;
         if inserted != 1 {
-            if lines_change {
+            if lines_change || ships {
                 self.client.batch_execute("ROLLBACK").await?;
             }
             bail!("order {} was not at version {expected}", order.id);
         }
         if lines_change {
-            let upsert = order
-                .lines
-                .len()
-                .checked_sub(1)
-                .and_then(|i| self.upsert_lines.get(i))
-                .ok_or_else(|| anyhow::anyhow!("no upsert for {} lines", order.lines.len()))?;
+            let ids: Vec<Uuid> = order.lines.iter().map(|l| l.0).collect();
+            let products: Vec<Uuid> = order.lines.iter().map(|l| l.1).collect();
+            let quantities: Vec<i32> = order.lines.iter().map(|l| l.2).collect();
+            let unit_prices: Vec<i64> = order.lines.iter().map(|l| l.3).collect();
             let subtotals: Vec<i64> = order.lines.iter().map(|l| i64::from(l.2) * l.3).collect();
-            let rate = i32::try_from(TAX_MILLIONTHS)?;
+            let none: Vec<Option<String>> = vec![None; order.lines.len()];
+            let created: Vec<DateTime<Utc>> = order.lines.iter().map(|l| l.4).collect();
+            let rates = vec![i32::try_from(TAX_MILLIONTHS)?; order.lines.len()];
+            let discounts: Vec<i64> = prices.iter().map(|p| p.0).collect();
+            let taxes: Vec<i64> = prices.iter().map(|p| p.1).collect();
+            let totals: Vec<i64> = prices.iter().map(|p| p.2).collect();
+            self.client
+                .execute(
+                    &self.upsert_lines,
+                    &[
+                        &order.id,
+                        &ids,
+                        &products,
+                        &quantities,
+                        &unit_prices,
+                        &subtotals,
+                        &none,
+                        &none,
+                        &created,
+                        &created,
+                        &rates,
+                        &none,
+                        &discounts,
+                        &taxes,
+                        &totals,
+                    ],
+                )
+                .await?;
+            self.client.batch_execute("COMMIT").await?;
+        }
+        if ships {
+            let fulfillment = Uuid::now_v7();
+            self.client
+                .execute(
+                    &self.insert_fulfillment,
+                    &[&order.id, &fulfillment, &1_i32, &now],
+                )
+                .await?;
+            let positions: Vec<i32> = (1..=i32::try_from(order.lines.len())?).collect();
             let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
-            for ((line, subtotal), price) in order.lines.iter().zip(&subtotals).zip(&prices) {
-                params.extend_from_slice(&[
-                    &line.0, &order.id, &line.1, &line.2, &line.3, subtotal, &line.4, &line.4,
-                    &rate, &price.0, &price.1, &price.2,
-                ]);
+            for (line, position) in order.lines.iter().zip(&positions) {
+                params.extend_from_slice(&[&order.id, &fulfillment, &line.0, position, &line.2]);
             }
-            self.client.execute(upsert, &params).await?;
+            self.client
+                .execute(&self.insert_fulfillment_lines, &params)
+                .await?;
             self.client.batch_execute("COMMIT").await?;
         }
         Ok(())
@@ -952,16 +992,6 @@ mod tests {
             prices.iter().map(|p| p.0).collect::<Vec<_>>(),
             vec![100, 100, 100]
         );
-    }
-
-    #[test]
-    fn upserts_number_their_parameters_per_line() {
-        let sql = upsert_lines_sql(2);
-        assert!(sql.contains(
-            "($1, $2, $3, $4, $5, $6, DEFAULT, DEFAULT, $7, $8, $9, DEFAULT, $10, $11, $12), \
-             ($13, $14, $15, $16, $17, $18, DEFAULT, DEFAULT, $19, $20, $21, DEFAULT, $22, $23, $24)"
-        ));
-        assert!(!sql.contains("$25"));
     }
 
     #[test]

@@ -21,13 +21,26 @@ pub enum Side {
     Http,
     /// The same SQL straight against PostgreSQL.
     Raw,
+    /// The fewest statements doing the same work, one per request.
+    Limit,
 }
 
 impl Side {
-    fn name(self) -> &'static str {
+    /// As on the command line and in the tables.
+    pub fn name(self) -> &'static str {
         match self {
             Self::Http => "http",
             Self::Raw => "raw",
+            Self::Limit => "limit",
+        }
+    }
+
+    /// Position in the tables: HTTP, then raw, then the limit.
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Http => 0,
+            Self::Raw => 1,
+            Self::Limit => 2,
         }
     }
 }
@@ -196,6 +209,19 @@ pub struct SummaryRow {
     pub ratio_to_raw: Option<f64>,
     /// The lowest and highest of those per-round ratios.
     pub ratio_range: Option<(f64, f64)>,
+    /// Limit-baseline throughput.
+    pub limit_per_sec: Option<f64>,
+    /// HTTP throughput / limit throughput, per round, median.
+    pub http_to_limit: Option<f64>,
+    /// The lowest and highest of those per-round ratios.
+    pub http_to_limit_range: Option<(f64, f64)>,
+    /// Raw throughput / limit throughput, per round, median: how close the
+    /// adapter's SQL is to the fewest statements.
+    pub raw_to_limit: Option<f64>,
+    /// The target for `http_to_limit`, where it sets one.
+    pub limit_target: Option<f64>,
+    /// Whether HTTP reached it.
+    pub limit_target_met: Option<bool>,
     /// The target.
     pub target: String,
     /// Whether HTTP met it.
@@ -295,6 +321,9 @@ pub struct Report {
     pub measurements: Vec<Measurement>,
     /// Every scenario against target and baseline.
     pub summary: Vec<SummaryRow>,
+    /// The connection sweep: GET and create at each connection count, one
+    /// run each.
+    pub sweep: Vec<Measurement>,
 }
 
 /// The median run (by throughput; the lower one of an even count) of each
@@ -303,7 +332,7 @@ pub struct Report {
 pub fn medians(measurements: &[Measurement]) -> Vec<Measurement> {
     let mut keys: Vec<(Scenario, Side)> =
         measurements.iter().map(|m| (m.scenario, m.side)).collect();
-    keys.sort_by_key(|(scenario, side)| (scenario.report_rank(), *side == Side::Raw));
+    keys.sort_by_key(|(scenario, side)| (scenario.report_rank(), side.rank()));
     keys.dedup();
     keys.into_iter()
         .filter_map(|(scenario, side)| {
@@ -333,17 +362,17 @@ pub fn medians(measurements: &[Measurement]) -> Vec<Measurement> {
         .collect()
 }
 
-/// HTTP throughput over raw throughput in each round that ran both sides of
-/// `scenario`, sorted.
-fn round_ratios(scenario: Scenario, runs: &[Measurement]) -> Vec<f64> {
+/// `side` throughput over `baseline` throughput in each round that ran both
+/// of `scenario`, sorted.
+fn round_ratios(scenario: Scenario, runs: &[Measurement], side: Side, baseline: Side) -> Vec<f64> {
     let mut ratios: Vec<f64> = runs
         .iter()
-        .filter(|h| h.scenario == scenario && h.side == Side::Http && h.ops > 0)
+        .filter(|h| h.scenario == scenario && h.side == side && h.ops > 0)
         .filter_map(|h| {
             runs.iter()
                 .find(|r| {
                     r.scenario == scenario
-                        && r.side == Side::Raw
+                        && r.side == baseline
                         && r.round == h.round
                         && r.per_sec > 0.0
                 })
@@ -352,6 +381,13 @@ fn round_ratios(scenario: Scenario, runs: &[Measurement]) -> Vec<f64> {
         .collect();
     ratios.sort_by(f64::total_cmp);
     ratios
+}
+
+/// The median of sorted ratios, and their range when there are several.
+fn median_and_range(ratios: &[f64]) -> (Option<f64>, Option<(f64, f64)>) {
+    let median = ratios.get(ratios.len().saturating_sub(1) / 2).copied();
+    let range = ratios.first().copied().zip(ratios.last().copied());
+    (median, range.filter(|_| ratios.len() > 1))
 }
 
 /// Pairs each scenario's HTTP and raw runs and checks them against targets:
@@ -372,9 +408,14 @@ pub fn summarize(medians: &[Measurement], runs: &[Measurement]) -> Vec<SummaryRo
             };
             let http = find(Side::Http);
             let raw = find(Side::Raw);
-            let ratios = round_ratios(scenario, runs);
-            let ratio = ratios.get(ratios.len().saturating_sub(1) / 2).copied();
-            let ratio_range = ratios.first().copied().zip(ratios.last().copied());
+            let limit = find(Side::Limit);
+            let (ratio, ratio_range) =
+                median_and_range(&round_ratios(scenario, runs, Side::Http, Side::Raw));
+            let (http_to_limit, http_to_limit_range) =
+                median_and_range(&round_ratios(scenario, runs, Side::Http, Side::Limit));
+            let (raw_to_limit, _) =
+                median_and_range(&round_ratios(scenario, runs, Side::Raw, Side::Limit));
+            let limit_target = scenario.limit_ratio_target();
             let target = scenario.target();
             SummaryRow {
                 scenario,
@@ -383,12 +424,18 @@ pub fn summarize(medians: &[Measurement], runs: &[Measurement]) -> Vec<SummaryRo
                 http_p99_ms: http.map(|m| m.latency_ms.p99),
                 raw_per_sec: raw.map(|m| m.per_sec),
                 ratio_to_raw: ratio,
-                ratio_range: ratio_range.filter(|_| ratios.len() > 1),
+                ratio_range,
+                limit_per_sec: limit.map(|m| m.per_sec),
+                http_to_limit,
+                http_to_limit_range,
+                raw_to_limit,
+                limit_target,
+                limit_target_met: limit_target.zip(http_to_limit).map(|(t, r)| r >= t),
                 target: target.describe(),
                 target_met: http.map(|m| target.met(m.per_sec, m.latency_ms.p99)),
                 half_of_raw_met: ratio.map(|r| r >= 0.5),
                 seed_claim: scenario.seed_claim(),
-                errors: http.map_or(0, |m| m.errors) + raw.map_or(0, |m| m.errors),
+                errors: [http, raw, limit].iter().flatten().map(|m| m.errors).sum(),
             }
         })
         .collect()
@@ -432,7 +479,7 @@ pub fn measurements_table(measurements: &[Measurement]) -> String {
         "errors", "srv ms", "pg ms", "cli ms", "idle", "other", "WAL B/op"
     );
     let mut sorted: Vec<&Measurement> = measurements.iter().collect();
-    sorted.sort_by_key(|m| (m.scenario.report_rank(), m.side == Side::Raw));
+    sorted.sort_by_key(|m| (m.scenario.report_rank(), m.side.rank()));
     for m in sorted {
         let cpu = m.cpu_per_op;
         let _ = writeln!(
@@ -466,12 +513,16 @@ pub fn summary_table(summary: &[SummaryRow]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<15} {:<9} {:>10} {:>10} {:>14} {:>8} {:>6}  {:<24} {:<7} {:<8} seed claims",
+        "{:<15} {:<9} {:>10} {:>10} {:>10} {:>14} {:>14} {:>9} {:>11} {:>8} {:>6}  {:<24} {:<7} {:<8} seed claims",
         "scenario",
         "unit",
         "http",
         "raw",
+        "limit",
         "http/raw",
+        "http/limit",
+        "raw/limit",
+        "limit goal",
         "p99 ms",
         "errors",
         "target",
@@ -481,12 +532,19 @@ pub fn summary_table(summary: &[SummaryRow]) -> String {
     for row in summary {
         let _ = writeln!(
             out,
-            "{:<15} {:<9} {:>10} {:>10} {:>14} {:>8} {:>6}  {:<24} {:<7} {:<8} {}",
+            "{:<15} {:<9} {:>10} {:>10} {:>10} {:>14} {:>14} {:>9} {:>11} {:>8} {:>6}  {:<24} {:<7} {:<8} {}",
             row.scenario.name(),
             row.unit,
             opt(row.http_per_sec, 0),
             opt(row.raw_per_sec, 0),
+            opt(row.limit_per_sec, 0),
             percent(row.ratio_to_raw, row.ratio_range),
+            percent(row.http_to_limit, row.http_to_limit_range),
+            percent(row.raw_to_limit, None),
+            row.limit_target.map_or_else(
+                || "-".to_owned(),
+                |t| format!(">={:.0}% {}", t * 100.0, verdict(row.limit_target_met))
+            ),
             opt(row.http_p99_ms, 2),
             row.errors,
             row.target,
