@@ -1,7 +1,7 @@
 //! Issue 16, edits after confirmation, through the real binary: the whole
 //! life of an edited order (taxed lines, a discount, an edit with its
 //! preview, shipments in two parts, a return), and an edit commit racing a
-//! shipment.
+//! shipment; each on PostgreSQL and on the embedded SQLite store.
 
 use std::sync::Arc;
 
@@ -44,13 +44,26 @@ async fn state(api: &Client, order: &str) -> (String, String, u64, i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_order_is_edited_after_confirmation_then_shipped_in_two_parts_and_partly_returned() {
     let server = RunningServer::start();
-    let api = server.client();
+    edited_order_life(&server.client()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_edited_order_life_on_the_embedded_store() {
+    let dir = crate::embedded::WorkDir::new();
+    let server = RunningServer::start_embedded(&dir.0, &[]);
+    edited_order_life(&server.client()).await;
+}
+
+/// Create, taxed lines and a discount, confirm, edit with its preview,
+/// commit, a stale edit, process, ship in two parts, return one unit; every
+/// state and the history checked on the way.
+async fn edited_order_life(api: &Client) {
     let customer = api.customer().await;
     let order = api.order(&customer).await;
 
     // A: 3 × 20.00 at 19 %, B: 2 × 10.00 at 7.5 %, 10 % off the order.
-    taxed_line(&api, &order, 3, 2_000, "19").await;
-    let body = taxed_line(&api, &order, 2, 1_000, "7.5").await;
+    taxed_line(api, &order, 3, 2_000, "19").await;
+    let body = taxed_line(api, &order, 2, 1_000, "7.5").await;
     let a = body["data"]["lines"][0]["id"].as_str().unwrap().to_owned();
     let b = body["data"]["lines"][1]["id"].as_str().unwrap().to_owned();
     let (status, body) = api
@@ -75,7 +88,7 @@ async fn an_order_is_edited_after_confirmation_then_shipped_in_two_parts_and_par
     let (status, body) = api.post(&format!("{ORDERS}/{order}/confirm"), None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        state(&api, &order).await,
+        state(api, &order).await,
         ("confirmed".into(), "unfulfilled".into(), 5, 8_361)
     );
 
@@ -107,7 +120,7 @@ async fn an_order_is_edited_after_confirmation_then_shipped_in_two_parts_and_par
         .to_owned();
     // Staging did not touch the order.
     assert_eq!(
-        state(&api, &order).await,
+        state(api, &order).await,
         ("confirmed".into(), "unfulfilled".into(), 5, 8_361)
     );
 
@@ -186,7 +199,7 @@ async fn an_order_is_edited_after_confirmation_then_shipped_in_two_parts_and_par
     let (status, body) = api.post(&format!("{ORDERS}/{order}/process"), None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(
-        state(&api, &order).await,
+        state(api, &order).await,
         ("processing".into(), "unfulfilled".into(), 7, 7_825)
     );
     let (status, body) = api
@@ -196,7 +209,7 @@ async fn an_order_is_edited_after_confirmation_then_shipped_in_two_parts_and_par
     let (_, body) = api.get(&format!("{ORDERS}/{order}/edits/{late}")).await;
     assert_eq!(body["data"]["stale"], true);
     assert_eq!(
-        state(&api, &order).await.2,
+        state(api, &order).await.2,
         7,
         "the stale commit changed nothing"
     );
@@ -224,7 +237,7 @@ async fn an_order_is_edited_after_confirmation_then_shipped_in_two_parts_and_par
         .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(
-        state(&api, &order).await,
+        state(api, &order).await,
         ("fulfilled".into(), "fulfilled".into(), 9, 7_825)
     );
 
@@ -378,6 +391,16 @@ async fn an_edit_commit_racing_a_shipment_applies_one_and_refuses_the_other() {
     let api = Arc::new(server.client());
     // Several rounds so both orders of arrival are likely exercised; each
     // round on its own order.
+    for _ in 0..8 {
+        race_once(api.clone()).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_race_on_the_embedded_store() {
+    let dir = crate::embedded::WorkDir::new();
+    let server = RunningServer::start_embedded(&dir.0, &[]);
+    let api = Arc::new(server.client());
     for _ in 0..8 {
         race_once(api.clone()).await;
     }

@@ -11,10 +11,10 @@ use serde_json::json;
 use crate::helpers::*;
 
 /// A temporary working directory, removed on drop.
-struct WorkDir(std::path::PathBuf);
+pub(crate) struct WorkDir(pub(crate) std::path::PathBuf);
 
 impl WorkDir {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = std::env::temp_dir().join(format!(
             "order-e2e-embedded-{}",
             uuid::Uuid::now_v7().simple()
