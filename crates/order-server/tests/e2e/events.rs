@@ -459,3 +459,59 @@ async fn the_history_shows_actor_reason_and_before_after_and_resumes_after_a_seq
         .await;
     assert_eq!(status, 404);
 }
+
+/// Waits (polling `/metrics`, bounded) until `server` shows the line `sample`.
+async fn until_metric(server: &RunningServer, sample: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !metrics(server).await.lines().any(|line| line == sample) {
+        assert!(Instant::now() < deadline, "timed out waiting for {sample}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// SIGTERM to the server whose relay leads: the relay finishes its pass,
+/// gives the lead up and the process exits 0; the other server takes over,
+/// and every event is in the stream once, none published again (the stopped
+/// relay marked everything it sent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_stopped_by_sigterm_hands_the_lead_over_and_publishes_nothing_twice() {
+    let broker = Broker::on(SHARED_URL);
+    let mut env = broker.env();
+    env.push(("SHUTDOWN_TIMEOUT_SECS", "10"));
+    let mut first = RunningServer::start_with(|url| url.to_owned(), &env);
+    // The first server's relay leads before the second one starts.
+    until_metric(&first, "order_relay_leader 1").await;
+    let second = first.another(&broker.env());
+    let (a, b) = (first.client(), second.client());
+    let customer = a.customer().await;
+    let mut orders = Vec::new();
+    for i in 0..5 {
+        let order = a.order(&customer).await;
+        a.line(&order, 1, 100 + i).await;
+        orders.push(order);
+    }
+
+    first.send_sigterm();
+    let status = tokio::task::block_in_place(|| first.wait_for_exit(Duration::from_secs(15)))
+        .expect("the first server exits after SIGTERM");
+    assert!(status.success(), "exit status {status}");
+    let logs = first.logs.lock().unwrap().join("\n");
+    assert!(logs.contains("event relay stopped"), "{logs}");
+
+    until_metric(&second, "order_relay_leader 1").await;
+    for order in &orders {
+        let (status, body) = b.post(&format!("{ORDERS}/{order}/confirm"), None).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let messages = published_stream(&second, &broker).await;
+    delete_stream(&broker.url, &broker.stream).await;
+    assert_eq!(messages.len(), 5 * 3, "created, line added, confirmed");
+    assert_ordered_once_each(&messages);
+    assert!(
+        metrics(&second)
+            .await
+            .lines()
+            .any(|line| line == "order_events_duplicates_total 0"),
+        "the survivor re-published nothing"
+    );
+}
