@@ -6,6 +6,7 @@
 #
 #   make bench                     # full run: 1,000,000 seeded orders, 3 rounds, ~7 min
 #   BENCH_QUICK=1 make bench       # smoke run: 20,000 orders, 1 round, under a minute
+#   BENCH_STORE=sqlite make bench  # the embedded SQLite store: create, get, lifecycle
 #   make bench BENCH_ARGS="--scenarios get,create --concurrency 64"
 #
 # Environment:
@@ -32,6 +33,10 @@
 #   DB_POOL_SIZE, HTTP_WORKERS, ...  passed to the server as they are
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# BENCH_STORE=sqlite: the embedded store instead (scripts/bench-sqlite.sh).
+if [[ "${BENCH_STORE:-postgres}" == sqlite ]]; then
+  exec scripts/bench-sqlite.sh "$@"
+fi
 # shellcheck source=scripts/bench-common.sh
 source scripts/bench-common.sh
 

@@ -19,6 +19,7 @@ macro_rules! harness_sql {
 mod api;
 mod chart;
 mod cli;
+mod embedded;
 mod limit;
 mod load;
 mod paging;
@@ -92,6 +93,9 @@ struct Fixtures {
 
 async fn run(args: Args) -> anyhow::Result<bool> {
     let plan = args.plan()?;
+    if args.store == cli::Store::Sqlite {
+        return embedded::run(&args, plan).await;
+    }
     let started_at = Utc::now();
     let mut machine = Machine::inspect();
     let api = Api::new(&args.base_url, plan.concurrency, args.api_key.as_deref())?;

@@ -57,7 +57,8 @@ pub struct WindowUse {
 #[derive(Debug)]
 pub struct ResourceProbe<'a> {
     server_pid: Option<u32>,
-    db: &'a Client,
+    /// PostgreSQL, for its WAL; `None` on the embedded store.
+    db: Option<&'a Client>,
     start: Option<(Instant, Option<CpuSnapshot>, Option<u64>)>,
 }
 
@@ -66,14 +67,23 @@ impl<'a> ResourceProbe<'a> {
     pub fn new(server_pid: Option<u32>, db: &'a Client) -> Self {
         Self {
             server_pid,
-            db,
+            db: Some(db),
+            start: None,
+        }
+    }
+
+    /// A probe watching `server_pid` only (the embedded store has no WAL to read).
+    pub fn without_database(server_pid: Option<u32>) -> Self {
+        Self {
+            server_pid,
+            db: None,
             start: None,
         }
     }
 
     async fn wal_lsn(&self) -> Option<u64> {
         let row = self
-            .db
+            .db?
             .query_one(
                 harness_sql!("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint"),
                 &[],
