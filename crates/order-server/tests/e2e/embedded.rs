@@ -1,13 +1,17 @@
 //! The embedded store: the real binary with no `DATABASE_URL` at all (as
 //! `make run` on a machine without PostgreSQL) serves the description's
 //! complete flow from an SQLite file under `./data/`, keeps it across a
-//! restart, and loses no write of concurrent clients.
+//! restart, loses no write of concurrent clients, and its polling relay
+//! publishes every event once, in order.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
 
+use crate::events::{
+    assert_ordered_once_each, described_flow, metrics, of_order, Broker, FLOW_TYPES,
+};
 use crate::helpers::*;
 
 /// A temporary working directory, removed on drop.
@@ -171,4 +175,43 @@ async fn fifty_concurrent_writers_on_sqlite_lose_nothing_and_see_no_5xx_but_503_
     let expected: i64 = (1..=50).map(|i| i * 100).sum();
     assert_eq!(body["data"]["total"]["amount"], expected);
     assert_eq!(body["data"]["version"], 51, "nothing applied twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_polling_relay_on_sqlite_publishes_the_flows_events_in_order_once_each() {
+    let dir = WorkDir::new();
+    let broker = Broker::on(order_nats::testing::SHARED_URL);
+    let server = RunningServer::start_embedded(&dir.0, &broker.env());
+    let api = server.client();
+    let (order, cancelled) = described_flow(&api).await;
+
+    // No outbox query from here (the file is the server's): its metrics say
+    // when the relay has published everything.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let metrics = metrics(&server).await;
+        if metrics.contains("order_events_published_total 8")
+            && metrics.contains("order_outbox_backlog 0")
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relay did not publish the 8 events: {metrics}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let messages = broker.messages().await;
+    order_nats::testing::delete_stream(order_nats::testing::SHARED_URL, &broker.stream).await;
+    assert_eq!(messages.len(), 8, "exactly the flow's events, once each");
+    assert_ordered_once_each(&messages);
+    let types: Vec<&str> = of_order(&messages, &order)
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, FLOW_TYPES);
+    assert_eq!(
+        of_order(&messages, &cancelled)[1]["type"],
+        "order.cancelled"
+    );
 }

@@ -16,14 +16,14 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 /// The broker settings of one test: its own stream and subjects.
-struct Broker {
+pub(crate) struct Broker {
     url: String,
-    stream: String,
+    pub(crate) stream: String,
     prefix: String,
 }
 
 impl Broker {
-    fn on(url: &str) -> Self {
+    pub(crate) fn on(url: &str) -> Self {
         Self {
             url: url.to_owned(),
             stream: unique_stream_name("E2E"),
@@ -31,7 +31,7 @@ impl Broker {
         }
     }
 
-    fn env(&self) -> Vec<(&str, &str)> {
+    pub(crate) fn env(&self) -> Vec<(&str, &str)> {
         vec![
             ("NATS_URL", self.url.as_str()),
             ("NATS_STREAM", self.stream.as_str()),
@@ -43,7 +43,7 @@ impl Broker {
     }
 
     /// The stream's messages as (subject, Nats-Msg-Id, envelope).
-    async fn messages(&self) -> Vec<(String, String, Value)> {
+    pub(crate) async fn messages(&self) -> Vec<(String, String, Value)> {
         read_stream(&self.url, &self.stream)
             .await
             .into_iter()
@@ -85,7 +85,7 @@ async fn eventually(what: &str, within: Duration, mut condition: impl FnMut() ->
     }
 }
 
-async fn metrics(server: &RunningServer) -> String {
+pub(crate) async fn metrics(server: &RunningServer) -> String {
     server
         .client()
         .http
@@ -109,7 +109,7 @@ async fn published_stream(server: &RunningServer, broker: &Broker) -> Vec<(Strin
 
 /// The description's flow (one order to fulfilment) and a cancelled order;
 /// returns the two order ids.
-async fn described_flow(api: &Client) -> (String, String) {
+pub(crate) async fn described_flow(api: &Client) -> (String, String) {
     let customer = api.customer().await;
     let order = api.order(&customer).await;
     api.line(&order, 3, 10_000).await;
@@ -129,7 +129,7 @@ async fn described_flow(api: &Client) -> (String, String) {
     (order, cancelled)
 }
 
-const FLOW_TYPES: [&str; 6] = [
+pub(crate) const FLOW_TYPES: [&str; 6] = [
     "order.created",
     "order.line_added",
     "order.line_added",
@@ -139,7 +139,7 @@ const FLOW_TYPES: [&str; 6] = [
 ];
 
 /// The envelopes of one order, in stream order.
-fn of_order<'a>(messages: &'a [(String, String, Value)], order: &str) -> Vec<&'a Value> {
+pub(crate) fn of_order<'a>(messages: &'a [(String, String, Value)], order: &str) -> Vec<&'a Value> {
     messages
         .iter()
         .map(|(_, _, e)| e)
@@ -148,7 +148,7 @@ fn of_order<'a>(messages: &'a [(String, String, Value)], order: &str) -> Vec<&'a
 }
 
 /// Every order's events arrive as sequence 1, 2, 3, ... with no gap or repeat.
-fn assert_ordered_once_each(messages: &[(String, String, Value)]) {
+pub(crate) fn assert_ordered_once_each(messages: &[(String, String, Value)]) {
     let mut ids = HashSet::new();
     let mut next: HashMap<String, u64> = HashMap::new();
     for (_, msg_id, envelope) in messages {
