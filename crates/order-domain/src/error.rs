@@ -251,6 +251,12 @@ pub enum DomainError {
         /// Its state.
         state: crate::EditState,
     },
+    /// Committing the edit would change nothing (no change staged, or
+    /// changes that cancel out): discard it instead. A commit is a new
+    /// order version and an `order.edited` event, neither of which a no-op
+    /// should cost the order's other writers and Billing.
+    #[error("the edit changes nothing; stage a change or discard it")]
+    EditEmpty,
     /// The order changed since the edit was begun: begin a new edit.
     #[error("the order is at version {current}, the edit was begun at version {base}")]
     EditStale {
@@ -313,6 +319,7 @@ impl DomainError {
             Self::LineBelowRefunded { .. } => "line_below_refunded",
             Self::LineAlreadyExists(_) => "line_already_exists",
             Self::EditNotOpen { .. } => "edit_not_open",
+            Self::EditEmpty => "edit_empty",
             Self::EditStale { .. } => "edit_stale",
             Self::TooMany { .. } => "too_many_records",
             Self::CorruptOrder(_) => "corrupt_order",

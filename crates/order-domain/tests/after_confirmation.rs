@@ -673,3 +673,34 @@ proptest! {
         prop_assert_eq!(refunded, paid);
     }
 }
+
+#[test]
+fn an_edit_that_changes_nothing_is_refused_at_commit_and_changes_nothing() {
+    let (mut order, a, _) = processing_order();
+    let empty = order.begin_edit(edit_id(), t(6)).unwrap();
+    // Staged changes that cancel out are no change either.
+    let mut undone = order.begin_edit(edit_id(), t(6)).unwrap();
+    let quantity = order.line(a).unwrap().quantity();
+    for to in [q(1), quantity] {
+        order
+            .stage_edit(
+                &mut undone,
+                EditChange::SetQuantity {
+                    line_id: a,
+                    quantity: to,
+                },
+                t(6),
+            )
+            .unwrap();
+    }
+    assert!(order.preview_edit(&undone, t(7)).unwrap().diff.is_empty());
+    let before = order.clone();
+    for mut edit in [empty, undone] {
+        assert_eq!(
+            order.commit_edit(&mut edit, t(7)),
+            Err(DomainError::EditEmpty)
+        );
+        assert_eq!(order, before);
+        assert_eq!(edit.state(), EditState::Open, "it can still be discarded");
+    }
+}

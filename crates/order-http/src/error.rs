@@ -206,7 +206,8 @@ fn domain_status(error: &DomainError) -> StatusCode {
         | D::QuantityBelowShipped { .. }
         | D::LineBelowRefunded { .. }
         | D::LineAlreadyExists(_)
-        | D::EditNotOpen { .. } => StatusCode::CONFLICT,
+        | D::EditNotOpen { .. }
+        | D::EditEmpty => StatusCode::CONFLICT,
         // The order moved on since the edit began: the edit's precondition failed.
         D::EditStale { .. } => StatusCode::PRECONDITION_FAILED,
         D::UnknownStatus(_) | D::InvalidOrderNumber(_) => StatusCode::BAD_REQUEST,

@@ -77,7 +77,8 @@ impl Order {
     /// same change. The edit is marked committed.
     ///
     /// # Errors
-    /// Those of [`Order::preview_edit`]; nothing changes on error.
+    /// Those of [`Order::preview_edit`]; `EditEmpty` when the edit would
+    /// change no line. Nothing changes on error.
     pub fn commit_edit(
         &mut self,
         edit: &mut OrderEdit,
@@ -85,6 +86,9 @@ impl Order {
     ) -> Result<EditPreview, DomainError> {
         self.ensure_edit_applies(edit)?;
         let Outcome { priced, preview } = self.outcome(edit.changes(), now)?;
+        if preview.diff.is_empty() {
+            return Err(DomainError::EditEmpty);
+        }
         self.apply(priced);
         if self.status == OrderStatus::Processing
             && !self.fulfillments.is_empty()

@@ -110,7 +110,7 @@ pub(crate) async fn stage(
     Ok(answer::edit(&edit))
 }
 
-#[utoipa::path(post, path = EDIT_COMMIT, operation_id = "commit_edit", tag = "edits", params(("id" = Uuid, Path, description = "Order id"), ("edit_id" = Uuid, Path, description = "Edit id"), ("If-Match" = Option<String>, Header, description = IF_MATCH)), responses((status = 200, description = "The order with every staged change applied at once (one version, one `order.edited` event); 412 `edit_stale` when the order changed since the edit began, 412 `version_mismatch` when If-Match does not hold", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version")))))]
+#[utoipa::path(post, path = EDIT_COMMIT, operation_id = "commit_edit", tag = "edits", params(("id" = Uuid, Path, description = "Order id"), ("edit_id" = Uuid, Path, description = "Edit id"), ("If-Match" = Option<String>, Header, description = IF_MATCH)), responses((status = 200, description = "The order with every staged change applied at once (one version, one `order.edited` event); 412 `edit_stale` when the order changed since the edit began, 412 `version_mismatch` when If-Match does not hold, 409 `edit_empty` when the edit would change nothing", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version")))))]
 #[tracing::instrument(skip_all, fields(id = %path.0, edit_id = %path.1))]
 pub(crate) async fn commit(
     orders: Orders,

@@ -386,3 +386,14 @@ async fn a_malformed_x_actor_is_refused_on_every_edit_write() {
         problem(status, &headers, &body, "invalid_parameter");
     }
 }
+
+#[actix_web::test]
+async fn an_edit_that_changes_nothing_is_not_committed() {
+    let (order, edit) = confirmed_and_edit();
+    let mut mocks = Mocks::new().stored(&order).edit_stored(&edit);
+    mocks.edits.expect_commit().never();
+    let req = test::TestRequest::post().uri(&format!("{}/commit", edit_path(&order, &edit)));
+    let (status, headers, body) = call(mocks, req).await;
+    assert_eq!(status, 409);
+    problem(status, &headers, &body, "edit_empty");
+}
