@@ -84,6 +84,9 @@ pub(crate) async fn write(
     id: OrderId,
     req: &HttpRequest,
 ) -> Result<Write, ApiError> {
+    // A malformed header is the request's fault (400) whatever the
+    // precondition would answer, so it is read before If-Match is decided.
+    let actor = actor(req)?;
     let expected_version = match if_match(req)? {
         None | Some(IfMatch::Any) => None,
         Some(IfMatch::Versions(versions)) => match versions.as_slice() {
@@ -111,7 +114,7 @@ pub(crate) async fn write(
     Ok(Write {
         expected_version,
         claim: active_claim(req),
-        actor: actor(req)?,
+        actor,
     })
 }
 

@@ -397,3 +397,19 @@ async fn an_edit_that_changes_nothing_is_not_committed() {
     assert_eq!(status, 409);
     problem(status, &headers, &body, "edit_empty");
 }
+
+#[actix_web::test]
+async fn a_malformed_x_actor_is_400_even_when_if_match_could_never_hold() {
+    // Schemathesis found it: only foreign tags in If-Match answered 412
+    // before the malformed header was looked at.
+    let (order, _) = confirmed_and_edit();
+    let mut mocks = Mocks::new().stored(&order);
+    mocks.edits.expect_insert().never();
+    let req = test::TestRequest::post()
+        .uri(&format!("{ORDERS}/{}/edits", order.id()))
+        .insert_header(("X-Actor", ""))
+        .insert_header((header::IF_MATCH, r#""a", "b""#));
+    let (status, headers, body) = call(mocks, req).await;
+    assert_eq!(status, 400, "{body}");
+    problem(status, &headers, &body, "invalid_parameter");
+}
