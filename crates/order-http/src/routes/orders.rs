@@ -147,6 +147,9 @@ pub(crate) async fn write_once(
         + Send
         + 'static,
 ) -> Result<(Order, Option<LineId>), ApiError> {
+    // A replay answers what the first request wrote, but a malformed header
+    // is still 400: the key's fingerprint does not cover `X-Actor`.
+    actor(req)?;
     match replayed(req) {
         Some(Outcome::Order { order, line }) => return Ok((*order, line)),
         Some(other) => {

@@ -275,3 +275,29 @@ async fn delete_is_204_for_pending_and_409_for_confirmed() {
     assert_eq!(status, 409);
     problem(409, &headers, &body, "order_not_deletable");
 }
+
+#[actix_web::test]
+async fn a_malformed_x_actor_is_400_before_any_precondition_is_evaluated() {
+    // Found by Schemathesis: an over-long X-Actor with an If-Match list that
+    // cannot match was answered 412, as if the request had been well formed.
+    let order = order_with_lines();
+    let too_long = "a".repeat(order_domain::Actor::MAX_CHARS + 1);
+    for method in ["DELETE", "POST"] {
+        let uri = match method {
+            "DELETE" => format!("{ORDERS}/{}", order.id()),
+            _ => format!("{ORDERS}/{}/confirm", order.id()),
+        };
+        let mut mocks = Mocks::new();
+        mocks.orders.expect_find_by_id().never();
+        mocks.orders.expect_update().never();
+        let req = test::TestRequest::default()
+            .method(method.parse().unwrap())
+            .uri(&uri)
+            .insert_header((header::IF_MATCH, "W/\"1\", \"abc\""))
+            .insert_header(("X-Actor", too_long.as_str()));
+        let (status, headers, body) = call(mocks, req).await;
+        assert_eq!(status, 400, "{method}: {body}");
+        problem(400, &headers, &body, "invalid_parameter");
+        assert_eq!(body["field"], "X-Actor", "{method}");
+    }
+}
