@@ -97,8 +97,8 @@ pub struct Args {
     #[arg(long, env = "BENCH_SWEEP", value_delimiter = ',', value_parser = clap::value_parser!(u16).range(0..=512))]
     pub sweep: Vec<u16>,
 
-    /// The SVG chart of the run (throughput and p99 per scenario and side,
-    /// and the sweep's curves); none when empty.
+    /// Where the SVG chart of the run goes (throughput and p99 per scenario
+    /// and side, and the sweep's curves).
     #[arg(long, env = "BENCH_SVG", default_value = "target/bench/latest.svg")]
     pub svg: PathBuf,
 

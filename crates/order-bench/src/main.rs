@@ -196,10 +196,8 @@ async fn run(args: Args) -> anyhow::Result<bool> {
     let path = report::save(&report, &args.out_dir)?;
     println!();
     println!("JSON report: {}", path.display());
-    if !args.svg.as_os_str().is_empty() {
-        chart::write(&report, &args.svg)?;
-        println!("Chart: {}", args.svg.display());
-    }
+    chart::write(&report, &args.svg)?;
+    println!("Chart: {}", args.svg.display());
     Ok(passed)
 }
 

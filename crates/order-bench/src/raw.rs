@@ -147,10 +147,9 @@ fn page_sql(for_customer: bool, keyset: bool) -> String {
         );
     }
     if keyset {
-        let (before, same, id) = (next(), next(), next());
+        let (at, id) = (next(), next());
         filter = format!(
-            "({filter} AND ((\"order_mgmt_orders\".\"created_at\" < {before}) OR \
-             ((\"order_mgmt_orders\".\"created_at\" = {same}) AND (\"order_mgmt_orders\".\"id\" < {id}))))"
+            "({filter} AND (\"order_mgmt_orders\".\"created_at\", \"order_mgmt_orders\".\"id\") < ({at}, {id}))"
         );
     }
     let (limit, offset) = (next(), next());
@@ -569,7 +568,7 @@ impl RawConnection {
                 self.client
                     .query(
                         &self.page_all_after,
-                        &[&k.created_at, &k.created_at, &k.id, &limit, &offset],
+                        &[&k.created_at, &k.id, &limit, &offset],
                     )
                     .await?
             }
@@ -577,7 +576,7 @@ impl RawConnection {
                 self.client
                     .query(
                         &self.page_customer_after,
-                        &[&c, &k.created_at, &k.created_at, &k.id, &limit, &offset],
+                        &[&c, &k.created_at, &k.id, &limit, &offset],
                     )
                     .await?
             }
@@ -1000,23 +999,22 @@ mod tests {
             .contains("WHERE (\"order_mgmt_orders\".\"deleted_at\" IS NULL) ORDER BY"));
         assert!(page_sql(false, false).ends_with("LIMIT $1 OFFSET $2"));
         assert!(page_sql(true, false).ends_with("LIMIT $2 OFFSET $3"));
-        assert!(page_sql(false, true).ends_with("LIMIT $4 OFFSET $5"));
+        assert!(page_sql(false, true).ends_with("LIMIT $3 OFFSET $4"));
         // As captured from the server with log_statement = 'all'.
         let after = page_sql(true, true);
         assert!(
             after.contains(
                 "WHERE (((\"order_mgmt_orders\".\"deleted_at\" IS NULL) AND \
                  (\"order_mgmt_orders\".\"customer_id\" = $1)) AND \
-                 ((\"order_mgmt_orders\".\"created_at\" < $2) OR \
-                 ((\"order_mgmt_orders\".\"created_at\" = $3) AND (\"order_mgmt_orders\".\"id\" < $4)))) \
+                 (\"order_mgmt_orders\".\"created_at\", \"order_mgmt_orders\".\"id\") < ($2, $3)) \
                  ORDER BY"
             ),
             "{after}"
         );
-        assert!(after.ends_with("LIMIT $5 OFFSET $6"));
+        assert!(after.ends_with("LIMIT $4 OFFSET $5"));
         assert!(page_sql(false, true).contains(
             "WHERE ((\"order_mgmt_orders\".\"deleted_at\" IS NULL) AND \
-             ((\"order_mgmt_orders\".\"created_at\" < $1) OR"
+             (\"order_mgmt_orders\".\"created_at\", \"order_mgmt_orders\".\"id\") < ($1, $2))"
         ));
     }
 
