@@ -326,7 +326,8 @@ pub struct EditDto {
     pub base_version: u64,
     /// `open`, `committed` or `discarded`.
     pub state: EditStateDto,
-    /// The edit's own version: 1 when begun, +1 per staging or state change.
+    /// The edit's own version: 1 when begun, +1 per staged change (a request
+    /// staging two adds 2) and per state change.
     pub version: u64,
     /// Staged changes, in staging order.
     pub changes: Vec<EditChangeDto>,
