@@ -2,7 +2,7 @@
 //! processing order in parts, and taking shipped units back.
 
 use actix_web::{web, HttpRequest, HttpResponse};
-use order_domain::{FulfillmentId, ReturnId};
+use order_domain::{FulfillmentId, Order, OrderId, ReturnId};
 
 use super::orders::{order_id, write_once};
 use crate::answer::{self, OrderAnswer};
@@ -11,7 +11,6 @@ use crate::error::ApiError;
 use crate::extract::{blocking, path_uuid, JsonBody};
 use crate::paths::{FULFILLMENT, FULFILLMENTS, RETURN, RETURNS};
 
-/// The order use cases, as the handlers receive them.
 /// The order use cases as this caller may use them (restricted to its
 /// customer when its key is bound to one).
 type Orders = crate::auth::CallerOrders;
@@ -23,6 +22,20 @@ routes! {
     post RETURNS => create_return,
     get RETURNS => list_returns,
     get RETURN => get_return,
+}
+
+/// Reads the order and answers `200` with what `view` makes of it: the four
+/// read routes differ only in that.
+async fn read<T: serde::Serialize>(
+    orders: Orders,
+    id: OrderId,
+    view: impl FnOnce(&Order) -> Result<T, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    let orders = orders.into_inner();
+    let order = blocking(move || orders.get(id)).await?;
+    Ok(HttpResponse::Ok().json(Envelope {
+        data: view(&order)?,
+    }))
 }
 
 fn not_found(entity: &'static str, id: impl ToString) -> ApiError {
@@ -57,15 +70,14 @@ pub(crate) async fn list_fulfillments(
     orders: Orders,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = order_id(&id)?;
-    let orders = orders.into_inner();
-    let order = blocking(move || orders.get(id)).await?;
-    let data: Vec<_> = order
-        .fulfillments()
-        .iter()
-        .map(|f| FulfillmentDto::of(&order, f))
-        .collect();
-    Ok(HttpResponse::Ok().json(Envelope { data }))
+    read(orders, order_id(&id)?, |order| {
+        Ok(order
+            .fulfillments()
+            .iter()
+            .map(|f| FulfillmentDto::of(order, f))
+            .collect::<Vec<_>>())
+    })
+    .await
 }
 
 #[utoipa::path(get, path = FULFILLMENT, tag = "fulfilment", params(("id" = Uuid, Path, description = "Order id"), ("fulfillment_id" = Uuid, Path, description = "Shipment id")), responses((status = 200, description = "One shipment", body = Envelope<FulfillmentDto>)))]
@@ -76,14 +88,13 @@ pub(crate) async fn get_fulfillment(
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(&path.0)?;
     let wanted = FulfillmentId::from_uuid(path_uuid("fulfillment_id", &path.1)?);
-    let orders = orders.into_inner();
-    let order = blocking(move || orders.get(id)).await?;
-    let found = order
-        .fulfillment(wanted)
-        .ok_or_else(|| not_found("fulfillment", wanted))?;
-    Ok(HttpResponse::Ok().json(Envelope {
-        data: FulfillmentDto::of(&order, found),
-    }))
+    read(orders, id, |order| {
+        order
+            .fulfillment(wanted)
+            .map(|found| FulfillmentDto::of(order, found))
+            .ok_or_else(|| not_found("fulfillment", wanted))
+    })
+    .await
 }
 
 #[utoipa::path(post, path = RETURNS, tag = "fulfilment", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = ReturnRequest, responses((status = 201, description = "The return with its refund_amount; Location names it", body = Envelope<ReturnDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created return")))))]
@@ -111,15 +122,14 @@ pub(crate) async fn list_returns(
     orders: Orders,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = order_id(&id)?;
-    let orders = orders.into_inner();
-    let order = blocking(move || orders.get(id)).await?;
-    let data: Vec<_> = order
-        .returns()
-        .iter()
-        .map(|r| ReturnDto::of(&order, r))
-        .collect();
-    Ok(HttpResponse::Ok().json(Envelope { data }))
+    read(orders, order_id(&id)?, |order| {
+        Ok(order
+            .returns()
+            .iter()
+            .map(|r| ReturnDto::of(order, r))
+            .collect::<Vec<_>>())
+    })
+    .await
 }
 
 #[utoipa::path(get, path = RETURN, tag = "fulfilment", params(("id" = Uuid, Path, description = "Order id"), ("return_id" = Uuid, Path, description = "Return id")), responses((status = 200, description = "One return", body = Envelope<ReturnDto>)))]
@@ -130,12 +140,11 @@ pub(crate) async fn get_return(
 ) -> Result<HttpResponse, ApiError> {
     let id = order_id(&path.0)?;
     let wanted = ReturnId::from_uuid(path_uuid("return_id", &path.1)?);
-    let orders = orders.into_inner();
-    let order = blocking(move || orders.get(id)).await?;
-    let found = order
-        .return_by_id(wanted)
-        .ok_or_else(|| not_found("return", wanted))?;
-    Ok(HttpResponse::Ok().json(Envelope {
-        data: ReturnDto::of(&order, found),
-    }))
+    read(orders, id, |order| {
+        order
+            .return_by_id(wanted)
+            .map(|found| ReturnDto::of(order, found))
+            .ok_or_else(|| not_found("return", wanted))
+    })
+    .await
 }
