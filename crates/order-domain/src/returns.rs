@@ -98,7 +98,18 @@ impl Return {
     /// Checks the reason and the shape of the lines; the refunds are the order's.
     pub(crate) fn validate_request(new: &NewReturn) -> Result<String, DomainError> {
         ensure_distinct_lines(&new.lines)?;
-        clean_text("reason", Some(new.reason.clone()), Self::MAX_REASON_CHARS)?.ok_or(
+        Self::check_reason(&new.reason)
+    }
+
+    /// A return's reason as it is kept: trimmed, not blank, at most
+    /// [`Return::MAX_REASON_CHARS`], no control characters. Callers may check
+    /// it before anything else about the request (the HTTP adapter does, so
+    /// a malformed body is refused whatever state the order is in).
+    ///
+    /// # Errors
+    /// [`DomainError::InvalidText`] naming `reason`.
+    pub fn check_reason(reason: &str) -> Result<String, DomainError> {
+        clean_text("reason", Some(reason.to_owned()), Self::MAX_REASON_CHARS)?.ok_or(
             DomainError::InvalidText {
                 field: "reason",
                 reason: "must not be blank".to_owned(),

@@ -161,8 +161,10 @@ impl ReturnRequest {
     /// Converts to the use-case input.
     ///
     /// # Errors
-    /// `invalid_quantity` (422).
+    /// `invalid_quantity` or `invalid_text` for the reason (422), before any
+    /// precondition on the order is evaluated.
     pub fn try_into_domain(self) -> Result<ReturnLines, ApiError> {
+        order_domain::Return::check_reason(&self.reason).map_err(order_app::AppError::from)?;
         Ok(ReturnLines {
             lines: line_quantities(self.lines)?,
             reason: self.reason,

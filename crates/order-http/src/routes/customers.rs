@@ -33,6 +33,9 @@ pub(crate) async fn create(
     req: HttpRequest,
     body: JsonBody<CreateCustomerRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    // A registration records no event, but X-Actor means the same on every
+    // write, as the API document says: a malformed one is 400.
+    crate::extract::actor(&req)?;
     let customer = match replayed(&req) {
         // A retried Idempotency-Key: the customer the first request registered.
         Some(Outcome::Customer(customer)) => customer,

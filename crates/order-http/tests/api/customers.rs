@@ -117,3 +117,16 @@ async fn get_and_list_customers() {
     assert_eq!(body["pagination"]["total_items"], 1);
     assert_eq!(body["data"][0]["id"], id.to_string());
 }
+
+#[actix_web::test]
+async fn a_malformed_x_actor_is_400_on_registration_too() {
+    // Found by Schemathesis: the document declares X-Actor on every write.
+    let mut mocks = Mocks::new();
+    mocks.customers.expect_insert().never();
+    let req = post_json(CUSTOMERS, json!({"name": "J", "email": "j@example.com"}))
+        .insert_header(("X-Actor", "a".repeat(order_domain::Actor::MAX_CHARS + 1)));
+    let (status, headers, body) = call(mocks, req).await;
+    assert_eq!(status, 400, "{body}");
+    problem(400, &headers, &body, "invalid_parameter");
+    assert_eq!(body["field"], "X-Actor");
+}

@@ -106,3 +106,21 @@ async fn a_return_answers_201_with_its_refund_amount_and_location() {
         format!("{ORDERS}/{}/returns/{id}", order.id())
     );
 }
+
+#[actix_web::test]
+async fn a_blank_return_reason_is_refused_before_if_match_is_decided() {
+    // Found by Schemathesis: an empty reason with a stale If-Match was 412.
+    let order = order_in(OrderStatus::Processing);
+    let mut mocks = Mocks::new();
+    mocks.orders.expect_find_by_id().never();
+    mocks.orders.expect_update().never();
+    let line = order.lines()[0].id().as_uuid();
+    let req = post_json(
+        &format!("{ORDERS}/{}/returns", order.id()),
+        json!({"lines": [{"line_id": line, "quantity": 1}], "reason": ""}),
+    )
+    .insert_header((header::IF_MATCH, "\"99\""));
+    let (status, headers, body) = call(mocks, req).await;
+    assert_eq!(status, 422, "{body}");
+    problem(422, &headers, &body, "invalid_text");
+}
