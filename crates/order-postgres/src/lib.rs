@@ -55,6 +55,7 @@ mod statement;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod workers;
 
 pub use config::PgConfig;
 pub use customers::PgCustomerRepository;

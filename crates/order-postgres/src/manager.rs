@@ -155,7 +155,11 @@ mod tests {
     #[test]
     fn a_connection_killed_by_the_server_is_dropped_and_the_others_are_checked() {
         let db = TestDatabase::new();
+        // Declared before the pool, so dropped after it: waits for the
+        // replacement connections the pool opens in the background.
+        let workers = crate::workers::Workers::new(Duration::from_secs(5));
         let pool = Pool::builder()
+            .thread_pool(workers.thread_pool())
             .max_size(2)
             .min_idle(Some(0))
             .test_on_check_out(true)

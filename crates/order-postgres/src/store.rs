@@ -24,6 +24,7 @@ use order_app::RepositoryError;
 use crate::config::{database_name, redact, with_connect_timeout, with_database, with_keepalives};
 use crate::error::map_pool_error;
 use crate::manager::{is_connection_lost, PgManager};
+use crate::workers::Workers;
 use crate::{map_diesel_error, StorageError};
 use crate::{PgConfig, PgCustomerRepository, PgOrderNumberAllocator, PgOrderRepository};
 
@@ -41,8 +42,13 @@ pub(crate) type PooledPg = PooledConnection<PgManager>;
 /// every repository made from it.
 #[derive(Clone)]
 pub(crate) struct Db {
+    // Fields drop in this order, and the order matters: the pool first, then
+    // its worker threads, whose last handle waits for a connection attempt
+    // still under way (see `crate::workers`).
     pool: PgPool,
     counters: Arc<Counters>,
+    /// Held only to be dropped last.
+    _workers: Arc<Workers>,
 }
 
 /// Check-outs that had to wait for a connection, and those that gave up.
@@ -53,10 +59,11 @@ struct Counters {
 }
 
 impl Db {
-    fn new(pool: PgPool) -> Self {
+    fn new(pool: PgPool, workers: Workers) -> Self {
         Self {
             pool,
             counters: Arc::default(),
+            _workers: Arc::new(workers),
         }
     }
 
@@ -172,7 +179,7 @@ impl PgStore {
     /// within `connect_timeout` (never a panic, never a longer hang).
     pub fn connect(config: &PgConfig) -> Result<Self, StorageError> {
         config.validate()?;
-        let (builder, manager, url) = Self::pool_parts(config);
+        let (builder, manager, workers, url) = Self::pool_parts(config);
         let pool = builder.build(manager).map_err(|e| {
             StorageError::Unavailable(format!(
                 "cannot connect to {} within {:?}: {e}",
@@ -180,7 +187,7 @@ impl PgStore {
                 config.connect_timeout
             ))
         })?;
-        Self::from_pool(pool, &url)
+        Self::from_pool(pool, workers, &url)
     }
 
     /// Builds the pool without connecting: for a server that should start,
@@ -192,16 +199,20 @@ impl PgStore {
     /// [`StorageError::InvalidConfig`] for a pool size or timeout of zero.
     pub fn connect_lazy(config: &PgConfig) -> Result<Self, StorageError> {
         config.validate()?;
-        let (builder, manager, url) = Self::pool_parts(config);
-        Self::from_pool(builder.build_unchecked(manager), &url)
+        let (builder, manager, workers, url) = Self::pool_parts(config);
+        Self::from_pool(builder.build_unchecked(manager), workers, &url)
     }
 
-    fn pool_parts(config: &PgConfig) -> (diesel::r2d2::Builder<PgManager>, PgManager, String) {
+    fn pool_parts(
+        config: &PgConfig,
+    ) -> (diesel::r2d2::Builder<PgManager>, PgManager, Workers, String) {
         let url = with_keepalives(
             &with_connect_timeout(&config.database_url, config.connect_timeout),
             config.tcp_keepalive,
         );
+        let workers = Workers::new(config.connect_timeout);
         let builder = Pool::builder()
+            .thread_pool(workers.thread_pool())
             .max_size(config.pool_size)
             .min_idle(Some(1))
             .connection_timeout(config.connect_timeout)
@@ -215,10 +226,10 @@ impl PgStore {
             }))
             .error_handler(Box::new(LogConnectionErrors));
         let manager = PgManager::new(url.clone());
-        (builder, manager, url)
+        (builder, manager, workers, url)
     }
 
-    fn from_pool(pool: PgPool, url: &str) -> Result<Self, StorageError> {
+    fn from_pool(pool: PgPool, workers: Workers, url: &str) -> Result<Self, StorageError> {
         let migrations = MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS)
             .map_err(|e| StorageError::Migration(e.to_string()))?;
         let migration_versions = migrations
@@ -226,7 +237,7 @@ impl PgStore {
             .map(|m| m.name().version().to_string())
             .collect();
         Ok(Self {
-            db: Db::new(pool),
+            db: Db::new(pool, workers),
             url: url.into(),
             migration_versions,
         })
