@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 
+mod checks;
 mod edits;
 pub use edits::{
     EditChangeDto, EditChangeRequest, EditDiffDto, EditDto, EditPreviewDto, EditStateDto,
@@ -135,8 +136,20 @@ impl ShipRequest {
     /// Converts to the use-case input.
     ///
     /// # Errors
-    /// `invalid_quantity` (422).
+    /// `no_lines_given`, `too_many_records`, `invalid_quantity`,
+    /// `invalid_text` (422), before any precondition on the order.
     pub fn try_into_domain(self) -> Result<ShipLines, ApiError> {
+        checks::items("lines", self.lines.len(), Order::MAX_LINES)?;
+        checks::text(
+            "carrier",
+            self.carrier.as_deref(),
+            Fulfillment::MAX_CARRIER_CHARS,
+        )?;
+        checks::text(
+            "tracking_number",
+            self.tracking_number.as_deref(),
+            Fulfillment::MAX_TRACKING_CHARS,
+        )?;
         Ok(ShipLines {
             lines: line_quantities(self.lines)?,
             carrier: self.carrier,
@@ -161,9 +174,16 @@ impl ReturnRequest {
     /// Converts to the use-case input.
     ///
     /// # Errors
-    /// `invalid_quantity` or `invalid_text` for the reason (422), before any
-    /// precondition on the order is evaluated.
+    /// `no_lines_given`, `too_many_records`, `invalid_quantity` or
+    /// `invalid_text` for the reason (422), before any precondition on the
+    /// order is evaluated.
     pub fn try_into_domain(self) -> Result<ReturnLines, ApiError> {
+        checks::items("lines", self.lines.len(), Order::MAX_LINES)?;
+        checks::text(
+            "reason",
+            Some(&self.reason),
+            order_domain::Return::MAX_REASON_CHARS,
+        )?;
         order_domain::Return::check_reason(&self.reason).map_err(order_app::AppError::from)?;
         Ok(ReturnLines {
             lines: line_quantities(self.lines)?,
@@ -216,12 +236,34 @@ impl AddLineRequest {
     /// Converts to the use-case input, validating each value with the domain's rules.
     ///
     /// # Errors
-    /// `invalid_quantity`, `unknown_currency`, `invalid_text`, `invalid_tax_rate` (422).
+    /// `invalid_quantity`, `invalid_price`, `unknown_currency`,
+    /// `invalid_text`, `invalid_tax_rate` (422), before any precondition on
+    /// the order.
     pub fn try_into_domain(self) -> Result<AddLine, ApiError> {
         let domain = |e: DomainError| ApiError::App(e.into());
         let currency = Currency::from_code(&self.currency).map_err(domain)?;
+        checks::unit_price(self.unit_price)?;
+        checks::text(
+            "description",
+            self.description.as_deref(),
+            ProductSnapshot::MAX_DESCRIPTION_CHARS,
+        )?;
+        checks::text("sku", self.sku.as_deref(), ProductSnapshot::MAX_SKU_CHARS)?;
+        checks::text(
+            "tax_category",
+            self.tax_category.as_deref(),
+            LineTax::MAX_CATEGORY_CHARS,
+        )?;
         let rate = match self.tax_rate.as_deref() {
-            Some(text) => TaxRate::parse(text).map_err(domain)?,
+            Some(text) => {
+                checks::percent_syntax(text).map_err(|reason| {
+                    domain(DomainError::InvalidTaxRate {
+                        input: text.to_owned(),
+                        reason,
+                    })
+                })?;
+                TaxRate::parse(text).map_err(domain)?
+            }
             None => TaxRate::ZERO,
         };
         Ok(AddLine {
@@ -278,30 +320,50 @@ impl AddDiscountRequest {
     /// currency, which the use case applies).
     ///
     /// # Errors
-    /// `invalid_discount` (422) for a percentage that is not one.
+    /// `invalid_discount` (422) for an amount under 1 or a percentage that
+    /// is not one, `invalid_text` for a code or description the document
+    /// forbids; before any precondition on the order.
     pub fn try_into_domain(self) -> Result<AddDiscount, ApiError> {
+        let invalid = |reason: String| ApiError::App(DomainError::InvalidDiscount(reason).into());
+        let (Self::Fixed {
+            code, description, ..
+        }
+        | Self::Percentage {
+            code, description, ..
+        }) = &self;
+        checks::text("code", code.as_deref(), Discount::MAX_CODE_CHARS)?;
+        checks::text(
+            "description",
+            description.as_deref(),
+            Discount::MAX_DESCRIPTION_CHARS,
+        )?;
         Ok(match self {
             Self::Fixed {
                 amount,
                 code,
                 description,
-            } => AddDiscount {
-                amount: DiscountAmount::Fixed(amount),
-                code,
-                description,
-            },
+            } => {
+                if amount < 1 {
+                    return Err(invalid(
+                        "a fixed discount must be more than zero".to_owned(),
+                    ));
+                }
+                AddDiscount {
+                    amount: DiscountAmount::Fixed(amount),
+                    code,
+                    description,
+                }
+            }
             Self::Percentage {
                 percent,
                 code,
                 description,
             } => AddDiscount {
-                amount: DiscountAmount::Percentage(Percentage::parse(&percent).map_err(
-                    |reason| {
-                        ApiError::App(
-                            DomainError::InvalidDiscount(format!("percent {reason}")).into(),
-                        )
-                    },
-                )?),
+                amount: DiscountAmount::Percentage(
+                    checks::percent_syntax(&percent)
+                        .and_then(|()| Percentage::parse(&percent))
+                        .map_err(|reason| invalid(format!("percent {reason}")))?,
+                ),
                 code,
                 description,
             },
@@ -329,6 +391,17 @@ pub struct CancelRequest {
     pub reason: Option<String>,
 }
 
+impl CancelRequest {
+    /// The reason, checked against the document.
+    ///
+    /// # Errors
+    /// `invalid_text` (422), before any precondition on the order.
+    pub fn try_into_domain(self) -> Result<Option<String>, ApiError> {
+        checks::text("reason", self.reason.as_deref(), Order::MAX_REASON_CHARS)?;
+        Ok(self.reason)
+    }
+}
+
 /// `POST /customers`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -354,13 +427,32 @@ pub struct CreateCustomerRequest {
     pub source: Option<String>,
 }
 
-impl From<CreateCustomerRequest> for NewCustomer {
-    fn from(r: CreateCustomerRequest) -> Self {
-        Self {
-            name: r.name,
-            email: r.email,
-            source: r.source,
+impl CreateCustomerRequest {
+    /// Converts to the use-case input. The use case validates the values
+    /// (after trimming); here only the document's `maxLength`s, counted on
+    /// what was sent, so that padding cannot make an over-long value fit.
+    ///
+    /// # Errors
+    /// `validation_failed` naming the field (422).
+    pub fn try_into_domain(self) -> Result<NewCustomer, ApiError> {
+        for (field, value, max) in [
+            ("name", Some(&self.name), Customer::MAX_NAME_CHARS),
+            ("email", Some(&self.email), order_app::Email::MAX_LEN),
+            ("source", self.source.as_ref(), Customer::MAX_SOURCE_CHARS),
+        ] {
+            if value.is_some_and(|v| v.chars().count() > max) {
+                return Err(order_app::AppError::validation(
+                    field,
+                    format!("must be at most {max} characters"),
+                )
+                .into());
+            }
         }
+        Ok(NewCustomer {
+            name: self.name,
+            email: self.email,
+            source: self.source,
+        })
     }
 }
 

@@ -79,8 +79,11 @@ impl StageChangesRequest {
     /// Converts to the use-case input, validating each value with the domain's rules.
     ///
     /// # Errors
-    /// `invalid_quantity`, `unknown_currency`, `invalid_text`, `invalid_tax_rate` (422).
+    /// `no_lines_given`, `too_many_records`, `invalid_quantity`,
+    /// `invalid_price`, `unknown_currency`, `invalid_text`,
+    /// `invalid_tax_rate` (422), before any precondition on the order.
     pub fn try_into_domain(self) -> Result<Vec<StageChange>, ApiError> {
+        super::checks::items("changes", self.changes.len(), OrderEdit::MAX_CHANGES)?;
         let quantity = |q: i64| Quantity::new(q).map_err(|e| ApiError::App(e.into()));
         self.changes
             .into_iter()

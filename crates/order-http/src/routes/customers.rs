@@ -36,6 +36,7 @@ pub(crate) async fn create(
     // A registration records no event, but X-Actor means the same on every
     // write, as the API document says: a malformed one is 400.
     crate::extract::actor(&req)?;
+    let new = body.0.try_into_domain()?;
     let customer = match replayed(&req) {
         // A retried Idempotency-Key: the customer the first request registered.
         Some(Outcome::Customer(customer)) => customer,
@@ -47,7 +48,7 @@ pub(crate) async fn create(
         None => {
             let claim = active_claim(&req);
             let customers = customers.into_inner();
-            blocking(move || customers.create(body.0.into(), claim)).await?
+            blocking(move || customers.create(new, claim)).await?
         }
     };
     Ok(answer::customer_created(&customer))

@@ -340,7 +340,7 @@ pub(crate) async fn cancel(
     req: HttpRequest,
     body: OptionalJsonBody<CancelRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let reason = body.0.reason;
+    let reason = body.0.try_into_domain()?;
     transition(orders, &id, &req, move |o, id, v| o.cancel(id, reason, v)).await
 }
 
@@ -376,8 +376,9 @@ pub(crate) async fn update_line(
     body: JsonBody<UpdateLineRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, line) = (order_id(&path.0)?, line_id(&path.1)?);
-    let write = write(&orders, id, &req).await?;
+    // The body before `write`, which may consult the idempotency store.
     let quantity = quantity(body.0.quantity)?;
+    let write = write(&orders, id, &req).await?;
     let order = run_write(orders, &req, move |orders| {
         orders.update_line_quantity(id, line, quantity, write)
     })
