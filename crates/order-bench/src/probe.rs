@@ -36,6 +36,12 @@ pub struct CpuUse {
     pub server: Option<f64>,
     /// Every `postgres` process of the cluster (other databases included).
     pub postgres: f64,
+    /// Only the backends connected to the benchmark's own database (the
+    /// server's pool, the raw and limit sides, the harness): the statements'
+    /// parse, plan, execution and commit, without other databases' work and
+    /// without the cluster's shared WAL writer and checkpointer. `None`
+    /// without a database to ask which backends those are.
+    pub postgres_db: Option<f64>,
     /// This load generator.
     pub bench: Option<f64>,
     /// Everything else busy on the machine (other users, the kernel...).
@@ -60,6 +66,8 @@ pub struct ResourceProbe<'a> {
     /// PostgreSQL, for its WAL; `None` on the embedded store.
     db: Option<&'a Client>,
     start: Option<(Instant, Option<CpuSnapshot>, Option<u64>)>,
+    /// Backends of the benchmark's database when the window opened.
+    start_backends: Option<Vec<u32>>,
 }
 
 impl<'a> ResourceProbe<'a> {
@@ -69,6 +77,7 @@ impl<'a> ResourceProbe<'a> {
             server_pid,
             db: Some(db),
             start: None,
+            start_backends: None,
         }
     }
 
@@ -78,6 +87,7 @@ impl<'a> ResourceProbe<'a> {
             server_pid,
             db: None,
             start: None,
+            start_backends: None,
         }
     }
 
@@ -96,22 +106,57 @@ impl<'a> ResourceProbe<'a> {
     }
 }
 
+impl ResourceProbe<'_> {
+    /// The pids of the backends connected to the benchmark's database.
+    async fn own_backends(&self) -> Option<Vec<u32>> {
+        let rows = self
+            .db?
+            .query(
+                harness_sql!("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"),
+                &[],
+            )
+            .await
+            .ok()?;
+        Some(
+            rows.iter()
+                .filter_map(|row| row.try_get::<_, i32>(0).ok())
+                .filter_map(|pid| u32::try_from(pid).ok())
+                .collect(),
+        )
+    }
+}
+
 impl WindowProbe for ResourceProbe<'_> {
     type Report = WindowUse;
 
     async fn open(&mut self) {
         let wal = self.wal_lsn().await;
+        self.start_backends = self.own_backends().await;
         self.start = Some((Instant::now(), cpu_snapshot(self.server_pid), wal));
     }
 
     async fn close(&mut self) -> WindowUse {
         let end_cpu = cpu_snapshot(self.server_pid);
         let end_wal = self.wal_lsn().await;
+        // Backends seen at either edge: one opened during the window counts
+        // from zero, as in the cluster-wide figure.
+        let own = self
+            .start_backends
+            .take()
+            .zip(self.own_backends().await)
+            .map(|(mut start, end)| {
+                start.extend(end);
+                start.sort_unstable();
+                start.dedup();
+                start
+            });
         let Some((_, start_cpu, start_wal)) = self.start.take() else {
             return WindowUse::default();
         };
         WindowUse {
-            cpu: start_cpu.zip(end_cpu).and_then(|(a, b)| cpu_use(&a, &b)),
+            cpu: start_cpu
+                .zip(end_cpu)
+                .and_then(|(a, b)| cpu_use(&a, &b, own.as_deref())),
             wal_bytes: start_wal.zip(end_wal).map(|(a, b)| b.saturating_sub(a)),
         }
     }
@@ -175,7 +220,22 @@ fn cpu_snapshot(server_pid: Option<u32>) -> Option<CpuSnapshot> {
     })
 }
 
-fn cpu_use(start: &CpuSnapshot, end: &CpuSnapshot) -> Option<CpuUse> {
+/// Ticks of the `postgres` processes `pids` between the two snapshots: a
+/// process that started in between counts from zero, one that ended is lost.
+fn postgres_ticks<'a>(
+    start: &CpuSnapshot,
+    end: &CpuSnapshot,
+    pids: impl IntoIterator<Item = &'a u32>,
+) -> u64 {
+    pids.into_iter()
+        .filter_map(|pid| {
+            let ticks = end.postgres.get(pid)?;
+            Some(ticks.saturating_sub(start.postgres.get(pid).copied().unwrap_or(0)))
+        })
+        .sum()
+}
+
+fn cpu_use(start: &CpuSnapshot, end: &CpuSnapshot, own_backends: Option<&[u32]>) -> Option<CpuUse> {
     let total = end.machine_total.checked_sub(start.machine_total)?;
     if total == 0 {
         return None;
@@ -185,19 +245,17 @@ fn cpu_use(start: &CpuSnapshot, end: &CpuSnapshot) -> Option<CpuUse> {
     let delta = |a: Option<u64>, b: Option<u64>| b.zip(a).map(|(b, a)| b.saturating_sub(a));
     // Backends that started during the window count from zero; those that
     // ended are lost (the ones we drive live for the whole run).
-    let postgres_ticks: u64 = end
-        .postgres
-        .iter()
-        .map(|(pid, ticks)| ticks.saturating_sub(start.postgres.get(pid).copied().unwrap_or(0)))
-        .sum();
+    let cluster_ticks = postgres_ticks(start, end, end.postgres.keys());
+    let postgres_db = own_backends.map(|pids| as_cores(postgres_ticks(start, end, pids)));
     let server = delta(start.server, end.server);
     let bench = delta(start.bench, end.bench);
     let idle = end.machine_idle.saturating_sub(start.machine_idle);
     let busy = total.saturating_sub(idle);
-    let other = busy.saturating_sub(postgres_ticks + server.unwrap_or(0) + bench.unwrap_or(0));
+    let other = busy.saturating_sub(cluster_ticks + server.unwrap_or(0) + bench.unwrap_or(0));
     Some(CpuUse {
         server: server.map(as_cores),
-        postgres: as_cores(postgres_ticks),
+        postgres: as_cores(cluster_ticks),
+        postgres_db,
         bench: bench.map(as_cores),
         other: as_cores(other),
         idle: as_cores(idle),
@@ -234,10 +292,16 @@ mod tests {
             machine_idle: 520,
         };
         let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
-        let used = cpu_use(&start, &end).unwrap();
+        let used = cpu_use(&start, &end, Some(&[1, 3, 4])).unwrap();
         let share = |ticks: f64| ticks / 200.0 * cores;
         assert!((used.server.unwrap() - share(40.0)).abs() < 1e-9);
         assert!((used.postgres - share(40.0)).abs() < 1e-9);
+        // Of the database's own backends, 1 ran 30 ticks and 3 started with
+        // 10; 4 is gone; 2 belongs to another database.
+        assert!((used.postgres_db.unwrap() - share(40.0)).abs() < 1e-9);
+        assert!(cpu_use(&start, &end, None).unwrap().postgres_db.is_none());
+        let only_one = cpu_use(&start, &end, Some(&[1])).unwrap();
+        assert!((only_one.postgres_db.unwrap() - share(30.0)).abs() < 1e-9);
         assert!((used.bench.unwrap() - share(10.0)).abs() < 1e-9);
         assert!((used.idle - share(20.0)).abs() < 1e-9);
         assert!((used.other - share(90.0)).abs() < 1e-9);

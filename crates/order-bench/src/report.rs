@@ -67,6 +67,8 @@ pub struct CpuPerOp {
     pub server_ms: Option<f64>,
     /// In all PostgreSQL processes.
     pub postgres_ms: f64,
+    /// In the backends of the benchmark's own database only.
+    pub postgres_db_ms: Option<f64>,
     /// In this load generator.
     pub bench_ms: Option<f64>,
 }
@@ -159,6 +161,7 @@ impl Measurement {
         let cpu_per_op = usage.cpu.filter(|_| outcome.ops > 0).map(|cpu| CpuPerOp {
             server_ms: cpu.server.map(per_op),
             postgres_ms: per_op(cpu.postgres),
+            postgres_db_ms: cpu.postgres_db.map(per_op),
             bench_ms: cpu.bench.map(per_op),
         });
         Self {
@@ -474,9 +477,9 @@ pub fn measurements_table(measurements: &[Measurement]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<15} {:<4} {:>4} {:>10} {:<15} {:<9} {:>7} {:>7} {:>7} {:>8} {:>6}  {:>6} {:>6} {:>6} {:>5} {:>5}  {:>8}  detail",
+        "{:<15} {:<4} {:>4} {:>10} {:<15} {:<9} {:>7} {:>7} {:>7} {:>8} {:>6}  {:>6} {:>6} {:>6} {:>6} {:>5} {:>5}  {:>8}  detail",
         "scenario", "side", "conn", "ops/s", "[range]", "unit", "p50 ms", "p90 ms", "p99 ms", "max ms",
-        "errors", "srv ms", "pg ms", "cli ms", "idle", "other", "WAL B/op"
+        "errors", "srv ms", "pg ms", "db ms", "cli ms", "idle", "other", "WAL B/op"
     );
     let mut sorted: Vec<&Measurement> = measurements.iter().collect();
     sorted.sort_by_key(|m| (m.scenario.report_rank(), m.side.rank()));
@@ -484,7 +487,7 @@ pub fn measurements_table(measurements: &[Measurement]) -> String {
         let cpu = m.cpu_per_op;
         let _ = writeln!(
             out,
-            "{:<15} {:<4} {:>4} {:>10.0} {:<15} {:<9} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>6}  {:>6} {:>6} {:>6} {:>5} {:>5}  {:>8}  {}",
+            "{:<15} {:<4} {:>4} {:>10.0} {:<15} {:<9} {:>7.2} {:>7.2} {:>7.2} {:>8.2} {:>6}  {:>6} {:>6} {:>6} {:>6} {:>5} {:>5}  {:>8}  {}",
             m.scenario.name(),
             m.side.name(),
             m.concurrency,
@@ -498,6 +501,7 @@ pub fn measurements_table(measurements: &[Measurement]) -> String {
             m.errors,
             opt(cpu.and_then(|c| c.server_ms), 3),
             opt(cpu.map(|c| c.postgres_ms), 3),
+            opt(cpu.and_then(|c| c.postgres_db_ms), 3),
             opt(cpu.and_then(|c| c.bench_ms), 3),
             opt(m.usage.cpu.map(|c| c.idle), 2),
             opt(m.usage.cpu.map(|c| c.other), 2),
