@@ -187,16 +187,24 @@ AS e(event_id, version, event_type, occurred_at, actor_id, payload)"
         .to_owned()
 }
 
-/// `UPSERT_LINES` of `crates/order-postgres/src/orders/writes.rs`: every
-/// line of the order as arrays, one statement whatever their number.
-fn upsert_lines_sql() -> String {
-    "INSERT INTO order_mgmt_order_lines (id, order_id, \
+/// `UPDATE_ORDER_WRITING_LINES` of `crates/order-postgres/src/orders/writes.rs`:
+/// the compare-and-set of the row, the upsert of every line of the order (as
+/// arrays, any number of them, written only `FROM u`, i.e. when the version
+/// matched) and the events, one statement.
+fn update_order_writing_lines_sql() -> String {
+    "WITH u AS (\
+UPDATE order_mgmt_orders SET status = $1, subtotal = $2, tax = $3, discount = $4, total = $5, \
+version = $6, updated_at = $7, deleted_at = $8, confirmed_at = $9, processing_started_at = $10, \
+fulfilled_at = $11, cancelled_at = $12, cancellation_reason = $13, discounts = $14 \
+WHERE id = $15 AND version = $16 AND deleted_at IS NULL RETURNING id), \
+w AS (INSERT INTO order_mgmt_order_lines (id, order_id, \
 product_id, quantity, unit_price, subtotal, description, sku, created_at, updated_at, \
 tax_rate_millionths, tax_category, discount, tax, total) \
-SELECT l.id, $1, l.product_id, l.quantity, l.unit_price, l.subtotal, l.description, l.sku, \
+SELECT l.id, u.id, l.product_id, l.quantity, l.unit_price, l.subtotal, l.description, l.sku, \
 l.created_at, l.updated_at, l.tax_rate_millionths, l.tax_category, l.discount, l.tax, l.total \
-FROM unnest($2::uuid[], $3::uuid[], $4::int4[], $5::int8[], $6::int8[], $7::text[], $8::text[], \
-$9::timestamptz[], $10::timestamptz[], $11::int4[], $12::text[], $13::int8[], $14::int8[], $15::int8[]) \
+FROM u, unnest($17::uuid[], $18::uuid[], $19::int4[], $20::int8[], $21::int8[], $22::text[], \
+$23::text[], $24::timestamptz[], $25::timestamptz[], $26::int4[], $27::text[], $28::int8[], \
+$29::int8[], $30::int8[]) \
 AS l(id, product_id, quantity, unit_price, subtotal, description, sku, created_at, updated_at, \
 tax_rate_millionths, tax_category, discount, tax, total) \
 ON CONFLICT (id) DO UPDATE SET quantity = excluded.quantity, unit_price = excluded.unit_price, \
@@ -211,7 +219,11 @@ order_mgmt_order_lines.tax_rate_millionths, order_mgmt_order_lines.tax_category,
 order_mgmt_order_lines.discount, order_mgmt_order_lines.tax, order_mgmt_order_lines.total) \
 IS DISTINCT FROM (excluded.quantity, excluded.unit_price, excluded.subtotal, excluded.description, \
 excluded.sku, excluded.updated_at, excluded.tax_rate_millionths, excluded.tax_category, \
-excluded.discount, excluded.tax, excluded.total)"
+excluded.discount, excluded.tax, excluded.total)) \
+INSERT INTO order_mgmt_order_events (event_id, order_id, version, event_type, occurred_at, actor_id, payload) \
+SELECT e.event_id, u.id, e.version, e.event_type, e.occurred_at, e.actor_id, e.payload FROM u, \
+unnest($31::uuid[], $32::int8[], $33::text[], $34::timestamptz[], $35::text[], $36::jsonb[]) \
+AS e(event_id, version, event_type, occurred_at, actor_id, payload)"
         .to_owned()
 }
 
@@ -251,7 +263,7 @@ struct RawConnection {
     page_customer: Statement,
     page_customer_after: Statement,
     update_order_with_events: Statement,
-    upsert_lines: Statement,
+    update_order_writing_lines: Statement,
     insert_fulfillment: Statement,
     insert_fulfillment_lines: Statement,
 }
@@ -320,7 +332,7 @@ impl RawDb {
                 page_customer: prepare(page_sql(true, false)).await?,
                 page_customer_after: prepare(page_sql(true, true)).await?,
                 update_order_with_events: prepare(update_order_with_events_sql()).await?,
-                upsert_lines: prepare(upsert_lines_sql()).await?,
+                update_order_writing_lines: prepare(update_order_writing_lines_sql()).await?,
                 insert_fulfillment: prepare(INSERT_FULFILLMENT.to_owned()).await?,
                 insert_fulfillment_lines: prepare(insert_fulfillment_lines_sql(usize::try_from(
                     LIFECYCLE_LINES,
@@ -637,9 +649,12 @@ impl RawConnection {
         Ok(())
     }
 
-    /// `Orders::modify` after the change: `find_by_id`, then `update`, which
-    /// sends the line upsert only when a line or the discount was added (no
-    /// line is removed in a lifecycle, so never the line `DELETE`).
+    /// `Orders::modify` after the change: `find_by_id`, then `update`: the
+    /// statement that writes the lines with the row and the event when a
+    /// line or the discount was added (no line is removed in a lifecycle, so
+    /// never the shapes with the line `DELETE`), the transition statement
+    /// otherwise, and for the fulfilment the shipment after it in one
+    /// transaction.
     async fn modify(&self, order: &mut OrderState, change: Change) -> anyhow::Result<()> {
         // Nothing of the order is shipped before its fulfilment, so even
         // the read of the processing order is the one statement.
@@ -708,48 +723,39 @@ impl RawConnection {
         // Fulfilling records the whole shipment, in the same transaction.
         let ships = matches!(change, Change::Fulfill);
         let events = Events::one(order.version, kind, now, payload);
-        // A transition is the one statement alone; a line change adds the
-        // upsert of the lines in the same transaction.
-        if lines_change || ships {
+        // The compare-and-set's parameters, `$1` to `$16` of both statements.
+        let row: [&(dyn tokio_postgres::types::ToSql + Sync); 16] = [
+            &order.status,
+            &order.subtotal,
+            &tax,
+            &discount,
+            &total,
+            &order.version,
+            &now,
+            &none_time,
+            &order.confirmed_at,
+            &order.processing_started_at,
+            &order.fulfilled_at,
+            &none_time,
+            &none_text,
+            &discounts,
+            &order.id,
+            &expected,
+        ];
+        let event_params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
+            &events.ids,
+            &events.versions,
+            &events.types,
+            &events.at,
+            &events.actors,
+            &events.payloads,
+        ];
+        // A transition or a line change is one statement alone; only the
+        // fulfilment adds the shipment in a transaction.
+        if ships {
             self.client.batch_execute("BEGIN").await?;
         }
-        let inserted = self
-            .client
-            .execute(
-                &self.update_order_with_events,
-                &[
-                    &order.status,
-                    &order.subtotal,
-                    &tax,
-                    &discount,
-                    &total,
-                    &order.version,
-                    &now,
-                    &none_time,
-                    &order.confirmed_at,
-                    &order.processing_started_at,
-                    &order.fulfilled_at,
-                    &none_time,
-                    &none_text,
-                    &discounts,
-                    &order.id,
-                    &expected,
-                    &events.ids,
-                    &events.versions,
-                    &events.types,
-                    &events.at,
-                    &events.actors,
-                    &events.payloads,
-                ],
-            )
-            .await?;
-        if inserted != 1 {
-            if lines_change || ships {
-                self.client.batch_execute("ROLLBACK").await?;
-            }
-            bail!("order {} was not at version {expected}", order.id);
-        }
-        if lines_change {
+        let inserted = if lines_change {
             let ids: Vec<Uuid> = order.lines.iter().map(|l| l.0).collect();
             let products: Vec<Uuid> = order.lines.iter().map(|l| l.1).collect();
             let quantities: Vec<i32> = order.lines.iter().map(|l| l.2).collect();
@@ -758,32 +764,46 @@ impl RawConnection {
             let none: Vec<Option<String>> = vec![None; order.lines.len()];
             let created: Vec<DateTime<Utc>> = order.lines.iter().map(|l| l.4).collect();
             let rates = vec![i32::try_from(TAX_MILLIONTHS)?; order.lines.len()];
-            let discounts: Vec<i64> = prices.iter().map(|p| p.0).collect();
+            let shares: Vec<i64> = prices.iter().map(|p| p.0).collect();
             let taxes: Vec<i64> = prices.iter().map(|p| p.1).collect();
             let totals: Vec<i64> = prices.iter().map(|p| p.2).collect();
+            let lines: [&(dyn tokio_postgres::types::ToSql + Sync); 14] = [
+                &ids,
+                &products,
+                &quantities,
+                &unit_prices,
+                &subtotals,
+                &none,
+                &none,
+                &created,
+                &created,
+                &rates,
+                &none,
+                &shares,
+                &taxes,
+                &totals,
+            ];
+            let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = row
+                .iter()
+                .chain(&lines)
+                .chain(&event_params)
+                .copied()
+                .collect();
             self.client
-                .execute(
-                    &self.upsert_lines,
-                    &[
-                        &order.id,
-                        &ids,
-                        &products,
-                        &quantities,
-                        &unit_prices,
-                        &subtotals,
-                        &none,
-                        &none,
-                        &created,
-                        &created,
-                        &rates,
-                        &none,
-                        &discounts,
-                        &taxes,
-                        &totals,
-                    ],
-                )
-                .await?;
-            self.client.batch_execute("COMMIT").await?;
+                .execute(&self.update_order_writing_lines, &params)
+                .await?
+        } else {
+            let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+                row.iter().chain(&event_params).copied().collect();
+            self.client
+                .execute(&self.update_order_with_events, &params)
+                .await?
+        };
+        if inserted != 1 {
+            if ships {
+                self.client.batch_execute("ROLLBACK").await?;
+            }
+            bail!("order {} was not at version {expected}", order.id);
         }
         if ships {
             let fulfillment = Uuid::now_v7();

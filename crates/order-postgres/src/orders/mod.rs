@@ -9,8 +9,10 @@
 //!   `Db::read_consistent`).
 //! - Writes are one transaction each: the order row, its lines and its
 //!   pending events (the outbox) are stored together or not at all. The row
-//!   and its events are one statement (`writes.rs`), which is the whole
-//!   write of a new order or of a transition: no `BEGIN`/`COMMIT` then.
+//!   and its events are one statement (`writes.rs`), and an update's line
+//!   changes are part of it, which is the whole write of a new order, of a
+//!   transition or of a line change: no `BEGIN`/`COMMIT` then. Shipments and
+//!   an idempotency receipt add statements, in a transaction.
 //! - `update` is a compare-and-set on `version`
 //!   (`UPDATE .. WHERE id = $15 AND version = $16 AND deleted_at IS NULL`), the
 //!   port's concurrency contract: a concurrent update is never lost, the
@@ -21,6 +23,8 @@ mod edits;
 mod events;
 #[cfg(all(test, feature = "testing"))]
 mod explain_tests;
+#[cfg(all(test, feature = "testing"))]
+mod line_write_tests;
 #[cfg(all(test, feature = "testing"))]
 mod prepared_tests;
 pub(crate) mod queries;
@@ -44,7 +48,7 @@ pub use self::edits::PgOrderEditRepository;
 use self::events::NewEventRow;
 use self::rows::{restore_order, version_to_column, NewLineRow, NewOrderRow};
 pub(crate) use self::rows::{LineRow, OrderRow};
-use self::writes::EventColumns;
+use self::writes::{EventColumns, LineColumns};
 use crate::error::{map_diesel_error, unexpected, FK_ORDER_CUSTOMER};
 use crate::idempotency::{complete_with, WrittenOutcome};
 use crate::schema::{order_mgmt_order_events, order_mgmt_order_lines, order_mgmt_orders};
@@ -349,8 +353,8 @@ impl OrderRepository for PgOrderRepository {
         let mut pooled = self.db.checkout()?;
         let conn: &mut PgConnection = &mut pooled;
         if write.is_one_statement(receipt) {
-            // A transition alone (confirm, process, cancel, ...): its one
-            // statement is its own transaction.
+            // A transition or a line change alone (confirm, add a line, ...):
+            // its one statement is its own transaction.
             write.apply(conn, receipt)
         } else {
             conn.transaction::<_, WriteError, _>(|conn| write.apply(conn, receipt))
@@ -368,6 +372,8 @@ pub(crate) struct OrderUpdate {
     expected: i64,
     row: NewOrderRow,
     lines: Vec<NewLineRow>,
+    /// `lines` as the update statements bind them.
+    line_columns: LineColumns,
     events: EventColumns,
     touched: LinesTouched,
     shipped: shipments::NewRows,
@@ -389,12 +395,14 @@ impl OrderUpdate {
                 order.version()
             )));
         }
+        let lines = NewLineRow::from_order(order)?;
         Ok(Self {
             id: order.id().as_uuid(),
             expected_version,
             expected: version_to_column(expected_version)?,
             row: NewOrderRow::from_order(order)?,
-            lines: NewLineRow::from_order(order)?,
+            line_columns: LineColumns::of(order.id().as_uuid(), &lines),
+            lines,
             events: EventColumns::of(NewEventRow::from_order(order)?),
             touched: LinesTouched::by(order),
             shipped: shipments::NewRows::of(order)?,
@@ -405,14 +413,11 @@ impl OrderUpdate {
         })
     }
 
-    /// Whether [`OrderUpdate::apply`] is a single statement (the row and its
-    /// events: a transition), which needs no transaction around it.
+    /// Whether [`OrderUpdate::apply`] is a single statement (the row, its
+    /// events and the lines they name: a transition or a line change),
+    /// which needs no transaction around it.
     pub(crate) fn is_one_statement(&self, receipt: Option<&Receipt>) -> bool {
-        self.events.len() > 0
-            && !self.touched.removed
-            && !self.touched.written
-            && self.shipped.is_empty()
-            && receipt.is_none()
+        self.events.len() > 0 && self.shipped.is_empty() && receipt.is_none()
     }
 
     /// The compare-and-set and every statement of the update, on `conn`
@@ -424,22 +429,15 @@ impl OrderUpdate {
         conn: &mut PgConnection,
         receipt: Option<&Receipt>,
     ) -> Result<(), WriteError> {
-        use order_mgmt_order_lines::dsl as l;
         use order_mgmt_orders::dsl as o;
 
         let id = self.id;
-        // The compare-and-set, and the events in the same statement. While
-        // another update of this order is uncommitted this waits for its row
-        // lock; once it commits, the version no longer matches, no row is
-        // updated and so no event is inserted.
+        // The compare-and-set, the events and the lines in the same
+        // statement. While another update of this order is uncommitted this
+        // waits for its row lock; once it commits, the version no longer
+        // matches, no row is updated and so no event or line is written.
         let updated = if self.events.len() > 0 {
-            let written = writes::UpdateOrderWithEvents {
-                row: &self.row,
-                expected_version: self.expected,
-                events: &self.events,
-            }
-            .execute(conn)?;
-            written == self.events.len()
+            self.update_with_events(conn)? == self.events.len()
         } else {
             diesel::update(o::order_mgmt_orders)
                 .filter(o::id.eq(id))
@@ -464,21 +462,10 @@ impl OrderUpdate {
                 RepositoryError::NotFound
             }));
         }
-        // Lines: drop the removed ones, then upsert the rest in one
-        // statement that rewrites only lines that actually changed. The
-        // pending events say whether any line changed at all, so a
-        // confirm or a cancel sends neither statement.
-        if self.touched.removed {
-            let line_ids: Vec<Uuid> = self.lines.iter().map(|line| line.id).collect();
-            diesel::delete(
-                l::order_mgmt_order_lines
-                    .filter(l::order_id.eq(id))
-                    .filter(l::id.ne_all(line_ids)),
-            )
-            .execute(conn)?;
-        }
-        if self.touched.written {
-            upsert_changed_lines(conn, &self.lines)?;
+        if self.events.len() == 0 {
+            // No events to write the lines with: synchronise them here, in
+            // the caller's transaction (`touched` then says both).
+            self.synchronise_lines(conn)?;
         }
         // After the lines: a shipment of a line added in the same change
         // needs the line to exist.
@@ -490,6 +477,67 @@ impl OrderUpdate {
             &self.lines,
             self.replay_shipments.as_ref(),
         )
+    }
+
+    /// The compare-and-set, the events and the lines the events name, as
+    /// one statement of a fixed shape per kind of line change (so each is
+    /// prepared once per connection): the number of events it inserted,
+    /// all of them when the version still matched and none otherwise.
+    fn update_with_events(&self, conn: &mut PgConnection) -> QueryResult<usize> {
+        let (row, expected_version, events) = (&self.row, self.expected, &self.events);
+        if !self.touched.removed && !self.touched.written {
+            return writes::UpdateOrderWithEvents {
+                row,
+                expected_version,
+                events,
+            }
+            .execute(conn);
+        }
+        let lines = &self.line_columns;
+        match (self.touched.removed, self.touched.written) {
+            (true, true) => writes::UpdateOrderReplacingLines {
+                row,
+                expected_version,
+                lines,
+                events,
+            }
+            .execute(conn),
+            (true, false) => writes::UpdateOrderRemovingLines {
+                row,
+                expected_version,
+                lines,
+                events,
+            }
+            .execute(conn),
+            (false, _) => writes::UpdateOrderWritingLines {
+                row,
+                expected_version,
+                lines,
+                events,
+            }
+            .execute(conn),
+        }
+    }
+
+    /// Lines after a compare-and-set that wrote no event: drop the removed
+    /// ones, then upsert the rest in one statement that rewrites only lines
+    /// that actually changed.
+    fn synchronise_lines(&self, conn: &mut PgConnection) -> QueryResult<()> {
+        use order_mgmt_order_lines::dsl as l;
+
+        if self.touched.removed {
+            let line_ids: Vec<Uuid> = self.lines.iter().map(|line| line.id).collect();
+            diesel::delete(
+                l::order_mgmt_order_lines
+                    .filter(l::order_id.eq(self.id))
+                    .filter(l::id.ne_all(line_ids)),
+            )
+            .execute(conn)?;
+        }
+        if self.touched.written {
+            upsert_changed_lines(conn, &self.lines)?;
+        }
+        Ok(())
     }
 }
 

@@ -16,7 +16,9 @@ use order_domain::{
 };
 use uuid::Uuid;
 
-use super::writes::{INSERT_ORDER_WITH_EVENTS, UPDATE_ORDER_WITH_EVENTS, UPSERT_LINES};
+use super::writes::{
+    INSERT_ORDER_WITH_EVENTS, UPDATE_ORDER_WITH_EVENTS, UPDATE_ORDER_WRITING_LINES, UPSERT_LINES,
+};
 use crate::testing::TestDatabase;
 
 #[derive(QueryableByName, Debug)]
@@ -112,8 +114,9 @@ fn the_write_statements_are_prepared_once_and_executed_again_by_name() {
             .map(|p| p.executions)
             .collect()
     };
-    // Each order's create is the insert statement; its line change and its
-    // confirmation are both the update statement.
+    // Each order's create is the insert statement; its line change is the
+    // update statement that writes lines too, its confirmation the one that
+    // does not.
     assert_eq!(
         executions_of(INSERT_ORDER_WITH_EVENTS),
         [2],
@@ -121,13 +124,18 @@ fn the_write_statements_are_prepared_once_and_executed_again_by_name() {
     );
     assert_eq!(
         executions_of(UPDATE_ORDER_WITH_EVENTS),
-        [4],
-        "the update statement, prepared once and run four times: {prepared:#?}"
+        [2],
+        "the transition statement, prepared once and run by each confirmation: {prepared:#?}"
+    );
+    assert_eq!(
+        executions_of(UPDATE_ORDER_WRITING_LINES),
+        [2],
+        "the line change statement, prepared once and run by each line change: {prepared:#?}"
     );
     assert_eq!(
         executions_of(UPSERT_LINES),
-        [2],
-        "the line upsert, prepared once and run by each line change: {prepared:#?}"
+        Vec::<i64>::new(),
+        "a line change writes its lines in its update statement: {prepared:#?}"
     );
     // The read of an order by id (one joined statement) is cached too.
     let reads: Vec<&Prepared> = prepared
