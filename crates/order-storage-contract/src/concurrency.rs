@@ -117,3 +117,94 @@ pub fn two_servers_reserving_blocks_never_hand_out_the_same_number(db: &dyn Test
         );
     }
 }
+
+/// A list page read while writers add lines to its orders: each listed order
+/// is one committed state of it, its row (version, totals) with exactly that
+/// version's lines. A store that read the rows and the lines apart (two
+/// statements, no common snapshot) would pair a row with newer lines, which
+/// `Order::restore` refuses (totals that are not the lines' sum) or which
+/// shows here as a line count that is not the version's.
+pub fn lists_read_while_writers_add_lines_pair_every_row_with_its_own_lines(db: &dyn TestStorage) {
+    const ORDERS: usize = 4;
+    const LINES_EACH: usize = 15;
+    let store = db.store_with_pool_size(6);
+    let customer_id = customer(&store);
+    let ids: Vec<_> = (0..ORDERS)
+        .map(|i| {
+            let mut created = order(&store, customer_id, i64::try_from(i).unwrap());
+            store.orders().insert(&created, None).unwrap();
+            created.take_events();
+            created.id()
+        })
+        .collect();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // One writer per order: every update adds one line and raises the
+    // version by one, so a stored order at version v has v - 1 lines.
+    let writers: Vec<_> = ids
+        .iter()
+        .map(|&id| {
+            let orders = store.orders();
+            thread::spawn(move || {
+                for n in 0..LINES_EACH {
+                    let mut current = orders.find_by_id(id).unwrap().unwrap();
+                    let read = current.version();
+                    let cents = 100 * (i64::try_from(n).unwrap() + 1);
+                    current.add_line(line(1, cents), at(1)).unwrap();
+                    orders.update(&current, read, None).unwrap();
+                }
+            })
+        })
+        .collect();
+    let readers: Vec<_> = [true, false]
+        .into_iter()
+        .map(|count_total| {
+            let orders = store.orders();
+            let done = Arc::clone(&done);
+            thread::spawn(move || {
+                let mut pages = 0;
+                loop {
+                    let finished = done.load(std::sync::atomic::Ordering::Acquire);
+                    let page = order_app::PageRequest::new(1, 3)
+                        .unwrap()
+                        .counting_total(count_total);
+                    let filter = order_app::OrderFilter {
+                        customer_id: Some(customer_id),
+                        status: None,
+                    };
+                    let listed = orders.list(&filter, page).unwrap();
+                    let mut seen = listed.items;
+                    if let Some(after) = listed.next_cursor {
+                        let rest = order_app::PageRequest::after(after, 3).unwrap();
+                        seen.extend(orders.list(&filter, rest).unwrap().items);
+                    }
+                    assert_eq!(seen.len(), ORDERS, "every order, once");
+                    for order in &seen {
+                        assert_eq!(
+                            order.lines().len() as u64,
+                            order.version() - 1,
+                            "order {} at version {} listed with another version's lines",
+                            order.id(),
+                            order.version()
+                        );
+                        let sum: i64 = order.lines().iter().map(|l| l.total().amount()).sum();
+                        assert_eq!(order.total().amount(), sum);
+                    }
+                    pages += 1;
+                    if finished {
+                        return pages;
+                    }
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+    let pages: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    println!("{pages} page walks read beside {ORDERS} writers");
+    for id in ids {
+        let stored = store.orders().find_by_id(id).unwrap().unwrap();
+        assert_eq!(stored.lines().len(), LINES_EACH);
+    }
+}

@@ -120,6 +120,7 @@ macro_rules! storage_contract {
                 sixteen_writers_adding_lines_to_one_order_lose_none_of_them,
                 eight_threads_allocating_500_numbers_each_get_4000_distinct_numbers,
                 two_servers_reserving_blocks_never_hand_out_the_same_number,
+                lists_read_while_writers_add_lines_pair_every_row_with_its_own_lines,
             ],
             customers: [
                 a_customer_reads_back_as_stored,
