@@ -148,3 +148,110 @@ fn the_write_statements_are_prepared_once_and_executed_again_by_name() {
     assert_eq!(reads.len(), 1, "one prepared read: {prepared:#?}");
     assert!(reads[0].executions >= 2, "{prepared:#?}");
 }
+
+/// Records the statements a connection sends, besides the pool's `SELECT 1`
+/// check-out ping.
+struct CountStatements {
+    sent: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl diesel::connection::Instrumentation for CountStatements {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::StartQuery { query, .. } = event {
+            let text = query.to_string();
+            let sql = text.split(" -- binds:").next().unwrap_or_default();
+            // Without the pool's own instrumentation, every check-out pings.
+            if sql != "SELECT 1" {
+                self.sent.lock().unwrap().push(sql.to_owned());
+            }
+        }
+    }
+}
+
+#[test]
+fn a_list_page_is_one_cached_statement_whatever_the_page_and_its_total() {
+    use order_app::{OrderFilter, PageRequest};
+
+    let db = TestDatabase::new();
+    // One connection, so every list below runs on the session we inspect.
+    let store = db.store_with_pool_size(1);
+    let customer_id = CustomerId::from_uuid(Uuid::now_v7());
+    let customer = Customer::create(
+        customer_id,
+        NewCustomer {
+            name: "Ada Lovelace".into(),
+            email: format!("ada.{}@example.com", customer_id.as_uuid().simple()),
+            source: None,
+        },
+        now(),
+    )
+    .unwrap();
+    store.customers().insert(&customer, None).unwrap();
+    for _ in 0..5 {
+        create_add_line_confirm_get(&store, customer_id);
+    }
+    let repository = store.orders();
+    let sent = std::sync::Arc::default();
+    repository
+        .db
+        .checkout()
+        .unwrap()
+        .set_instrumentation(CountStatements {
+            sent: std::sync::Arc::clone(&sent),
+        });
+    let all = OrderFilter::default();
+    let of_customer = OrderFilter {
+        customer_id: Some(customer_id),
+        status: None,
+    };
+    let first = PageRequest::new(1, 2).unwrap();
+    let mut pages = 0;
+    for filter in [&all, &of_customer] {
+        for count_total in [false, true] {
+            let page = first.counting_total(count_total);
+            // First page (a next page follows), a cursor page, the last
+            // numbered page and a numbered page past the end.
+            let listed = repository.list(filter, page).unwrap();
+            let cursor = listed.next_cursor.unwrap();
+            let after = PageRequest::after(cursor, 2)
+                .unwrap()
+                .counting_total(count_total);
+            assert_eq!(repository.list(filter, after).unwrap().items.len(), 2);
+            let last = PageRequest::new(3, 2).unwrap().counting_total(count_total);
+            assert_eq!(repository.list(filter, last).unwrap().total_items, 5);
+            let beyond = PageRequest::new(9, 2).unwrap().counting_total(count_total);
+            let empty = repository.list(filter, beyond).unwrap();
+            assert!(empty.items.is_empty());
+            // Past the end the page tells nothing: counted, or estimated.
+            if count_total {
+                assert_eq!((empty.total_items, empty.total_exact), (5, true));
+            } else {
+                assert!(!empty.total_exact);
+            }
+            pages += 4;
+        }
+    }
+    let sent = sent.lock().unwrap().clone();
+    assert_eq!(
+        sent.len(),
+        pages,
+        "one statement per page, no BEGIN/COMMIT: {sent:#?}"
+    );
+    assert!(
+        sent.iter().all(|sql| sql.starts_with("WITH page AS (")),
+        "{sent:#?}"
+    );
+
+    let mut conn = repository.db.checkout().unwrap();
+    let prepared = diesel::sql_query(
+        "SELECT statement, (generic_plans + custom_plans) AS executions \
+         FROM pg_prepared_statements WHERE statement LIKE 'WITH page AS (%'",
+    )
+    .load::<Prepared>(&mut *conn)
+    .unwrap();
+    // Four shapes (all or one customer's, numbered or after a cursor), each
+    // prepared once, whatever the page, its values and the total's mode.
+    let mut executions: Vec<i64> = prepared.iter().map(|p| p.executions).collect();
+    executions.sort_unstable();
+    assert_eq!(executions, [2, 2, 6, 6], "{prepared:#?}");
+}

@@ -1,0 +1,1 @@
+DROP FUNCTION order_mgmt_list_estimate(uuid, text);
