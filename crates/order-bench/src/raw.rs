@@ -148,7 +148,7 @@ discounts FROM order_mgmt_orders WHERE deleted_at IS NULL"
         sql += &format!("count(*) > {size} OR (count(*) = 0 AND {past_first})");
     }
     sql += &format!(
-        " AS needs_total FROM page), counted AS (SELECT has_more, needs_total, CASE WHEN needs_total AND {} \
+        " AS needs_total FROM page), counted AS MATERIALIZED (SELECT has_more, needs_total, CASE WHEN needs_total AND {} \
 THEN (SELECT count(*) FROM (SELECT 1 FROM order_mgmt_orders WHERE deleted_at IS NULL",
         next()
     );

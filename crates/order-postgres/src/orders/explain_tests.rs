@@ -165,6 +165,20 @@ fn the_read_queries_use_their_indexes() {
     );
     assert!(newest.rest.contains("idx_order_lines_order"), "{newest:?}");
 
+    // Counting (`include_total=true`) scans the orders once more, bounded,
+    // and only once however often the statement uses the count.
+    let counting = list_plan(
+        &mut conn,
+        &OrderFilter::default(),
+        PageRequest::new(1, 20).unwrap().counting_total(true),
+    );
+    let scans = counting
+        .rest
+        .lines()
+        .filter(|l| l.contains(" on order_mgmt_orders"))
+        .count();
+    assert_eq!(scans, 1, "one bounded count: {counting:?}");
+
     // A cursor page deep in the list is the same index range.
     let cursor = first_cursor(&mut conn);
     let after = list_plan(

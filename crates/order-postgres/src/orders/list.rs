@@ -172,8 +172,10 @@ impl QueryFragment<Pg> for ListPage {
             out.push_bind_param::<Bool, _>(&self.past_first)?;
             out.push_sql(")");
         }
+        // MATERIALIZED: `n` is used three times below, and an inlined CTE
+        // would copy the count into each use, running it up to three times.
         out.push_sql(
-            " AS needs_total FROM page), counted AS (SELECT has_more, needs_total, \
+            " AS needs_total FROM page), counted AS MATERIALIZED (SELECT has_more, needs_total, \
              CASE WHEN needs_total AND ",
         );
         out.push_bind_param::<Bool, _>(&self.count_total)?;
