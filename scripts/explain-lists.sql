@@ -12,13 +12,6 @@
 -- explained, so the buffers are the warm ones of a running service. The last
 -- part forces the generic plan a prepared statement may switch to after five
 -- executions (plan_cache_mode), to compare it with the custom one.
--- Since 2026-12-07 the server sends a page as ONE statement
--- (crates/order-postgres/src/orders/list.rs): its `page` CTE is the page_*
--- statement below (same filter, order, LIMIT and OFFSET), each order's lines
--- come from a subquery on idx_order_lines_order instead of lines_of, and the
--- total from the bounded count or order_mgmt_list_estimate(). The plans of
--- the page part below are therefore still the server's; the whole statement
--- is not explained here yet.
 \set ON_ERROR_STOP on
 \pset pager off
 SET jit = off;

@@ -11,14 +11,16 @@
 //!
 //! For the queries that do the fewest statements possible, see
 //! [`crate::limit`]. Mirrored from `crates/order-postgres` (repository `insert`, `find_by_id`,
-//! `list` (one statement, `orders/list.rs`), `update`; `PgOrderNumberAllocator` and its
+//! `list` with its estimate or `count_bounded`, `update`; `PgOrderNumberAllocator` and its
 //! blocks of 32 numbers; `CustomerDirectory::exists`) and checked statement
 //! by statement, per scenario, against a `log_statement = 'all'` capture of
 //! the server (`scripts/bench-sql-audit.sh`). Deliberately left out: the
 //! `SELECT 1` the pool runs on a check-out of a connection idle over 500 ms, and the parse and plan
 //! PostgreSQL repeats for the statements diesel does not cache (it sends
 //! those unnamed: the number block, the fulfilment's inserts); both are costs
-//! of the server's stack, which the ratio to this baseline is there to expose.
+//! of the server's stack, which the ratio to this baseline is there to expose. The one exception is `count_bounded`'s two
+//! statements, sent unnamed here too, because their plan depends on the
+//! values they are planned with (see `RawConnection::count_bounded`).
 //!
 //! The harness's own SQL (seed, fixtures, probes) is tagged with
 //! `harness_sql!`, so that the audit can tell it from the baseline's.
@@ -62,13 +64,22 @@ const LINE_COLUMNS: &str =
     \"order_mgmt_order_lines\".\"discount\", \"order_mgmt_order_lines\".\"tax\", \
     \"order_mgmt_order_lines\".\"total\", \"order_mgmt_order_lines\".\"shipped_quantity\"";
 
+/// The read transaction of `read_consistent` (lists only, since an order is
+/// read with one statement).
+const BEGIN_READ: &str = "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
 /// Sequence values one round trip reserves: `BLOCK` of
 /// `crates/order-postgres/src/numbers.rs`.
 const NUMBER_BLOCK: i64 = 32;
 
 /// A list total is counted up to this many rows and estimated beyond:
-/// `COUNT_LIMIT` of `crates/order-postgres/src/orders/list.rs`.
+/// `COUNT_LIMIT` of `crates/order-postgres/src/orders/mod.rs`.
 const COUNT_LIMIT: i64 = 10_000;
+
+/// The filter of `count_bounded`; `$1 IS NULL OR ...` folds away because the
+/// server plans it with its values (an unnamed statement).
+const MATCHING: &str = "FROM order_mgmt_orders WHERE deleted_at IS NULL \
+    AND ($1::uuid IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2)";
 
 fn customer_exists_sql() -> String {
     "SELECT EXISTS (SELECT \"customer_mgmt_customers\".\"id\", \"customer_mgmt_customers\".\"name\", \
@@ -109,82 +120,56 @@ pub(crate) fn order_with_lines_sql() -> String {
     )
 }
 
-/// `ListPage` of `crates/order-postgres/src/orders/list.rs`: a list page
-/// as one statement (the page's rows with their lines and shipments as JSON,
-/// whether a next page exists, the bounded count or the planner's estimate
-/// where the page does not tell the total), of one customer when
-/// `for_customer`, after a cursor when `keyset`. Parameters in order:
-/// customer, cursor (`created_at`, id), limit, offset, page size, (numbered:
-/// page size, whether the offset is past the first page), whether to count, customer, count limit + 1, count
-/// limit, customer, page size.
-fn list_sql(for_customer: bool, keyset: bool) -> String {
+fn lines_of_sql() -> String {
+    format!(
+        "SELECT {LINE_COLUMNS} FROM \"order_mgmt_order_lines\" WHERE (\"order_mgmt_order_lines\".\"order_id\" \
+         = ANY($1)) ORDER BY \"order_mgmt_order_lines\".\"order_id\", \
+         \"order_mgmt_order_lines\".\"created_at\", \"order_mgmt_order_lines\".\"id\""
+    )
+}
+
+/// `queries::page`: live orders, of one customer when `for_customer`, after
+/// a cursor when `keyset`; newest first, `LIMIT page_size + 1 OFFSET n`.
+/// Parameters in order: customer, cursor (`created_at` twice, id), limit,
+/// offset. Diesel puts each further `filter` and the one before it in
+/// parentheses joined by `AND`.
+fn page_sql(for_customer: bool, keyset: bool) -> String {
     let mut n = 0;
     let mut next = || {
         n += 1;
         format!("${n}")
     };
-    let mut sql =
-        "WITH page AS (SELECT id, order_number, customer_id, company_id, status, currency, \
-subtotal, tax, discount, total, version, created_at, updated_at, deleted_at, confirmed_at, \
-processing_started_at, fulfilled_at, cancelled_at, cancellation_reason, prices_include_tax, \
-discounts FROM order_mgmt_orders WHERE deleted_at IS NULL"
-            .to_owned();
+    let mut filter = "(\"order_mgmt_orders\".\"deleted_at\" IS NULL)".to_owned();
     if for_customer {
-        sql += &format!(" AND customer_id = {}", next());
+        filter = format!(
+            "({filter} AND (\"order_mgmt_orders\".\"customer_id\" = {}))",
+            next()
+        );
     }
     if keyset {
         let (at, id) = (next(), next());
-        sql += &format!(" AND (created_at, id) < ({at}, {id})");
+        filter = format!(
+            "({filter} AND (\"order_mgmt_orders\".\"created_at\", \"order_mgmt_orders\".\"id\") < ({at}, {id}))"
+        );
     }
     let (limit, offset) = (next(), next());
-    sql += &format!(
-        " ORDER BY created_at DESC, id DESC LIMIT {limit} OFFSET {offset}), shape AS (SELECT count(*) > {} AS has_more, ",
-        next()
-    );
-    if keyset {
-        sql += "true";
-    } else {
-        let (size, past_first) = (next(), next());
-        sql += &format!("count(*) > {size} OR (count(*) = 0 AND {past_first})");
-    }
-    sql += &format!(
-        " AS needs_total FROM page), counted AS MATERIALIZED (SELECT has_more, needs_total, CASE WHEN needs_total AND {} \
-THEN (SELECT count(*) FROM (SELECT 1 FROM order_mgmt_orders WHERE deleted_at IS NULL",
-        next()
-    );
-    if for_customer {
-        sql += &format!(" AND customer_id = {}", next());
-    }
-    sql += &format!(
-        " LIMIT {}) AS m) END AS n FROM shape), total AS (SELECT has_more, n, \
-CASE WHEN needs_total AND (n IS NULL OR n > {}) THEN order_mgmt_list_estimate(",
-        next(),
-        next()
-    );
-    sql += &if for_customer {
-        next()
-    } else {
-        "NULL".to_owned()
-    };
-    sql += &format!(
-        ", NULL) END AS estimated FROM counted) \
-SELECT o.*, (SELECT coalesce(json_agg(l ORDER BY l.created_at, l.id), '[]')::text \
-FROM order_mgmt_order_lines AS l WHERE l.order_id = o.id) AS lines, \
-CASE WHEN o.status IN ('processing', 'fulfilled') THEN json_build_object(\
-'fulfillments', (SELECT coalesce(json_agg(f ORDER BY f.position), '[]') \
-FROM order_mgmt_fulfillments AS f WHERE f.order_id = o.id), \
-'fulfillment_lines', (SELECT coalesce(json_agg(fl ORDER BY fl.position), '[]') \
-FROM order_mgmt_fulfillment_lines AS fl WHERE fl.order_id = o.id), \
-'returns', (SELECT coalesce(json_agg(r ORDER BY r.position), '[]') \
-FROM order_mgmt_returns AS r WHERE r.order_id = o.id), \
-'return_lines', (SELECT coalesce(json_agg(rl ORDER BY rl.position), '[]') \
-FROM order_mgmt_return_lines AS rl WHERE rl.order_id = o.id))::text END AS shipments, \
-t.has_more, t.n, t.estimated FROM total AS t LEFT JOIN \
-(SELECT * FROM page ORDER BY created_at DESC, id DESC LIMIT {}) AS o ON true \
-ORDER BY o.created_at DESC, o.id DESC",
-        next()
-    );
-    sql
+    format!(
+        "SELECT {ORDER_COLUMNS} FROM \"order_mgmt_orders\" WHERE {filter} ORDER BY \
+         \"order_mgmt_orders\".\"created_at\" DESC, \"order_mgmt_orders\".\"id\" DESC \
+         LIMIT {limit} OFFSET {offset}"
+    )
+}
+
+/// `count_bounded`, first statement: the matching rows, counted up to
+/// [`COUNT_LIMIT`] + 1.
+fn count_bounded_sql() -> String {
+    format!("SELECT count(*) AS n FROM (SELECT 1 {MATCHING} LIMIT $3) AS m")
+}
+
+/// `count_bounded`, second statement when the count passed [`COUNT_LIMIT`]:
+/// the planner's estimate of the total.
+fn estimate_sql() -> String {
+    format!("EXPLAIN (FORMAT JSON) SELECT 1 {MATCHING}")
 }
 
 /// `UPDATE_ORDER_WITH_EVENTS` of `crates/order-postgres/src/orders/writes.rs`:
@@ -272,10 +257,11 @@ struct RawConnection {
     reserve_numbers: Statement,
     insert_order_with_events: Statement,
     order_with_lines: Statement,
-    list_all: Statement,
-    list_all_after: Statement,
-    list_customer: Statement,
-    list_customer_after: Statement,
+    lines_of: Statement,
+    page_all: Statement,
+    page_all_after: Statement,
+    page_customer: Statement,
+    page_customer_after: Statement,
     update_order_with_events: Statement,
     update_order_writing_lines: Statement,
     insert_fulfillment: Statement,
@@ -340,10 +326,11 @@ impl RawDb {
                     .context("preparing the number reservation")?,
                 insert_order_with_events: prepare(insert_order_with_events_sql()).await?,
                 order_with_lines: prepare(order_with_lines_sql()).await?,
-                list_all: prepare(list_sql(false, false)).await?,
-                list_all_after: prepare(list_sql(false, true)).await?,
-                list_customer: prepare(list_sql(true, false)).await?,
-                list_customer_after: prepare(list_sql(true, true)).await?,
+                lines_of: prepare(lines_of_sql()).await?,
+                page_all: prepare(page_sql(false, false)).await?,
+                page_all_after: prepare(page_sql(false, true)).await?,
+                page_customer: prepare(page_sql(true, false)).await?,
+                page_customer_after: prepare(page_sql(true, true)).await?,
                 update_order_with_events: prepare(update_order_with_events_sql()).await?,
                 update_order_writing_lines: prepare(update_order_writing_lines_sql()).await?,
                 insert_fulfillment: prepare(INSERT_FULFILLMENT.to_owned()).await?,
@@ -551,9 +538,10 @@ impl RawConnection {
         Ok(())
     }
 
-    /// `list`: one statement, the page with its lines and, where the page
-    /// does not tell it, the total (see [`list_sql`]). For one customer's
-    /// orders the use case first checks that the customer exists.
+    /// `list`: the page (one row more than asked, to know whether another
+    /// follows), the lines of its orders, and unless a numbered page ends the
+    /// list, the planner's estimate (or with `include_total` the bounded count). For one customer's orders the use case
+    /// first checks that the customer exists (outside the read transaction).
     async fn list(
         &self,
         customer: Option<Uuid>,
@@ -571,94 +559,93 @@ impl RawConnection {
                 bail!("customer {customer} does not exist");
             }
         }
-        let size = i64::from(page_size);
-        let limit = size + 1;
-        let (bound, count_limit) = (COUNT_LIMIT + 1, COUNT_LIMIT);
-        let rows = match (customer, at) {
-            (None, PageAt::Number(_)) => {
-                let offset = i64::try_from(at.skipped(page_size))?;
+        let limit = i64::from(page_size) + 1;
+        let (offset, cursor) = match at {
+            PageAt::Number(_) => (i64::try_from(at.skipped(page_size))?, None),
+            PageAt::After { cursor, .. } => (0, Some(cursor)),
+        };
+        self.client.batch_execute(BEGIN_READ).await?;
+        let rows = match (customer, cursor) {
+            (None, None) => {
+                self.client
+                    .query(&self.page_all, &[&limit, &offset])
+                    .await?
+            }
+            (Some(c), None) => {
+                self.client
+                    .query(&self.page_customer, &[&c, &limit, &offset])
+                    .await?
+            }
+            (None, Some(k)) => {
                 self.client
                     .query(
-                        &self.list_all,
-                        &[
-                            &limit,
-                            &offset,
-                            &size,
-                            &size,
-                            &(offset > 0),
-                            &include_total,
-                            &bound,
-                            &count_limit,
-                            &size,
-                        ],
+                        &self.page_all_after,
+                        &[&k.created_at, &k.id, &limit, &offset],
                     )
                     .await?
             }
-            (Some(c), PageAt::Number(_)) => {
-                let offset = i64::try_from(at.skipped(page_size))?;
+            (Some(c), Some(k)) => {
                 self.client
                     .query(
-                        &self.list_customer,
-                        &[
-                            &c,
-                            &limit,
-                            &offset,
-                            &size,
-                            &size,
-                            &(offset > 0),
-                            &include_total,
-                            &c,
-                            &bound,
-                            &count_limit,
-                            &c,
-                            &size,
-                        ],
-                    )
-                    .await?
-            }
-            (None, PageAt::After { cursor, .. }) => {
-                self.client
-                    .query(
-                        &self.list_all_after,
-                        &[
-                            &cursor.created_at,
-                            &cursor.id,
-                            &limit,
-                            &0_i64,
-                            &size,
-                            &include_total,
-                            &bound,
-                            &count_limit,
-                            &size,
-                        ],
-                    )
-                    .await?
-            }
-            (Some(c), PageAt::After { cursor, .. }) => {
-                self.client
-                    .query(
-                        &self.list_customer_after,
-                        &[
-                            &c,
-                            &cursor.created_at,
-                            &cursor.id,
-                            &limit,
-                            &0_i64,
-                            &size,
-                            &include_total,
-                            &c,
-                            &bound,
-                            &count_limit,
-                            &c,
-                            &size,
-                        ],
+                        &self.page_customer_after,
+                        &[&c, &k.created_at, &k.id, &limit, &offset],
                     )
                     .await?
             }
         };
-        if rows.is_empty() {
-            bail!("a list statement without its row");
+        let page_size = usize::try_from(page_size)?;
+        if !rows.is_empty() {
+            let ids: Vec<Uuid> = rows.iter().take(page_size).map(|r| r.get(0)).collect();
+            self.client.query(&self.lines_of, &[&ids]).await?;
         }
+        let ends_the_list =
+            rows.len() <= page_size && cursor.is_none() && (offset == 0 || !rows.is_empty());
+        if ends_the_list {
+            // The total follows from the page.
+        } else if include_total {
+            self.count_bounded(customer).await?;
+        } else {
+            self.estimate(customer).await?;
+        }
+        self.client.batch_execute("COMMIT").await?;
+        Ok(())
+    }
+
+    /// `count_bounded`: count up to [`COUNT_LIMIT`] + 1 rows, and ask the
+    /// planner beyond. Sent unnamed (`query_typed`, one round trip), as
+    /// diesel's `sql_query` sends them: their plan depends on the values
+    /// (`$1 IS NULL OR ...`), so a prepared statement could switch to a
+    /// generic plan the server never runs.
+    async fn count_bounded(&self, customer: Option<Uuid>) -> anyhow::Result<()> {
+        let status: Option<&str> = None;
+        let counted: i64 = self
+            .client
+            .query_typed_one(
+                &count_bounded_sql(),
+                &[
+                    (&customer, Type::UUID),
+                    (&status, Type::TEXT),
+                    (&(COUNT_LIMIT + 1), Type::INT8),
+                ],
+            )
+            .await?
+            .get(0);
+        if counted > COUNT_LIMIT {
+            self.estimate(customer).await?;
+        }
+        Ok(())
+    }
+
+    /// `estimate`: the planner's row estimate of the list, unnamed like
+    /// the count.
+    async fn estimate(&self, customer: Option<Uuid>) -> anyhow::Result<()> {
+        let status: Option<&str> = None;
+        self.client
+            .query_typed_one(
+                &estimate_sql(),
+                &[(&customer, Type::UUID), (&status, Type::TEXT)],
+            )
+            .await?;
         Ok(())
     }
 
@@ -1027,34 +1014,37 @@ mod tests {
     }
 
     #[test]
-    fn list_pages_bind_customer_then_cursor_then_limit_and_offset() {
-        let first = list_sql(false, false);
-        assert!(
-            first.contains("FROM order_mgmt_orders WHERE deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2)"),
-            "{first}"
-        );
-        assert!(
-            first.contains("order_mgmt_list_estimate(NULL, NULL)"),
-            "{first}"
-        );
-        assert!(first.ends_with("LIMIT $9) AS o ON true ORDER BY o.created_at DESC, o.id DESC"));
-        // As `ListPage` writes it (its unit tests pin the same text).
-        let after = list_sql(true, true);
+    fn pages_bind_customer_then_cursor_then_limit_and_offset() {
+        assert!(page_sql(false, false)
+            .contains("WHERE (\"order_mgmt_orders\".\"deleted_at\" IS NULL) ORDER BY"));
+        assert!(page_sql(false, false).ends_with("LIMIT $1 OFFSET $2"));
+        assert!(page_sql(true, false).ends_with("LIMIT $2 OFFSET $3"));
+        assert!(page_sql(false, true).ends_with("LIMIT $3 OFFSET $4"));
+        // As captured from the server with log_statement = 'all'.
+        let after = page_sql(true, true);
         assert!(
             after.contains(
-                "FROM order_mgmt_orders WHERE deleted_at IS NULL AND customer_id = $1 \
-                 AND (created_at, id) < ($2, $3) ORDER BY created_at DESC, id DESC LIMIT $4"
+                "WHERE (((\"order_mgmt_orders\".\"deleted_at\" IS NULL) AND \
+                 (\"order_mgmt_orders\".\"customer_id\" = $1)) AND \
+                 (\"order_mgmt_orders\".\"created_at\", \"order_mgmt_orders\".\"id\") < ($2, $3)) \
+                 ORDER BY"
             ),
             "{after}"
         );
-        assert!(
-            after.contains("SELECT count(*) > $6 AS has_more, true AS needs_total"),
-            "{after}"
+        assert!(after.ends_with("LIMIT $4 OFFSET $5"));
+        assert!(page_sql(false, true).contains(
+            "WHERE ((\"order_mgmt_orders\".\"deleted_at\" IS NULL) AND \
+             (\"order_mgmt_orders\".\"created_at\", \"order_mgmt_orders\".\"id\") < ($1, $2))"
+        ));
+    }
+
+    #[test]
+    fn the_bounded_count_and_the_estimate_share_their_filter() {
+        assert_eq!(
+            count_bounded_sql(),
+            "SELECT count(*) AS n FROM (SELECT 1 FROM order_mgmt_orders WHERE deleted_at IS NULL \
+             AND ($1::uuid IS NULL OR customer_id = $1) AND ($2::text IS NULL OR status = $2) LIMIT $3) AS m"
         );
-        assert!(
-            after.contains("order_mgmt_list_estimate($11, NULL)"),
-            "{after}"
-        );
-        assert!(after.ends_with("LIMIT $12) AS o ON true ORDER BY o.created_at DESC, o.id DESC"));
+        assert!(estimate_sql().starts_with("EXPLAIN (FORMAT JSON) SELECT 1 FROM order_mgmt_orders"));
     }
 }

@@ -83,8 +83,8 @@ impl Db {
     /// its queries see the same snapshot.
     ///
     /// For reads of more than one statement: an order with shipments (its row
-    /// and lines, then its fulfilments and returns), a page of customers and
-    /// their count. (A page of orders is one statement, its own snapshot.) Without one snapshot a writer committing between
+    /// and lines, then its fulfilments and returns), a list page (its orders,
+    /// their lines, a count). Without one snapshot a writer committing between
     /// them would pair an old row with new lines or shipments, whose totals no
     /// longer match (and `Order::restore` rightly refuses that).
     pub(crate) fn read_consistent<T>(

@@ -7,7 +7,7 @@
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::query_builder::QueryFragment;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::{Array, BigInt, Text};
 use order_app::{OrderFilter, PageRequest};
 use order_domain::{CustomerId, OrderStatus};
 use uuid::Uuid;
@@ -124,154 +124,65 @@ fn the_read_queries_use_their_indexes() {
     );
     assert!(by_number.contains("uq_order_number"), "{by_number}");
 
-    // A list page is one statement: the page's rows come off the list index
-    // of its filter, in that index's order (no sort of the matching rows: the
-    // scan stops after the page), and its lines off idx_order_lines_order.
     let customer_filter = OrderFilter {
         customer_id: Some(CustomerId::from_uuid(customer_id)),
         status: None,
     };
-    let by_customer = list_plan(&mut conn, &customer_filter, page);
-    assert!(
-        by_customer.page.contains("idx_orders_customer"),
-        "{by_customer:?}"
+    let by_customer = plan(
+        &mut conn,
+        &queries::page(&customer_filter, page).unwrap(),
+        |sql| {
+            diesel::sql_query(sql)
+                .into_boxed()
+                .bind::<diesel::sql_types::Uuid, _>(customer_id)
+                .bind::<BigInt, _>(20_i64)
+                .bind::<BigInt, _>(20_i64)
+        },
     );
+    assert!(by_customer.contains("idx_orders_customer"), "{by_customer}");
     // ~50 rows per customer: fetching them all through the index and sorting
     // is as good as reading in index order; either way the index is used.
-    assert!(
-        by_customer.rest.contains("idx_order_lines_order"),
-        "{by_customer:?}"
-    );
 
     let status_filter = OrderFilter {
         customer_id: None,
         status: Some(OrderStatus::Processing),
     };
-    let by_status = list_plan(&mut conn, &status_filter, page);
-    assert!(
-        by_status.page.contains("idx_orders_status"),
-        "{by_status:?}"
-    );
-    assert!(
-        !by_status.page.contains("Sort"),
-        "read in index order: {by_status:?}"
-    );
-
-    let newest = list_plan(&mut conn, &OrderFilter::default(), page);
-    assert!(newest.page.contains("idx_orders_created"), "{newest:?}");
-    assert!(
-        !newest.page.contains("Sort"),
-        "read in index order: {newest:?}"
-    );
-    assert!(newest.rest.contains("idx_order_lines_order"), "{newest:?}");
-
-    // Counting (`include_total=true`) scans the orders once more, bounded,
-    // and only once however often the statement uses the count.
-    let counting = list_plan(
+    let by_status = plan(
         &mut conn,
-        &OrderFilter::default(),
-        PageRequest::new(1, 20).unwrap().counting_total(true),
+        &queries::page(&status_filter, page).unwrap(),
+        |sql| {
+            diesel::sql_query(sql)
+                .into_boxed()
+                .bind::<Text, _>("processing")
+                .bind::<BigInt, _>(20_i64)
+                .bind::<BigInt, _>(20_i64)
+        },
     );
-    let scans = counting
-        .rest
-        .lines()
-        .filter(|l| l.contains(" on order_mgmt_orders"))
-        .count();
-    assert_eq!(scans, 1, "one bounded count: {counting:?}");
-
-    // A cursor page deep in the list is the same index range.
-    let cursor = first_cursor(&mut conn);
-    let after = list_plan(
-        &mut conn,
-        &OrderFilter::default(),
-        PageRequest::after(cursor, 20).unwrap(),
-    );
-    assert!(after.page.contains("idx_orders_created"), "{after:?}");
+    assert!(by_status.contains("idx_orders_status"), "{by_status}");
     assert!(
-        !after.page.contains("Sort"),
-        "read in index order: {after:?}"
+        !by_status.contains("Sort"),
+        "read in index order: {by_status}"
     );
-}
 
-/// A list statement's plan, split in two: the part that reads the page's
-/// rows (the `page` CTE) and the rest (lines, shipments, total, the sort of
-/// the at most 21 rows read).
-#[derive(Debug)]
-struct ListPlan {
-    page: String,
-    rest: String,
-}
+    let newest = plan(
+        &mut conn,
+        &queries::page(&OrderFilter::default(), page).unwrap(),
+        |sql| {
+            diesel::sql_query(sql)
+                .into_boxed()
+                .bind::<BigInt, _>(20_i64)
+                .bind::<BigInt, _>(20_i64)
+        },
+    );
+    assert!(newest.contains("idx_orders_created"), "{newest}");
+    assert!(!newest.contains("Sort"), "read in index order: {newest}");
 
-/// The plan of the list statement the repository sends for `filter` and
-/// `page`, as PostgreSQL plans it for these values (`EXPLAIN EXECUTE` of the
-/// statement prepared with its parameters' types).
-fn list_plan(conn: &mut PgConnection, filter: &OrderFilter, page: PageRequest) -> ListPlan {
-    let query = super::list::ListPage::new(filter, page).unwrap();
-    let debug = diesel::debug_query::<Pg, _>(&query).to_string();
-    let (sql, binds) = debug.split_once(" -- binds: ").unwrap();
-    // The binds as diesel prints them (`[Some(..), 21, ...]`), as SQL literals.
-    let values: Vec<String> = binds
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .split(", ")
-        .map(|v| match v {
-            "true" | "false" => v.to_owned(),
-            v if v.parse::<i64>().is_ok() => v.to_owned(),
-            v => format!("'{}'", v.trim_matches('"')),
-        })
-        .collect();
-    let name = format!("list_{}", values.len());
-    diesel::connection::SimpleConnection::batch_execute(
-        conn,
-        &format!("DEALLOCATE ALL; PREPARE {name} AS {sql}"),
-    )
-    .unwrap();
-    let lines = diesel::sql_query(format!("EXPLAIN EXECUTE {name}({})", values.join(", ")))
-        .load::<PlanLine>(conn)
-        .unwrap();
-    let mut split = ListPlan {
-        page: String::new(),
-        rest: String::new(),
-    };
-    let mut in_page: Option<usize> = None;
-    for line in lines.into_iter().map(|l| l.line) {
-        let indent = line.len() - line.trim_start().len();
-        if in_page.is_some_and(|at| indent <= at) {
-            in_page = None;
-        }
-        if line.trim_start().starts_with("CTE page") {
-            in_page = Some(indent);
-        }
-        let part = if in_page.is_some() {
-            &mut split.page
-        } else {
-            &mut split.rest
-        };
-        part.push_str(&line);
-        part.push('\n');
-    }
-    split
-}
-
-/// The cursor of the 1,000th live order, newest first.
-fn first_cursor(conn: &mut PgConnection) -> order_app::ListCursor {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Timestamptz)]
-        created_at: chrono::DateTime<chrono::Utc>,
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        id: Uuid,
-    }
-    let row = diesel::sql_query(
-        "SELECT created_at, id FROM order_mgmt_orders WHERE deleted_at IS NULL \
-         ORDER BY created_at DESC, id DESC OFFSET 999 LIMIT 1",
-    )
-    .get_result::<Row>(conn)
-    .unwrap();
-    order_app::ListCursor {
-        created_at: row.created_at,
-        id: row.id,
-    }
+    let lines = plan(&mut conn, &queries::lines_of(vec![order_id]), |sql| {
+        diesel::sql_query(sql)
+            .into_boxed()
+            .bind::<Array<diesel::sql_types::Uuid>, _>(vec![order_id])
+    });
+    assert!(lines.contains("idx_order_lines_order"), "{lines}");
 }
 
 /// Reading an order is the hottest statement: it must be a prepared

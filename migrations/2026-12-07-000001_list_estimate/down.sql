@@ -1,1 +1,0 @@
-DROP FUNCTION order_mgmt_list_estimate(uuid, text);
