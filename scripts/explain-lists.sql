@@ -15,19 +15,24 @@
 \set ON_ERROR_STOP on
 \pset pager off
 SET jit = off;
-SELECT count(*) AS live_orders FROM order_mgmt_orders WHERE deleted_at IS NULL;
+-- The depths follow the seed's size: the last page, the middle, and the
+-- busiest customer's last page (999,979 / 499,999 / 99,979 at 1M orders).
+SELECT count(*) AS live_orders, count(*) - 21 AS deep_offset, count(*) / 2 - 1 AS mid_offset
+  FROM order_mgmt_orders WHERE deleted_at IS NULL \gset
+\echo live orders: :live_orders
 -- The busiest customer, and the cursors of the middle and deep pages.
 SELECT customer_id AS busiest FROM order_mgmt_orders
  GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1 \gset
-SELECT count(*) AS busiest_orders FROM order_mgmt_orders
- WHERE deleted_at IS NULL AND customer_id = :'busiest';
+SELECT count(*) AS busiest_orders, count(*) - 21 AS cdeep_offset FROM order_mgmt_orders
+ WHERE deleted_at IS NULL AND customer_id = :'busiest' \gset
+\echo orders of the busiest customer: :busiest_orders
 SELECT created_at AS deep_at, id AS deep_id FROM order_mgmt_orders WHERE deleted_at IS NULL
- ORDER BY created_at DESC, id DESC OFFSET 999979 LIMIT 1 \gset
+ ORDER BY created_at DESC, id DESC OFFSET :deep_offset LIMIT 1 \gset
 SELECT created_at AS mid_at, id AS mid_id FROM order_mgmt_orders WHERE deleted_at IS NULL
- ORDER BY created_at DESC, id DESC OFFSET 499999 LIMIT 1 \gset
+ ORDER BY created_at DESC, id DESC OFFSET :mid_offset LIMIT 1 \gset
 SELECT created_at AS cdeep_at, id AS cdeep_id FROM order_mgmt_orders
  WHERE deleted_at IS NULL AND customer_id = :'busiest'
- ORDER BY created_at DESC, id DESC OFFSET 99979 LIMIT 1 \gset
+ ORDER BY created_at DESC, id DESC OFFSET :cdeep_offset LIMIT 1 \gset
 
 PREPARE page_all(int8, int8) AS
   SELECT * FROM "order_mgmt_orders" WHERE ("order_mgmt_orders"."deleted_at" IS NULL)
@@ -55,12 +60,12 @@ PREPARE lines_of(uuid[]) AS
 EXECUTE page_all(21, 0);
 \o
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE page_all(21, 0);
-\echo '== /orders?after=<cursor at depth 999,980>'
+\echo '== /orders?after=<cursor on the last page>'
 \o /dev/null
 EXECUTE page_all_after(:'deep_at', :'deep_id', 21, 0);
 \o
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE page_all_after(:'deep_at', :'deep_id', 21, 0);
-\echo '== /orders?after=<cursor at depth 500,000>'
+\echo '== /orders?after=<cursor half-way>'
 \o /dev/null
 EXECUTE page_all_after(:'mid_at', :'mid_id', 21, 0);
 \o
@@ -85,7 +90,7 @@ EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) SELECT count(*) AS n FROM (SELECT 1 FROM o
 EXECUTE page_customer(:'busiest', 21, 0);
 \o
 EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) EXECUTE page_customer(:'busiest', 21, 0);
-\echo '== /orders/customer/{busiest}?after=<cursor at depth 99,980>'
+\echo '== /orders/customer/{busiest}?after=<cursor on its last page>'
 \o /dev/null
 EXECUTE page_customer_after(:'busiest', :'cdeep_at', :'cdeep_id', 21, 0);
 \o
