@@ -10,6 +10,7 @@ use std::time::Instant;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, Error};
 use order_app::ports::StorageHealth;
@@ -103,14 +104,14 @@ impl Metrics {
         })
     }
 
-    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    fn observe(&self, method: &str, route: &str, status: StatusCode, seconds: f64) {
         self.requests
-            .with_label_values(&[method, route, status.to_string().as_str()])
+            .with_label_values(&[method, route, status.as_str()])
             .inc();
         self.latency
             .with_label_values(&[method, route])
             .observe(seconds);
-        if (200..300).contains(&status) {
+        if status.is_success() {
             if let Some(kind) = transition_kind(method, route) {
                 self.transitions.with_label_values(&[kind]).inc();
             }
@@ -183,6 +184,25 @@ fn method_label(method: &str) -> &'static str {
         .unwrap_or("OTHER")
 }
 
+/// The route template of a resource, stored with it when the routes are
+/// registered, so that observing a request need not match its path against
+/// every resource again (`HttpRequest::match_pattern` does, with regexes, on
+/// every call).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteTemplate(pub &'static str);
+
+/// The template of the route `req` was routed to: the one stored with its
+/// resource, else (Swagger UI, the fallback) whatever actix's map says.
+fn route_of(req: &actix_web::HttpRequest) -> std::borrow::Cow<'static, str> {
+    match req.app_data::<RouteTemplate>() {
+        Some(RouteTemplate(template)) => std::borrow::Cow::Borrowed(template),
+        None => std::borrow::Cow::Owned(
+            req.match_pattern()
+                .unwrap_or_else(|| "unmatched".to_owned()),
+        ),
+    }
+}
+
 fn request_id(req: &ServiceRequest) -> String {
     req.headers()
         .get(&REQUEST_ID)
@@ -207,24 +227,26 @@ pub async fn observe_request(
     let started = Instant::now();
     let id = request_id(&req);
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let path = req.path().to_owned();
     // `key_id` is filled in by the auth middleware: which key, never its text.
     let span = tracing::info_span!("request", request_id = %id, %method, %path, key_id = tracing::field::Empty);
     let mut response = next.call(req).instrument(span.clone()).await?;
-    let status = response.status().as_u16();
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
+    let status = response.status();
+    let route = route_of(response.request());
     let elapsed = started.elapsed();
     if let Some(metrics) = metrics {
-        metrics.observe(method_label(&method), &route, status, elapsed.as_secs_f64());
+        metrics.observe(
+            method_label(method.as_str()),
+            &route,
+            status,
+            elapsed.as_secs_f64(),
+        );
     }
     span.in_scope(|| {
         tracing::info!(
             %route,
-            status,
+            status = status.as_u16(),
             latency_ms = elapsed.as_secs_f64() * 1000.0,
             "request completed"
         );

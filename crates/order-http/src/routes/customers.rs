@@ -27,7 +27,6 @@ routes! {
     ("get_customer" = (operation_id = "get_customer", parameters(("id" = "$response.body#/data/id")), description = "Read the customer back")),
     ("list_orders_of_customer" = (operation_id = "list_for_customer", parameters(("customer_id" = "$response.body#/data/id")), description = "The customer's orders")),
 ))))]
-#[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     customers: Customers,
     req: HttpRequest,
@@ -55,7 +54,6 @@ pub(crate) async fn create(
 }
 
 #[utoipa::path(get, path = CUSTOMER, operation_id = "get_customer", tag = "customers", params(("id" = Uuid, Path, description = "Customer id")), responses((status = 200, description = "The customer", body = Envelope<CustomerDto>)))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn get(
     customers: Customers,
     id: web::Path<String>,
@@ -69,7 +67,6 @@ pub(crate) async fn get(
 }
 
 #[utoipa::path(get, path = CUSTOMERS, operation_id = "list_customers", tag = "customers", params(("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth; mutually exclusive with `page` (both: 400)")), responses((status = 200, description = "One page of customers, newest first", body = ListEnvelope<CustomerDto>)))]
-#[tracing::instrument(skip_all)]
 pub(crate) async fn list(customers: Customers, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let page = page_query(&req)?;
     let customers = customers.into_inner();

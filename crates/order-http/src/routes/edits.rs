@@ -51,7 +51,6 @@ const IF_MATCH: &str = "RFC 9110: apply only if the order's ETag is one of these
     ("discard_edit" = (operation_id = "discard_edit", parameters(("id" = "$request.path.id"), ("edit_id" = "$response.body#/data/id")), description = "Discard the edit")),
     ("commit_edit" = (operation_id = "commit_edit", parameters(("id" = "$request.path.id"), ("edit_id" = "$response.body#/data/id")), description = "Commit the edit")),
 ))))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn begin(
     orders: Orders,
     id: web::Path<String>,
@@ -69,7 +68,6 @@ pub(crate) async fn begin(
 }
 
 #[utoipa::path(get, path = EDIT, operation_id = "get_edit", tag = "edits", params(("id" = Uuid, Path, description = "Order id"), ("edit_id" = Uuid, Path, description = "Edit id")), responses((status = 200, description = "The edit; while it is open and the order still at its base version, with `preview` (per-line diff, totals before and after, the difference to pay or refund); `stale` says whether the order moved on", body = Envelope<EditDto>)))]
-#[tracing::instrument(skip_all, fields(id = %path.0, edit_id = %path.1))]
 pub(crate) async fn get(
     orders: Orders,
     path: web::Path<(String, String)>,
@@ -84,7 +82,6 @@ pub(crate) async fn get(
 }
 
 #[utoipa::path(post, path = EDIT_CHANGES, operation_id = "stage_edit_changes", tag = "edits", params(("id" = Uuid, Path, description = "Order id"), ("edit_id" = Uuid, Path, description = "Edit id")), request_body = StageChangesRequest, responses((status = 200, description = "The edit with the changes staged (all or none; each checked against the order as the edit would leave it); the order does not change. 412 `edit_stale` once the order moved on", body = Envelope<EditDto>)))]
-#[tracing::instrument(skip_all, fields(id = %path.0, edit_id = %path.1))]
 pub(crate) async fn stage(
     orders: Orders,
     path: web::Path<(String, String)>,
@@ -111,7 +108,6 @@ pub(crate) async fn stage(
 }
 
 #[utoipa::path(post, path = EDIT_COMMIT, operation_id = "commit_edit", tag = "edits", params(("id" = Uuid, Path, description = "Order id"), ("edit_id" = Uuid, Path, description = "Edit id"), ("If-Match" = Option<String>, Header, description = IF_MATCH)), responses((status = 200, description = "The order with every staged change applied at once (one version, one `order.edited` event); 412 `edit_stale` when the order changed since the edit began, 412 `version_mismatch` when If-Match does not hold, 409 `edit_empty` when the edit would change nothing", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version")))))]
-#[tracing::instrument(skip_all, fields(id = %path.0, edit_id = %path.1))]
 pub(crate) async fn commit(
     orders: Orders,
     path: web::Path<(String, String)>,
@@ -129,7 +125,6 @@ pub(crate) async fn commit(
 }
 
 #[utoipa::path(delete, path = EDIT, operation_id = "discard_edit", tag = "edits", params(("id" = Uuid, Path, description = "Order id"), ("edit_id" = Uuid, Path, description = "Edit id")), responses((status = 200, description = "The edit, discarded; the order never changed. 409 `edit_not_open` if it was committed or discarded already", body = Envelope<EditDto>)))]
-#[tracing::instrument(skip_all, fields(id = %path.0, edit_id = %path.1))]
 pub(crate) async fn discard(
     orders: Orders,
     path: web::Path<(String, String)>,

@@ -39,9 +39,10 @@ fn register(
         }
     }
     for (path, group) in paths {
-        let resource = group
-            .into_iter()
-            .fold(actix_web::web::resource(path), actix_web::Resource::route);
+        let resource = group.into_iter().fold(
+            actix_web::web::resource(path).app_data(crate::observe::RouteTemplate(path)),
+            actix_web::Resource::route,
+        );
         let allowed = allowed_methods(path);
         cfg.service(resource.default_service(actix_web::web::to(move || {
             let allowed = allowed.clone();

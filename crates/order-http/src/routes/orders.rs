@@ -180,7 +180,6 @@ fn page_of(page: order_app::Page<Order>) -> HttpResponse {
     ("cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/data/id")), description = "Cancel the order")),
     ("delete_order" = (operation_id = "delete_order", parameters(("id" = "$response.body#/data/id")), description = "Delete the pending order")),
 ))))]
-#[tracing::instrument(skip_all)]
 pub(crate) async fn create(
     orders: Orders,
     req: HttpRequest,
@@ -196,7 +195,6 @@ pub(crate) async fn create(
 }
 
 #[utoipa::path(get, path = ORDER, operation_id = "get_order", tag = "orders", params(("id" = Uuid, Path, description = "Order id")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn get(orders: Orders, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let id = order_id(&id)?;
     let orders = orders.into_inner();
@@ -205,7 +203,6 @@ pub(crate) async fn get(orders: Orders, id: web::Path<String>) -> Result<HttpRes
 }
 
 #[utoipa::path(get, path = ORDER_BY_NUMBER, tag = "orders", params(("order_number" = String, Path, description = "ORD-YYYY-NNNNNN (at least six counter digits, no extra leading zeros)", pattern = r"^ORD-[1-9][0-9]{3}-(?!0{6}$)(?:[0-9]{6}|[1-9][0-9]{6,18})$", example = "ORD-2025-000001")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
-#[tracing::instrument(skip_all, fields(number = %number))]
 pub(crate) async fn get_by_number(
     orders: Orders,
     number: web::Path<String>,
@@ -222,7 +219,6 @@ pub(crate) async fn get_by_number(
 }
 
 #[utoipa::path(get, path = ORDERS, operation_id = "list_orders", tag = "orders", params(("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth; mutually exclusive with `page` (both: 400)"), ("include_total" = Option<bool>, Query, description = "Count `total_items` (exactly up to 10,000, estimated beyond); default false: a page with a next page carries only the planner's estimate (`total_items_exact` false), the last page of a numbered list is always exact")), responses((status = 200, description = "One page of orders, newest first; each with at most its first 10 lines (`line_count` says how many it has; `GET /orders/{id}` shows all)", body = ListEnvelope<OrderDto>)))]
-#[tracing::instrument(skip_all)]
 pub(crate) async fn list(orders: Orders, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let page = page_query(&req)?;
     let orders = orders.into_inner();
@@ -232,7 +228,6 @@ pub(crate) async fn list(orders: Orders, req: HttpRequest) -> Result<HttpRespons
 }
 
 #[utoipa::path(get, path = ORDERS_OF_CUSTOMER, tag = "orders", params(("customer_id" = Uuid, Path, description = "Customer id"), ("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth; mutually exclusive with `page` (both: 400)"), ("include_total" = Option<bool>, Query, description = "Count `total_items` (exactly up to 10,000, estimated beyond); default false: a page with a next page carries only the planner's estimate (`total_items_exact` false), the last page of a numbered list is always exact")), responses((status = 200, description = "One page of orders, newest first; each with at most its first 10 lines (`line_count` says how many it has; `GET /orders/{id}` shows all)", body = ListEnvelope<OrderDto>)))]
-#[tracing::instrument(skip_all, fields(customer_id = %customer_id))]
 pub(crate) async fn list_for_customer(
     orders: Orders,
     customer_id: web::Path<String>,
@@ -247,7 +242,6 @@ pub(crate) async fn list_for_customer(
 }
 
 #[utoipa::path(get, path = ORDERS_IN_STATUS, tag = "orders", params(("status" = StatusParam, Path, description = "Order status"), ("page" = Option<u32>, Query, minimum = 1, maximum = 10001, description = "1-based page (default 1); a numbered page may skip at most 10,000 items, read deeper with `after`"), ("page_size" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Items per page (default 20)"), ("after" = Option<String>, Query, description = "The `next_cursor` of the previous page: reads the next page at the same cost at any depth; mutually exclusive with `page` (both: 400)"), ("include_total" = Option<bool>, Query, description = "Count `total_items` (exactly up to 10,000, estimated beyond); default false: a page with a next page carries only the planner's estimate (`total_items_exact` false), the last page of a numbered list is always exact")), responses((status = 200, description = "One page of orders, newest first; each with at most its first 10 lines (`line_count` says how many it has; `GET /orders/{id}` shows all)", body = ListEnvelope<OrderDto>)))]
-#[tracing::instrument(skip_all, fields(status = %status))]
 pub(crate) async fn list_by_status(
     orders: Orders,
     status: web::Path<String>,
@@ -271,7 +265,6 @@ pub(crate) async fn list_by_status(
 }
 
 #[utoipa::path(delete, path = ORDER, operation_id = "delete_order", tag = "orders", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), responses((status = 204, description = "Soft-deleted")))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn delete(
     orders: Orders,
     id: web::Path<String>,
@@ -301,7 +294,6 @@ pub(crate) async fn transition(
 #[utoipa::path(post, path = CONFIRM, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")), links(
     ("process" = (operation_id = "process", parameters(("id" = "$request.path.id")), description = "Start processing the confirmed order")),
 ))))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn confirm(
     orders: Orders,
     id: web::Path<String>,
@@ -313,7 +305,6 @@ pub(crate) async fn confirm(
 #[utoipa::path(post, path = PROCESS, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")), links(
     ("fulfill" = (operation_id = "fulfill", parameters(("id" = "$request.path.id")), description = "Mark the order fulfilled")),
 ))))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn process(
     orders: Orders,
     id: web::Path<String>,
@@ -323,7 +314,6 @@ pub(crate) async fn process(
 }
 
 #[utoipa::path(post, path = FULFILL, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn fulfill(
     orders: Orders,
     id: web::Path<String>,
@@ -333,7 +323,6 @@ pub(crate) async fn fulfill(
 }
 
 #[utoipa::path(post, path = CANCEL, tag = "lifecycle", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), request_body(content = Option<CancelRequest>, description = "Optional reason"), responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn cancel(
     orders: Orders,
     id: web::Path<String>,
@@ -349,7 +338,6 @@ pub(crate) async fn cancel(
     ("remove_line" = (operation_id = "remove_line", parameters(("id" = "$request.path.id"), ("line_id" = "$response.body#/data/lines/0/id")), description = "Remove a line")),
     ("confirm" = (operation_id = "confirm", parameters(("id" = "$request.path.id")), description = "Confirm the order")),
 ))))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn add_line(
     orders: Orders,
     id: web::Path<String>,
@@ -368,7 +356,6 @@ pub(crate) async fn add_line(
 }
 
 #[utoipa::path(put, path = LINE, tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("line_id" = Uuid, Path, description = "Line id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), request_body = UpdateLineRequest, responses((status = 200, description = "The order", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version, for If-Match")))))]
-#[tracing::instrument(skip_all, fields(id = %path.0, line_id = %path.1))]
 pub(crate) async fn update_line(
     orders: Orders,
     path: web::Path<(String, String)>,
@@ -387,7 +374,6 @@ pub(crate) async fn update_line(
 }
 
 #[utoipa::path(delete, path = LINE, tag = "lines", params(("id" = Uuid, Path, description = "Order id"), ("line_id" = Uuid, Path, description = "Line id"), ("If-Match" = Option<String>, Header, description = "RFC 9110: apply only if the order's ETag is one of these strong tags (e.g. \"3\" or \"3\", \"4\"); * applies to any existing order; weak tags never match")), responses((status = 204, description = "Removed", headers(("ETag" = String, description = "The new order version")))))]
-#[tracing::instrument(skip_all, fields(id = %path.0, line_id = %path.1))]
 pub(crate) async fn remove_line(
     orders: Orders,
     path: web::Path<(String, String)>,
@@ -411,7 +397,6 @@ pub(crate) async fn remove_line(
         ("limit" = Option<u32>, Query, description = "Events per page, 1 to 500 (default 50)", minimum = 1, maximum = 500),
     ),
     responses((status = 200, description = "The order's events in sequence order; resume with `after` = `next_after`", body = EventsPage)))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn events(
     orders: Orders,
     req: HttpRequest,
@@ -437,7 +422,6 @@ pub(crate) async fn events(
     ("remove_discount" = (operation_id = "remove_discount", parameters(("id" = "$request.path.id"), ("discount_id" = "$response.body#/data/discounts/0/id")), description = "Remove a discount")),
     ("confirm" = (operation_id = "confirm", parameters(("id" = "$request.path.id")), description = "Confirm the order")),
 ))))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn add_discount(
     orders: Orders,
     id: web::Path<String>,
@@ -458,7 +442,6 @@ pub(crate) async fn add_discount(
 }
 
 #[utoipa::path(delete, path = DISCOUNT, operation_id = "remove_discount", tag = "discounts", params(("id" = Uuid, Path, description = "Order id"), ("discount_id" = Uuid, Path, description = "Discount id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), responses((status = 204, description = "Removed; the discounts after it and every line are priced again", headers(("ETag" = String, description = "The new order version")))))]
-#[tracing::instrument(skip_all, fields(id = %path.0, discount_id = %path.1))]
 pub(crate) async fn remove_discount(
     orders: Orders,
     path: web::Path<(String, String)>,

@@ -46,7 +46,6 @@ fn not_found(entity: &'static str, id: impl ToString) -> ApiError {
 }
 
 #[utoipa::path(post, path = FULFILLMENTS, tag = "fulfilment", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = ShipRequest, responses((status = 201, description = "The order after the shipment (`fulfilled` once nothing is left to ship); Location names the shipment", body = Envelope<OrderDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created shipment")))))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn create_fulfillment(
     orders: Orders,
     id: web::Path<String>,
@@ -65,7 +64,6 @@ pub(crate) async fn create_fulfillment(
 }
 
 #[utoipa::path(get, path = FULFILLMENTS, tag = "fulfilment", params(("id" = Uuid, Path, description = "Order id")), responses((status = 200, description = "The order's shipments, oldest first", body = Envelope<Vec<FulfillmentDto>>)))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn list_fulfillments(
     orders: Orders,
     id: web::Path<String>,
@@ -81,7 +79,6 @@ pub(crate) async fn list_fulfillments(
 }
 
 #[utoipa::path(get, path = FULFILLMENT, tag = "fulfilment", params(("id" = Uuid, Path, description = "Order id"), ("fulfillment_id" = Uuid, Path, description = "Shipment id")), responses((status = 200, description = "One shipment", body = Envelope<FulfillmentDto>)))]
-#[tracing::instrument(skip_all, fields(id = %path.0, fulfillment_id = %path.1))]
 pub(crate) async fn get_fulfillment(
     orders: Orders,
     path: web::Path<(String, String)>,
@@ -98,7 +95,6 @@ pub(crate) async fn get_fulfillment(
 }
 
 #[utoipa::path(post, path = RETURNS, tag = "fulfilment", params(("id" = Uuid, Path, description = "Order id"), ("If-Match" = Option<String>, Header, description = "Apply only if the order is still at this ETag, e.g. \"3\"")), request_body = ReturnRequest, responses((status = 201, description = "The return with its refund_amount; Location names it", body = Envelope<ReturnDto>, headers(("ETag" = String, description = "The order version"), ("Location" = String, description = "URL of the created return")))))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn create_return(
     orders: Orders,
     id: web::Path<String>,
@@ -117,7 +113,6 @@ pub(crate) async fn create_return(
 }
 
 #[utoipa::path(get, path = RETURNS, tag = "fulfilment", params(("id" = Uuid, Path, description = "Order id")), responses((status = 200, description = "The order's returns, oldest first", body = Envelope<Vec<ReturnDto>>)))]
-#[tracing::instrument(skip_all, fields(id = %id))]
 pub(crate) async fn list_returns(
     orders: Orders,
     id: web::Path<String>,
@@ -133,7 +128,6 @@ pub(crate) async fn list_returns(
 }
 
 #[utoipa::path(get, path = RETURN, tag = "fulfilment", params(("id" = Uuid, Path, description = "Order id"), ("return_id" = Uuid, Path, description = "Return id")), responses((status = 200, description = "One return", body = Envelope<ReturnDto>)))]
-#[tracing::instrument(skip_all, fields(id = %path.0, return_id = %path.1))]
 pub(crate) async fn get_return(
     orders: Orders,
     path: web::Path<(String, String)>,

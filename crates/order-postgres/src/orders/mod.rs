@@ -5,7 +5,8 @@
 //!   snapshot-consistent re-read with its shipments when it has any; a list page is one query
 //!   for the page, one for the lines of all its orders (`order_id = ANY(..)`)
 //!   and, when a next page exists, a bounded `COUNT` if the caller asked for
-//!   a total or the planner's estimate if not. They run in one snapshot (see
+//!   a total or the planner's estimate if not (asked at most once a second
+//!   per filter: `estimates.rs`). They run in one snapshot (see
 //!   `Db::read_consistent`).
 //! - Writes are one transaction each: the order row, its lines and its
 //!   pending events (the outbox) are stored together or not at all. The row
@@ -20,6 +21,7 @@
 
 mod discounts;
 mod edits;
+mod estimates;
 mod events;
 #[cfg(all(test, feature = "testing"))]
 mod explain_tests;
@@ -60,6 +62,8 @@ use crate::store::Db;
 #[derive(Clone)]
 pub struct PgOrderRepository {
     db: Db,
+    /// List totals the planner estimated a moment ago (see `estimates`).
+    estimates: std::sync::Arc<estimates::Estimates>,
 }
 
 impl fmt::Debug for PgOrderRepository {
@@ -92,7 +96,10 @@ impl WriteError {
 
 impl PgOrderRepository {
     pub(crate) fn new(db: Db) -> Self {
-        Self { db }
+        Self {
+            db,
+            estimates: std::sync::Arc::default(),
+        }
     }
 
     /// The live order `key` names, with its lines, in one statement.
@@ -301,7 +308,12 @@ impl OrderRepository for PgOrderRepository {
             } else if page.counts_total() {
                 count_bounded(conn, filter)?
             } else {
-                Total::Estimated(estimate(conn, filter, offset + rows.len() as u64)?)
+                Total::Estimated(self.estimates.get_or_plan(
+                    filter,
+                    offset + rows.len() as u64,
+                    std::time::Instant::now(),
+                    || planned_rows(conn, filter),
+                )?)
             };
             Ok((rows, lines, stored, total))
         })?;
@@ -619,6 +631,12 @@ fn count_bounded(conn: &mut PgConnection, filter: &OrderFilter) -> QueryResult<T
 /// The planner's estimate of the matching rows (planning only: no row is
 /// read), never below `at_least`, the rows known to exist.
 fn estimate(conn: &mut PgConnection, filter: &OrderFilter, at_least: u64) -> QueryResult<u64> {
+    // Never report fewer than are known to exist, whatever the statistics say.
+    planned_rows(conn, filter).map(|planned| planned.max(at_least))
+}
+
+/// The planner's estimate of the matching rows.
+fn planned_rows(conn: &mut PgConnection, filter: &OrderFilter) -> QueryResult<u64> {
     use diesel::sql_types::{Nullable, Text};
     let plan = diesel::sql_query(format!("EXPLAIN (FORMAT JSON) SELECT 1 {MATCHING}"))
         .bind::<Nullable<diesel::sql_types::Uuid>, _>(filter.customer_id.map(|c| c.as_uuid()))
@@ -626,9 +644,8 @@ fn estimate(conn: &mut PgConnection, filter: &OrderFilter, at_least: u64) -> Que
         .get_result::<PlanJson>(conn)?
         .plan;
     let estimate = plan[0]["Plan"]["Plan Rows"].as_f64().unwrap_or_default();
-    // Never report fewer than are known to exist, whatever the statistics say.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // a row estimate
-    Ok((estimate.max(0.0) as u64).max(at_least))
+    Ok(estimate.max(0.0) as u64)
 }
 
 /// Which line statements an update needs, read off the order's pending events.
