@@ -17,7 +17,10 @@
 # backlog gauge (crates/order-postgres/src/outbox.rs), the harness's
 # own SQL (tagged `/* order-bench harness */`), and the reservation of a
 # block of 32 order numbers, which happens once per 32 creates and so falls
-# in different operations on the two sides (it must occur on both). Exits 1
+# in different operations on the two sides (it must occur on both), and the
+# planner's estimate of a list's total (`EXPLAIN ...`), which both sides ask
+# for at most once a second per list and so also falls in different
+# operations (it must occur on both too). Exits 1
 # when the baseline has drifted from the adapter: re-mirror
 # crates/order-bench/src/raw.rs (the diff says where).
 #
@@ -93,14 +96,17 @@ capture() {
     >"$1" || true
 }
 BLOCK="SELECT nextval('order_mgmt_order_number_seq') AS n FROM generate_series(1, \$1)"
+ESTIMATE='EXPLAIN (FORMAT JSON) SELECT 1 FROM order_mgmt_orders '
 failed=0
 block_seen=""
+estimate_seen=""
 # compare SCENARIO: server.sql against raw.sql in $WORK/SCENARIO.
 compare() {
   local dir="$WORK/$1" n
   for side in server raw; do
     if grep -q -x -F "$BLOCK" "$dir/$side.sql"; then block_seen="$block_seen $side"; fi
-    grep -v -x -F "$BLOCK" "$dir/$side.sql" >"$dir/$side.ops" || true
+    if grep -q -F "$ESTIMATE" "$dir/$side.sql"; then estimate_seen="$estimate_seen $side"; fi
+    grep -v -x -F "$BLOCK" "$dir/$side.sql" | grep -v -F "$ESTIMATE" >"$dir/$side.ops" || true
   done
   n=$(grep -c . "$dir/server.ops" || true)
   printf '\n%s: %s statements, %s pool check-outs (each one more statement, SELECT 1)\n' \
@@ -196,6 +202,11 @@ echo
 case "$block_seen" in
   *server*raw* | *raw*server*) ;;
   *) say "the reservation of order numbers ($BLOCK) was not seen on both sides (seen on:${block_seen:- none})"
+     failed=1 ;;
+esac
+case "$estimate_seen" in
+  *server*raw* | *raw*server*) ;;
+  *) say "the estimate of a list's total ($ESTIMATE...) was not seen on both sides (seen on:${estimate_seen:- none})"
      failed=1 ;;
 esac
 if [[ $failed -ne 0 ]]; then

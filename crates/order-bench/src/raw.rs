@@ -25,8 +25,9 @@
 //! The harness's own SQL (seed, fixtures, probes) is tagged with
 //! `harness_sql!`, so that the audit can tell it from the baseline's.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, Datelike, Utc};
@@ -71,6 +72,10 @@ const BEGIN_READ: &str = "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ
 /// Sequence values one round trip reserves: `BLOCK` of
 /// `crates/order-postgres/src/numbers.rs`.
 const NUMBER_BLOCK: i64 = 32;
+
+/// `FRESH_FOR` of `crates/order-postgres/src/orders/estimates.rs`: how long
+/// a list's estimated total is reused.
+const ESTIMATE_FRESH_FOR: Duration = Duration::from_secs(1);
 
 /// A list total is counted up to this many rows and estimated beyond:
 /// `COUNT_LIMIT` of `crates/order-postgres/src/orders/mod.rs`.
@@ -253,6 +258,9 @@ struct RawConnection {
     /// Order numbers reserved and not used yet, shared by every connection
     /// as the server's allocator shares them between its threads.
     numbers: Arc<Mutex<VecDeque<i64>>>,
+    /// When each list's total was last estimated, shared by every
+    /// connection as the server's repository shares its estimates.
+    estimated: Arc<Mutex<HashMap<Option<Uuid>, Instant>>>,
     customer_exists: Statement,
     reserve_numbers: Statement,
     insert_order_with_events: Statement,
@@ -303,6 +311,7 @@ impl RawDb {
     /// mirror no longer matches it).
     pub async fn connect(url: &str, n: usize) -> anyhow::Result<Self> {
         let numbers = Arc::new(Mutex::new(VecDeque::new()));
+        let estimated = Arc::new(Mutex::new(HashMap::new()));
         let mut connections = Vec::with_capacity(n);
         for _ in 0..n {
             let client = connect(url).await?;
@@ -317,6 +326,7 @@ impl RawDb {
             };
             connections.push(RawConnection {
                 numbers: numbers.clone(),
+                estimated: estimated.clone(),
                 customer_exists: prepare(customer_exists_sql()).await?,
                 // `$1` of generate_series would be an int4 untyped; diesel
                 // binds it as a BigInt.
@@ -604,7 +614,7 @@ impl RawConnection {
             // The total follows from the page.
         } else if include_total {
             self.count_bounded(customer).await?;
-        } else {
+        } else if self.estimate_is_stale(customer) {
             self.estimate(customer).await?;
         }
         self.client.batch_execute("COMMIT").await?;
@@ -634,6 +644,24 @@ impl RawConnection {
             self.estimate(customer).await?;
         }
         Ok(())
+    }
+
+    /// `Estimates::get_or_plan` of `crates/order-postgres/src/orders/estimates.rs`:
+    /// a list's estimate is asked for at most once per [`ESTIMATE_FRESH_FOR`];
+    /// true (and the time noted) when this page must ask.
+    fn estimate_is_stale(&self, customer: Option<Uuid>) -> bool {
+        let now = Instant::now();
+        let mut estimated = self
+            .estimated
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match estimated.get(&customer) {
+            Some(at) if now.saturating_duration_since(*at) < ESTIMATE_FRESH_FOR => false,
+            _ => {
+                estimated.insert(customer, now);
+                true
+            }
+        }
     }
 
     /// `estimate`: the planner's row estimate of the list, unnamed like
