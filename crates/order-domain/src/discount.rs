@@ -55,23 +55,35 @@ impl Discount {
     /// Longest accepted description, in characters.
     pub const MAX_DESCRIPTION_CHARS: usize = 500;
 
+    /// The rule on a fixed discount's amount alone, in minor units: more
+    /// than zero. Public so that an adapter can refuse a bad amount before
+    /// it reads the order (whose currency makes it `Money`).
+    ///
+    /// # Errors
+    /// [`DomainError::InvalidDiscount`] when the amount is zero or negative.
+    pub fn check_fixed_amount(minor_units: i64) -> Result<(), DomainError> {
+        if minor_units <= 0 {
+            return Err(DomainError::InvalidDiscount(
+                "a fixed discount must be more than zero".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Validates a new discount; its amount is set when the order is priced.
     pub(crate) fn new(
         new: NewDiscount,
         currency: Currency,
         now: DateTime<Utc>,
     ) -> Result<Self, DomainError> {
-        let invalid = |reason: &str| DomainError::InvalidDiscount(reason.to_owned());
         match new.value {
-            DiscountValue::Fixed(amount) if amount.amount() <= 0 => {
-                return Err(invalid("a fixed discount must be more than zero"));
-            }
+            DiscountValue::Fixed(amount) => Self::check_fixed_amount(amount.amount())?,
             DiscountValue::Percentage(p) if p.is_zero() || p > Percentage::HUNDRED => {
-                return Err(invalid(
-                    "a percentage discount must be more than 0 and at most 100",
+                return Err(DomainError::InvalidDiscount(
+                    "a percentage discount must be more than 0 and at most 100".to_owned(),
                 ));
             }
-            DiscountValue::Fixed(_) | DiscountValue::Percentage(_) => {}
+            DiscountValue::Percentage(_) => {}
         }
         Ok(Self {
             id: new.id,

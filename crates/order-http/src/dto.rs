@@ -343,11 +343,7 @@ impl AddDiscountRequest {
                 code,
                 description,
             } => {
-                if amount < 1 {
-                    return Err(invalid(
-                        "a fixed discount must be more than zero".to_owned(),
-                    ));
-                }
+                Discount::check_fixed_amount(amount).map_err(|e| ApiError::App(e.into()))?;
                 AddDiscount {
                     amount: DiscountAmount::Fixed(amount),
                     code,
