@@ -224,53 +224,59 @@ mod tests {
         }};
     }
 
-    #[test]
-    fn info_lines_wait_and_a_warning_writes_them_out_first_in_order() {
+    fn info() -> &'static Metadata<'static> {
+        metadata_at!(Level::INFO)
+    }
+
+    fn warn() -> &'static Metadata<'static> {
+        metadata_at!(Level::WARN)
+    }
+
+    /// A log over a fresh sink, and its flushing thread.
+    fn started() -> (Sink, LogOutput, Flushing) {
         let sink = Sink::default();
         let (output, flushing) = LogOutput::new(sink.clone()).unwrap();
-        let info = metadata_at!(Level::INFO);
-        let warn = metadata_at!(Level::WARN);
-        line(&output, info, "one\n");
-        line(&output, info, "two\n");
+        (sink, output, flushing)
+    }
+
+    #[test]
+    fn info_lines_wait_and_a_warning_writes_them_out_first_in_order() {
+        let (sink, output, flushing) = started();
+        line(&output, info(), "one\n");
+        line(&output, info(), "two\n");
         // The flushing thread may have drained some of them already.
         let before = sink.text();
         assert!(
             before.is_empty() || before == "one\n" || before == "one\ntwo\n",
             "{before:?}"
         );
-        line(&output, warn, "three\n");
+        line(&output, warn(), "three\n");
         assert_eq!(sink.text(), "one\ntwo\nthree\n");
         flushing.finish();
     }
 
     #[test]
     fn a_full_buffer_is_written_out_without_waiting() {
-        let sink = Sink::default();
-        let (output, flushing) = LogOutput::new(sink.clone()).unwrap();
-        let info = metadata_at!(Level::INFO);
-        let long = "x".repeat(FLUSH_AT);
-        line(&output, info, &long);
+        let (sink, output, flushing) = started();
+        line(&output, info(), &"x".repeat(FLUSH_AT));
         assert_eq!(sink.text().len(), FLUSH_AT);
         flushing.finish();
     }
 
     #[test]
     fn finishing_writes_out_what_waits_and_later_lines_go_straight_out() {
-        let sink = Sink::default();
-        let (output, flushing) = LogOutput::new(sink.clone()).unwrap();
-        let info = metadata_at!(Level::INFO);
-        line(&output, info, "last before exit\n");
+        let (sink, output, flushing) = started();
+        line(&output, info(), "last before exit\n");
         flushing.finish();
         assert_eq!(sink.text(), "last before exit\n");
-        line(&output, info, "after\n");
+        line(&output, info(), "after\n");
         assert_eq!(sink.text(), "last before exit\nafter\n");
     }
 
     #[test]
     fn the_flushing_thread_writes_out_an_info_line_by_itself() {
-        let sink = Sink::default();
-        let (output, flushing) = LogOutput::new(sink.clone()).unwrap();
-        line(&output, metadata_at!(Level::INFO), "alone\n");
+        let (sink, output, flushing) = started();
+        line(&output, info(), "alone\n");
         // Bounded wait for the thread's next drain (every FLUSH_EVERY).
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
         while sink.text().is_empty() && std::time::Instant::now() < deadline {

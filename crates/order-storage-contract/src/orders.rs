@@ -427,6 +427,7 @@ pub fn every_change_writes_its_events_to_the_outbox_in_order(db: &dyn TestStorag
     );
     for (event, sequence) in events.iter().zip(1..) {
         assert_eq!(event.payload["sequence"], sequence);
+        assert_eq!(event.payload["type"], event.event_type.as_str());
         assert_eq!(event.payload["actor"]["id"], "anonymous");
     }
     assert_eq!(

@@ -95,6 +95,14 @@ mod tests {
         (got, planned.get())
     }
 
+    /// The orders of a customer never seen before.
+    fn one_customer() -> OrderFilter {
+        OrderFilter {
+            customer_id: Some(CustomerId::from_uuid(Uuid::now_v7())),
+            status: None,
+        }
+    }
+
     #[test]
     fn an_estimate_is_reused_while_fresh_and_asked_again_after() {
         let estimates = Estimates::default();
@@ -122,10 +130,7 @@ mod tests {
     fn each_filter_has_its_own_estimate() {
         let estimates = Estimates::default();
         let t0 = Instant::now();
-        let customer = OrderFilter {
-            customer_id: Some(CustomerId::from_uuid(Uuid::now_v7())),
-            status: None,
-        };
+        let customer = one_customer();
         let confirmed = OrderFilter {
             customer_id: None,
             status: Some(OrderStatus::Confirmed),
@@ -156,11 +161,7 @@ mod tests {
         let estimates = Estimates::default();
         let t0 = Instant::now();
         for _ in 0..=MOST_FILTERS * 2 {
-            let one = OrderFilter {
-                customer_id: Some(CustomerId::from_uuid(Uuid::now_v7())),
-                status: None,
-            };
-            plans(&estimates, &one, 0, t0, 1);
+            plans(&estimates, &one_customer(), 0, t0, 1);
         }
         assert!(estimates.recent.lock().unwrap().len() <= MOST_FILTERS);
     }
