@@ -28,12 +28,11 @@ use serde_json::{json, Value};
 use tokio_postgres::{Client, Statement};
 use uuid::Uuid;
 
-use crate::load::Operation;
 use crate::paging::PageAt;
 use crate::raw::{
     connect, lifecycle_prices, order_with_lines_sql, DISCOUNT_MILLIONTHS, TAX_MILLIONTHS,
 };
-use crate::scenario::{line_amounts, pick, product_id, LIFECYCLE_LINES};
+use crate::scenario::{line_amounts, product_id, LIFECYCLE_LINES};
 
 /// A new order and its event; the number comes from the sequence inside the
 /// statement (`lpad` never cuts a counter past six digits).
@@ -102,7 +101,7 @@ fn page_sql(for_customer: bool, keyset: bool) -> String {
 
 /// One connection and its prepared statements.
 #[derive(Debug)]
-struct LimitConnection {
+pub struct LimitConnection {
     client: Client,
     create: Statement,
     change: Statement,
@@ -154,13 +153,6 @@ impl LimitDb {
         Ok(Self {
             connections: Arc::new(connections),
         })
-    }
-
-    fn connection(&self, worker: usize) -> anyhow::Result<&LimitConnection> {
-        let len = self.connections.len().max(1);
-        self.connections
-            .get(worker % len)
-            .ok_or_else(|| anyhow::anyhow!("no limit connection for worker {worker}"))
     }
 }
 
@@ -296,7 +288,42 @@ impl LimitConnection {
         Ok(())
     }
 
-    async fn lifecycle(&self, customer: Uuid, worker: usize, iteration: u64) -> anyhow::Result<()> {
+    async fn fulfil(&self, order: &mut Order) -> anyhow::Result<()> {
+        let now = Utc::now();
+        let expected = order.version;
+        order.version += 1;
+        let lines: Vec<Uuid> = order.lines.iter().map(|l| l.0).collect();
+        let quantities: Vec<i32> = order.lines.iter().map(|l| l.2).collect();
+        let written = self
+            .client
+            .execute(
+                &self.fulfil,
+                &[
+                    &order.version,
+                    &now,
+                    &order.id,
+                    &expected,
+                    &Uuid::now_v7(),
+                    &lines,
+                    &quantities,
+                    &Uuid::now_v7(),
+                ],
+            )
+            .await?;
+        if written != 1 {
+            bail!("order {} was not at version {expected}", order.id);
+        }
+        Ok(())
+    }
+}
+
+impl crate::baseline::Connection for LimitConnection {
+    async fn one_lifecycle(
+        &self,
+        customer: Uuid,
+        worker: usize,
+        iteration: u64,
+    ) -> anyhow::Result<()> {
         let mut order = self.create(customer).await?;
         for line in 0..LIFECYCLE_LINES {
             let (quantity, unit_price) = line_amounts(line);
@@ -331,42 +358,18 @@ impl LimitConnection {
         self.fulfil(&mut order).await
     }
 
-    async fn fulfil(&self, order: &mut Order) -> anyhow::Result<()> {
-        let now = Utc::now();
-        let expected = order.version;
-        order.version += 1;
-        let lines: Vec<Uuid> = order.lines.iter().map(|l| l.0).collect();
-        let quantities: Vec<i32> = order.lines.iter().map(|l| l.2).collect();
-        let written = self
-            .client
-            .execute(
-                &self.fulfil,
-                &[
-                    &order.version,
-                    &now,
-                    &order.id,
-                    &expected,
-                    &Uuid::now_v7(),
-                    &lines,
-                    &quantities,
-                    &Uuid::now_v7(),
-                ],
-            )
-            .await?;
-        if written != 1 {
-            bail!("order {} was not at version {expected}", order.id);
-        }
-        Ok(())
+    async fn one_create(&self, customer: Uuid) -> anyhow::Result<()> {
+        self.create(customer).await.map(drop)
     }
 
-    async fn get(&self, id: Uuid) -> anyhow::Result<()> {
+    async fn one_get(&self, id: Uuid) -> anyhow::Result<()> {
         if self.client.query(&self.get, &[&id]).await?.is_empty() {
             bail!("order {id} not found");
         }
         Ok(())
     }
 
-    async fn list(
+    async fn one_page(
         &self,
         customer: Option<Uuid>,
         at: &PageAt,
@@ -404,85 +407,14 @@ impl LimitConnection {
     }
 }
 
-/// Limit: one complete lifecycle, 8 statements.
-#[derive(Debug)]
-pub struct LimitLifecycle {
-    /// The connections.
-    pub db: LimitDb,
-    /// Customers to order for.
-    pub customers: Arc<Vec<Uuid>>,
-    /// Workers of the run.
-    pub concurrency: usize,
-}
+impl crate::baseline::Connections for LimitDb {
+    type Conn = LimitConnection;
 
-impl Operation for LimitLifecycle {
-    async fn call(&self, worker: usize, iteration: u64) -> anyhow::Result<()> {
-        let customer = pick(&self.customers, worker, self.concurrency, iteration)
-            .ok_or_else(|| anyhow::anyhow!("no customers to order for"))?;
-        self.db
-            .connection(worker)?
-            .lifecycle(customer, worker, iteration)
-            .await
-    }
-}
-
-/// Limit: one order created, one statement.
-#[derive(Debug)]
-pub struct LimitCreate {
-    /// The connections.
-    pub db: LimitDb,
-    /// Customers to order for.
-    pub customers: Arc<Vec<Uuid>>,
-    /// Workers of the run.
-    pub concurrency: usize,
-}
-
-impl Operation for LimitCreate {
-    async fn call(&self, worker: usize, iteration: u64) -> anyhow::Result<()> {
-        let customer = pick(&self.customers, worker, self.concurrency, iteration)
-            .ok_or_else(|| anyhow::anyhow!("no customers to order for"))?;
-        self.db.connection(worker)?.create(customer).await.map(drop)
-    }
-}
-
-/// Limit: one order read, one statement.
-#[derive(Debug)]
-pub struct LimitGet {
-    /// The connections.
-    pub db: LimitDb,
-    /// Orders to read.
-    pub orders: Arc<Vec<Uuid>>,
-    /// Workers of the run.
-    pub concurrency: usize,
-}
-
-impl Operation for LimitGet {
-    async fn call(&self, worker: usize, iteration: u64) -> anyhow::Result<()> {
-        let order = pick(&self.orders, worker, self.concurrency, iteration)
-            .ok_or_else(|| anyhow::anyhow!("no orders to read"))?;
-        self.db.connection(worker)?.get(order).await
-    }
-}
-
-/// Limit: one list page, one statement.
-#[derive(Debug)]
-pub struct LimitList {
-    /// The connections.
-    pub db: LimitDb,
-    /// `Some` for one customer's orders, `None` for all orders.
-    pub customer: Option<Uuid>,
-    /// The page read.
-    pub page: PageAt,
-    /// Orders per page.
-    pub page_size: u32,
-}
-
-impl Operation for LimitList {
-    async fn call(&self, worker: usize, _iteration: u64) -> anyhow::Result<()> {
-        self.db
-            .connection(worker)?
-            .list(self.customer, &self.page, self.page_size)
-            .await
+    fn connection(&self, worker: usize) -> anyhow::Result<&LimitConnection> {
+        let len = self.connections.len().max(1);
+        self.connections
+            .get(worker % len)
+            .ok_or_else(|| anyhow::anyhow!("no limit connection for worker {worker}"))
     }
 }
 

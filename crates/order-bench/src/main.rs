@@ -17,6 +17,7 @@ macro_rules! harness_sql {
 }
 
 mod api;
+mod baseline;
 mod chart;
 mod cli;
 mod embedded;
@@ -504,19 +505,14 @@ async fn run_one(
         };
         anyhow::Ok((path, page, target.customer.then_some(fx.busiest_customer)))
     };
-    let detail = match scenario {
-        Scenario::Lifecycle => format!("{LIFECYCLE_REQUESTS} requests per order"),
-        Scenario::Create => "POST /orders".to_owned(),
-        Scenario::Get => format!("{} orders sampled", fx.read_orders.len()),
-        Scenario::ListFirst
-        | Scenario::ListMiddle
-        | Scenario::ListDeep
-        | Scenario::CustomerFirst
-        | Scenario::CustomerMiddle
-        | Scenario::CustomerDeep => match scenario.list_target() {
-            Some(target) => list(target)?.1.describe(page_size),
-            None => String::new(),
-        },
+    // A list scenario's path, page and customer; `None` for the others.
+    let page = scenario.list_target().map(list).transpose()?;
+    let detail = match (scenario, &page) {
+        (Scenario::Lifecycle, _) => format!("{LIFECYCLE_REQUESTS} requests per order"),
+        (Scenario::Create, _) => "POST /orders".to_owned(),
+        (Scenario::Get, _) => format!("{} orders sampled", fx.read_orders.len()),
+        (_, Some((_, page, _))) => page.describe(page_size),
+        (_, None) => String::new(),
     };
     let raw = || {
         fx.raw
@@ -528,168 +524,149 @@ async fn run_one(
             .clone()
             .ok_or_else(|| anyhow::anyhow!("limit side not connected"))
     };
-    let (outcome, usage) = match (scenario, side) {
-        (Scenario::Lifecycle, Side::Http) => {
-            measure(
-                load,
-                HttpLifecycle {
-                    api: fx.api.clone(),
-                    customers: fx.write_customers.clone(),
-                    concurrency: conc,
-                },
-                probe,
-            )
-            .await?
-        }
-        (Scenario::Lifecycle, Side::Raw) => {
-            measure(
-                load,
-                raw::RawLifecycle {
-                    db: raw()?,
-                    customers: fx.write_customers.clone(),
-                    concurrency: conc,
-                },
-                probe,
-            )
-            .await?
-        }
-        (Scenario::Lifecycle, Side::Limit) => {
-            measure(
-                load,
-                limit::LimitLifecycle {
-                    db: limit()?,
-                    customers: fx.write_customers.clone(),
-                    concurrency: conc,
-                },
-                probe,
-            )
-            .await?
-        }
-        (Scenario::Create, Side::Limit) => {
-            measure(
-                load,
-                limit::LimitCreate {
-                    db: limit()?,
-                    customers: fx.write_customers.clone(),
-                    concurrency: conc,
-                },
-                probe,
-            )
-            .await?
-        }
-        (Scenario::Get, Side::Limit) => {
-            measure(
-                load,
-                limit::LimitGet {
-                    db: limit()?,
-                    orders: fx.read_orders.clone(),
-                    concurrency: conc,
-                },
-                probe,
-            )
-            .await?
-        }
-        (Scenario::Create, Side::Http) => {
-            measure(
-                load,
-                HttpCreate {
-                    api: fx.api.clone(),
-                    customers: fx.write_customers.clone(),
-                    concurrency: conc,
-                },
-                probe,
-            )
-            .await?
-        }
-        (Scenario::Create, Side::Raw) => {
-            measure(
-                load,
-                raw::RawCreate {
-                    db: raw()?,
-                    customers: fx.write_customers.clone(),
-                    concurrency: conc,
-                },
-                probe,
-            )
-            .await?
-        }
-        (Scenario::Get, Side::Http) => {
-            measure(
-                load,
-                HttpGet {
-                    api: fx.api.clone(),
-                    orders: fx.read_orders.clone(),
-                    concurrency: conc,
-                },
-                probe,
-            )
-            .await?
-        }
-        (Scenario::Get, Side::Raw) => {
-            measure(
-                load,
-                raw::RawGet {
-                    db: raw()?,
-                    orders: fx.read_orders.clone(),
-                    concurrency: conc,
-                },
-                probe,
-            )
-            .await?
-        }
-        (list_scenario, side) => {
-            let target = list_scenario
-                .list_target()
-                .ok_or_else(|| anyhow::anyhow!("{} is not a list", list_scenario.name()))?;
-            let (path, page, customer) = list(target)?;
-            match side {
-                Side::Http => {
-                    measure(
-                        load,
-                        HttpList {
-                            api: fx.api.clone(),
-                            path,
-                            page,
-                            page_size,
-                        },
-                        probe,
-                    )
-                    .await?
-                }
-                Side::Limit => {
-                    measure(
-                        load,
-                        limit::LimitList {
-                            db: limit()?,
-                            customer,
-                            page,
-                            page_size,
-                        },
-                        probe,
-                    )
-                    .await?
-                }
-                Side::Raw => {
-                    measure(
-                        load,
-                        raw::RawList {
-                            db: raw()?,
-                            customer,
-                            page,
-                            page_size,
-                            // The HTTP side asks for no `include_total`.
-                            include_total: false,
-                        },
-                        probe,
-                    )
-                    .await?
-                }
+    let sql = SqlRun {
+        fx,
+        scenario,
+        conc,
+        page_size,
+        page: page.as_ref(),
+    };
+    let (outcome, usage) = match side {
+        Side::Raw => sql.measure(raw()?, load, probe).await?,
+        Side::Limit => sql.measure(limit()?, load, probe).await?,
+        Side::Http => match (scenario, page.clone()) {
+            (Scenario::Lifecycle, _) => {
+                measure(
+                    load,
+                    HttpLifecycle {
+                        api: fx.api.clone(),
+                        customers: fx.write_customers.clone(),
+                        concurrency: conc,
+                    },
+                    probe,
+                )
+                .await?
             }
-        }
+            (Scenario::Create, _) => {
+                measure(
+                    load,
+                    HttpCreate {
+                        api: fx.api.clone(),
+                        customers: fx.write_customers.clone(),
+                        concurrency: conc,
+                    },
+                    probe,
+                )
+                .await?
+            }
+            (Scenario::Get, _) => {
+                measure(
+                    load,
+                    HttpGet {
+                        api: fx.api.clone(),
+                        orders: fx.read_orders.clone(),
+                        concurrency: conc,
+                    },
+                    probe,
+                )
+                .await?
+            }
+            (list_scenario, page) => {
+                let (path, page, _) =
+                    page.ok_or_else(|| anyhow::anyhow!("{} is not a list", list_scenario.name()))?;
+                measure(
+                    load,
+                    HttpList {
+                        api: fx.api.clone(),
+                        path,
+                        page,
+                        page_size,
+                    },
+                    probe,
+                )
+                .await?
+            }
+        },
     };
     Ok(Measurement::new(
         scenario, side, conc, detail, &outcome, usage,
     ))
+}
+
+/// A scenario's run on one of the SQL sides (raw or limit): the same
+/// operation, over that side's connections.
+struct SqlRun<'a> {
+    fx: &'a Fixtures,
+    scenario: Scenario,
+    conc: usize,
+    page_size: u32,
+    /// A list scenario's path, page and customer.
+    page: Option<&'a (String, PageAt, Option<Uuid>)>,
+}
+
+impl SqlRun<'_> {
+    async fn measure<D: baseline::Connections>(
+        &self,
+        db: D,
+        load: Load,
+        probe: &mut ResourceProbe<'_>,
+    ) -> anyhow::Result<(load::Outcome, probe::WindowUse)> {
+        let (fx, concurrency) = (self.fx, self.conc);
+        match self.scenario {
+            Scenario::Lifecycle => {
+                let customers = fx.write_customers.clone();
+                let op = baseline::Lifecycle {
+                    db,
+                    customers,
+                    concurrency,
+                };
+                measure(load, op, probe).await
+            }
+            Scenario::Create => {
+                let customers = fx.write_customers.clone();
+                measure(
+                    load,
+                    baseline::Create {
+                        db,
+                        customers,
+                        concurrency,
+                    },
+                    probe,
+                )
+                .await
+            }
+            Scenario::Get => {
+                let orders = fx.read_orders.clone();
+                measure(
+                    load,
+                    baseline::Get {
+                        db,
+                        orders,
+                        concurrency,
+                    },
+                    probe,
+                )
+                .await
+            }
+            list_scenario => {
+                let (_, page, customer) = self
+                    .page
+                    .ok_or_else(|| anyhow::anyhow!("{} is not a list", list_scenario.name()))?;
+                let (page, customer, page_size) = (*page, *customer, self.page_size);
+                measure(
+                    load,
+                    baseline::List {
+                        db,
+                        customer,
+                        page,
+                        page_size,
+                    },
+                    probe,
+                )
+                .await
+            }
+        }
+    }
 }
 
 async fn measure<O: Operation>(

@@ -36,9 +36,8 @@ use tokio_postgres::types::Type;
 use tokio_postgres::{Client, NoTls, Statement};
 use uuid::Uuid;
 
-use crate::load::Operation;
 use crate::paging::PageAt;
-use crate::scenario::{line_amounts, pick, product_id, LIFECYCLE_LINES};
+use crate::scenario::{line_amounts, product_id, LIFECYCLE_LINES};
 
 /// Columns of an order row, in `OrderRow` order.
 const ORDER_COLUMNS: &str =
@@ -253,7 +252,7 @@ fn insert_fulfillment_lines_sql(n: usize) -> String {
 
 /// One connection and its prepared statements.
 #[derive(Debug)]
-struct RawConnection {
+pub struct RawConnection {
     client: Client,
     /// Order numbers reserved and not used yet, shared by every connection
     /// as the server's allocator shares them between its threads.
@@ -354,12 +353,6 @@ impl RawDb {
         Ok(Self {
             connections: Arc::new(connections),
         })
-    }
-
-    fn connection(&self, worker: usize) -> anyhow::Result<&RawConnection> {
-        self.connections
-            .get(worker)
-            .ok_or_else(|| anyhow::anyhow!("no baseline connection for worker {worker}"))
     }
 }
 
@@ -893,24 +886,16 @@ enum Change {
     Fulfill,
 }
 
-/// Raw: one complete lifecycle (create, 3 taxed lines, a discount, confirm,
-/// process, fulfil).
-#[derive(Debug)]
-pub struct RawLifecycle {
-    /// The connections.
-    pub db: RawDb,
-    /// Customers to order for.
-    pub customers: Arc<Vec<Uuid>>,
-    /// Workers of the run.
-    pub concurrency: usize,
-}
-
-impl Operation for RawLifecycle {
-    async fn call(&self, worker: usize, iteration: u64) -> anyhow::Result<()> {
-        let conn = self.db.connection(worker)?;
-        let customer = pick(&self.customers, worker, self.concurrency, iteration)
-            .ok_or_else(|| anyhow::anyhow!("no customers to order for"))?;
-        let mut order = conn.create(customer).await?;
+impl crate::baseline::Connection for RawConnection {
+    /// The server's lifecycle: create, 3 taxed lines, a discount, confirm,
+    /// process, fulfil, each as the adapter writes it.
+    async fn one_lifecycle(
+        &self,
+        customer: Uuid,
+        worker: usize,
+        iteration: u64,
+    ) -> anyhow::Result<()> {
+        let mut order = self.create(customer).await?;
         for line in 0..LIFECYCLE_LINES {
             let (quantity, unit_price) = line_amounts(line);
             let change = Change::AddLine {
@@ -918,7 +903,7 @@ impl Operation for RawLifecycle {
                 quantity: i32::try_from(quantity)?,
                 unit_price,
             };
-            conn.modify(&mut order, change).await?;
+            self.modify(&mut order, change).await?;
         }
         for change in [
             Change::Discount,
@@ -926,76 +911,37 @@ impl Operation for RawLifecycle {
             Change::Process,
             Change::Fulfill,
         ] {
-            conn.modify(&mut order, change).await?;
+            self.modify(&mut order, change).await?;
         }
         Ok(())
     }
-}
 
-/// Raw: one order creation.
-#[derive(Debug)]
-pub struct RawCreate {
-    /// The connections.
-    pub db: RawDb,
-    /// Customers to order for.
-    pub customers: Arc<Vec<Uuid>>,
-    /// Workers of the run.
-    pub concurrency: usize,
-}
+    async fn one_create(&self, customer: Uuid) -> anyhow::Result<()> {
+        self.create(customer).await.map(drop)
+    }
 
-impl Operation for RawCreate {
-    async fn call(&self, worker: usize, iteration: u64) -> anyhow::Result<()> {
-        let customer = pick(&self.customers, worker, self.concurrency, iteration)
-            .ok_or_else(|| anyhow::anyhow!("no customers to order for"))?;
-        self.db.connection(worker)?.create(customer).await.map(drop)
+    async fn one_get(&self, id: Uuid) -> anyhow::Result<()> {
+        self.get(id).await
+    }
+
+    async fn one_page(
+        &self,
+        customer: Option<Uuid>,
+        at: &PageAt,
+        page_size: u32,
+    ) -> anyhow::Result<()> {
+        // The HTTP side asks for no `include_total`.
+        self.list(customer, at, page_size, false).await
     }
 }
 
-/// Raw: one read by id.
-#[derive(Debug)]
-pub struct RawGet {
-    /// The connections.
-    pub db: RawDb,
-    /// Orders to read.
-    pub orders: Arc<Vec<Uuid>>,
-    /// Workers of the run.
-    pub concurrency: usize,
-}
+impl crate::baseline::Connections for RawDb {
+    type Conn = RawConnection;
 
-impl Operation for RawGet {
-    async fn call(&self, worker: usize, iteration: u64) -> anyhow::Result<()> {
-        let order = pick(&self.orders, worker, self.concurrency, iteration)
-            .ok_or_else(|| anyhow::anyhow!("no orders to read"))?;
-        self.db.connection(worker)?.get(order).await
-    }
-}
-
-/// Raw: one list page.
-#[derive(Debug)]
-pub struct RawList {
-    /// The connections.
-    pub db: RawDb,
-    /// `Some` for one customer's orders, `None` for all orders.
-    pub customer: Option<Uuid>,
-    /// The page read.
-    pub page: PageAt,
-    /// Orders per page.
-    pub page_size: u32,
-    /// Whether the request asks `include_total=true` (a bounded count).
-    pub include_total: bool,
-}
-
-impl Operation for RawList {
-    async fn call(&self, worker: usize, _iteration: u64) -> anyhow::Result<()> {
-        self.db
-            .connection(worker)?
-            .list(
-                self.customer,
-                &self.page,
-                self.page_size,
-                self.include_total,
-            )
-            .await
+    fn connection(&self, worker: usize) -> anyhow::Result<&RawConnection> {
+        self.connections
+            .get(worker)
+            .ok_or_else(|| anyhow::anyhow!("no baseline connection for worker {worker}"))
     }
 }
 
