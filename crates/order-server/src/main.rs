@@ -80,11 +80,12 @@ fn init_tracing(config: &Config) -> std::io::Result<log_output::Flushing> {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(output);
-    // A JSON line names the innermost span only (`span`): the request span,
-    // which carries the request id. The list of every enclosing span would
-    // be the same span again, serialised a second time on every line.
+    // A JSON line names its innermost span (`span`) and every enclosing one
+    // (`spans`). At `info` both are the request span; with a `debug` filter
+    // the innermost is a repository span, and only the list still carries
+    // the request id.
     match config.log_format {
-        LogFormat::Json => builder.json().with_span_list(false).init(),
+        LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }
     Ok(flushing)
